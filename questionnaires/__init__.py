@@ -1,0 +1,26 @@
+"""The ASUS instrument: questionnaire definitions, their loader and the scoring engine.
+
+Pure Python: this package knows nothing of Flask, the database or PDFs.
+"""
+
+from .loader import Problem, QuestionnaireError, catalogue, load
+from .model import AREA_IDS, AnswerValueError, Area, Question, Questionnaire, SubArea, Text
+from .scoring import Answer, AnswerError, Scorecard, score
+
+__all__ = [
+    "AREA_IDS",
+    "Answer",
+    "AnswerError",
+    "AnswerValueError",
+    "Area",
+    "Problem",
+    "Question",
+    "Questionnaire",
+    "QuestionnaireError",
+    "Scorecard",
+    "SubArea",
+    "Text",
+    "catalogue",
+    "load",
+    "score",
+]

@@ -1,0 +1,183 @@
+"""`toolkit questionnaire ...`: list, check and score questionnaires from the command line."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+import yaml
+
+from questionnaires import (
+    AREA_IDS,
+    Answer,
+    AnswerError,
+    QuestionnaireError,
+    Scorecard,
+    catalogue,
+    load,
+)
+from questionnaires.scoring import scorecard_as_dict
+
+AREA_SHORT = {
+    "civic_social": "CS",
+    "health_wellbeing": "HW",
+    "security": "SE",
+    "quality_environment": "QE",
+    "built_infrastructure": "BI",
+    "industry_innovation": "II",
+}
+
+
+@click.group("questionnaire")
+def questionnaire_cli():
+    """List, check and score questionnaires."""
+
+
+@questionnaire_cli.command("list")
+def list_command():
+    """Show every questionnaire with its questions per area."""
+    try:
+        found = catalogue()
+    except QuestionnaireError as error:
+        raise click.ClickException(f"a questionnaire file has problems:\n{error}") from None
+    header = ["ID", "VERSION", "QUESTIONS", *(AREA_SHORT[a] for a in AREA_IDS), "TITLE"]
+    rows = [
+        [
+            q.id,
+            q.version,
+            str(len(list(q.questions()))),
+            *(str(len(list(a.questions()))) for a in q.areas),
+            str(q.title),
+        ]
+        for q in found
+    ]
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header) - 1)]
+    for row in [header, *rows]:
+        cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
+        click.echo("  ".join([*cells, row[-1]]))
+    click.echo("Areas: " + ", ".join(f"{AREA_SHORT[a]} = {a}" for a in AREA_IDS))
+
+
+@questionnaire_cli.command("check")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+def check_command(files):
+    """Check questionnaire FILES; list every problem of a bad one (exit status 1)."""
+    bad = 0
+    for file in files:
+        try:
+            q = load(file)
+        except QuestionnaireError as error:
+            bad += 1
+            click.echo(f"{file}: {len(error.problems)} problem(s)", err=True)
+            for problem in error.problems:
+                click.echo(f"  {problem}", err=True)
+            continue
+        questions = list(q.questions())
+        sub_areas = sum(len(a.sub_areas) for a in q.areas)
+        click.echo(
+            f"{file}: ok: {q.id} {q.version}, {len(questions)} questions "
+            f"in {len(q.areas)} areas and {sub_areas} sub-areas"
+        )
+    if bad:
+        raise SystemExit(1)
+
+
+@questionnaire_cli.command("score")
+@click.argument("questionnaire_id")
+@click.argument("answers_file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--version", "version", help="Questionnaire version (default: the newest).")
+@click.option("--json", "as_json", is_flag=True, help="Print the scorecard as JSON.")
+@click.option("--top", default=5, show_default=True, help="How many recommendations to print.")
+def score_command(questionnaire_id, answers_file, version, as_json, top):
+    """Score ANSWERS_FILE (YAML or JSON: question id -> answer) against a questionnaire."""
+    from questionnaires import score
+
+    questionnaire = _find(questionnaire_id, version)
+    answers = _read_answers(Path(answers_file))
+    try:
+        scorecard = score(questionnaire, answers)
+    except AnswerError as error:
+        raise click.ClickException(
+            f"{answers_file} does not fit {questionnaire.id}:\n{error}"
+        ) from None
+    if as_json:
+        click.echo(json.dumps(scorecard_as_dict(scorecard), indent=2, ensure_ascii=False))
+    else:
+        _print_scorecard(scorecard, top)
+
+
+def _find(questionnaire_id, version):
+    try:
+        found = [q for q in catalogue() if q.id == questionnaire_id]
+    except QuestionnaireError as error:
+        raise click.ClickException(f"a questionnaire file has problems:\n{error}") from None
+    if version:
+        found = [q for q in found if q.version == version]
+    if not found:
+        known = ", ".join(sorted({q.id for q in catalogue()}))
+        raise click.ClickException(f"no questionnaire {questionnaire_id!r}; known: {known}")
+    return found[-1]
+
+
+def _read_answers(path: Path) -> dict[str, Answer]:
+    try:
+        text = path.read_text(encoding="utf-8")
+        data = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+    except (OSError, UnicodeDecodeError, ValueError, yaml.YAMLError) as error:
+        raise click.ClickException(f"{path} cannot be read: {error}") from None
+    if not isinstance(data, dict):
+        raise click.ClickException(f"{path} must map question ids to answers")
+    answers = {}
+    for question_id, given in data.items():
+        if isinstance(given, dict):
+            unknown = set(given) - {"value", "not_applicable", "reason"}
+            if unknown:
+                raise click.ClickException(
+                    f"{path}: {question_id}: unknown key(s) {', '.join(sorted(unknown))}; "
+                    "use value, not_applicable, reason"
+                )
+            answers[str(question_id)] = Answer(
+                given.get("value"), bool(given.get("not_applicable")), str(given.get("reason", ""))
+            )
+        else:
+            answers[str(question_id)] = Answer(given)
+    return answers
+
+
+def _print_scorecard(scorecard: Scorecard, top: int) -> None:
+    q = scorecard.questionnaire
+
+    def number(value):
+        return "   -" if value is None else f"{value:5.1f}"
+
+    def completeness(group):
+        return f"{group.completeness:4.0%} ({group.answered}/{group.applicable})"
+
+    def stage(result_stage, provisional):
+        name = str(result_stage.name) if result_stage else "-"
+        return name + (" (provisional)" if provisional else "")
+
+    click.echo(f"{q.title} ({q.id} {q.version})")
+    click.echo("")
+    click.echo(f"{'AREA':<26}{'SCORE':>6}  {'COMPLETE':<14}  STAGE")
+    for a in scorecard.areas:
+        click.echo(
+            f"{a.area.name!s:<26}{number(a.score):>6}  {completeness(a):<14}  "
+            f"{stage(a.stage, a.provisional)}"
+        )
+    click.echo(
+        f"{'Overall':<26}{number(scorecard.overall):>6}  {completeness(scorecard):<14}  "
+        f"{stage(scorecard.stage, scorecard.provisional)}"
+    )
+    if scorecard.missing_required:
+        click.echo(f"\n{len(scorecard.missing_required)} required question(s) not answered yet.")
+    recommendations = scorecard.recommendations[:top]
+    if recommendations:
+        click.echo("\nPRIORITY RECOMMENDATIONS (overall points gained by reaching the target)")
+    for r in recommendations:
+        click.echo(
+            f"{r.rank:>2}. +{r.overall_gain:.1f}  {r.area.name} / {r.question.id}: "
+            f"{r.current} -> {r.target}"
+        )
+        click.echo(f"        {r.text}")

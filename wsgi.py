@@ -1,0 +1,5 @@
+"""WSGI entry point: `gunicorn wsgi:app` (or any WSGI server)."""
+
+from toolkit import create_app
+
+app = create_app()
