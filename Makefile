@@ -3,8 +3,11 @@ SHELL := /bin/bash
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 5000
+CHROMIUM := /usr/bin/chromium
 
-.PHONY: run test lint format install clean
+.PHONY: run test lint format install browser clean
 
 $(STAMP): setup.cfg pyproject.toml
 	python3 -m venv $(VENV)
@@ -14,12 +17,26 @@ $(STAMP): setup.cfg pyproject.toml
 
 install: $(STAMP)
 
+# Browser tests drive Debian's Chromium through Playwright; Playwright never downloads a browser.
+browser:
+	@if [ ! -x $(CHROMIUM) ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "Installing Debian's chromium for the browser tests..."; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium fonts-noto-core >/dev/null; \
+	  else \
+	    echo "The browser tests need Debian's chromium at $(CHROMIUM): run 'sudo apt-get install chromium'." >&2; \
+	    exit 1; \
+	  fi; \
+	fi
+
 run: install
 	$(BIN)/toolkit questionnaire check questionnaires/*.yaml
-	$(BIN)/toolkit questionnaire list
-	$(BIN)/toolkit questionnaire score asus-quick examples/answers-quick.yaml
+	$(BIN)/toolkit db upgrade
+	$(BIN)/toolkit demo
+	@echo "Serving on http://$(HOST):$(PORT)/ (Ctrl+C to stop)"
+	$(BIN)/toolkit --debug run --host $(HOST) --port $(PORT) --no-debugger --no-reload
 
-test: install
+test: install browser
 	$(BIN)/python -m pytest
 
 lint: install

@@ -1,13 +1,12 @@
-"""The `toolkit` console script: every command of the project."""
+"""The `toolkit` console script: every command of the project (a Flask `FlaskGroup`)."""
 
-import click
+from flask.cli import FlaskGroup
 
+from . import create_app
 from .questionnaire_cli import questionnaire_cli
 
-
-@click.group()
-def main():
-    """ASUS City Self-Assessment Toolkit."""
-
-
+main = FlaskGroup(
+    create_app=create_app,
+    help="ASUS City Self-Assessment Toolkit: questionnaires, database, users, demo data, server.",
+)
 main.add_command(questionnaire_cli)

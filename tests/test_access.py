@@ -1,0 +1,138 @@
+"""Every route, for every role, on the user's own city and on another city.
+
+A new route without an entry in ROUTES fails `test_every_route_is_in_the_table`: decide who may
+use it before it ships.
+"""
+
+import pytest
+
+ACTORS = ("anonymous", "admin", "network", "lead", "editor")
+LOGIN = 302  # anonymous users are sent to the sign-in page
+
+
+def expect(anonymous=LOGIN, admin=200, network=200, lead=200, editor=200):
+    return dict(zip(ACTORS, (anonymous, admin, network, lead, editor), strict=True))
+
+
+ADMIN_ONLY = expect(network=403, lead=403, editor=403)
+ADMIN_ONLY_OTHER = expect(network=403, lead=404, editor=404)
+
+# endpoint -> [(method, url, {actor: status})]. {own} is the city of the lead and editor,
+# {other} another city; {own_editor} / {other_editor} are editors of those cities.
+ROUTES = {
+    "static": [("GET", "/static/css/toolkit.css", expect(anonymous=200))],
+    "auth.login": [
+        ("GET", "/auth/login", expect(anonymous=200, admin=302, network=302, lead=302, editor=302))
+    ],
+    "auth.logout": [("POST", "/auth/logout", expect(admin=302, network=302, lead=302, editor=302))],
+    "auth.set_password": [
+        ("GET", "/auth/set-password/not-a-token", expect(404, 404, 404, 404, 404))
+    ],
+    "home.index": [("GET", "/", expect())],
+    "cities.city": [
+        ("GET", "/cities/{own}", expect()),
+        ("GET", "/cities/{other}", expect(lead=404, editor=404)),
+        ("GET", "/cities/no-such-city", expect(LOGIN, 404, 404, 404, 404)),
+    ],
+    "cities.team": [
+        ("GET", "/cities/{own}/team", expect(network=403, editor=403)),
+        ("GET", "/cities/{other}/team", expect(network=403, lead=404, editor=404)),
+        ("POST", "/cities/{own}/team", expect(network=403, editor=403)),
+    ],
+    "cities.index": [("GET", "/cities/", ADMIN_ONLY)],
+    "cities.new": [("GET", "/cities/new", ADMIN_ONLY), ("POST", "/cities/new", ADMIN_ONLY)],
+    "cities.edit": [
+        ("GET", "/cities/{own}/edit", ADMIN_ONLY),
+        ("POST", "/cities/{other}/edit", ADMIN_ONLY),
+    ],
+    "people.index": [("GET", "/people/", ADMIN_ONLY)],
+    "people.new": [("GET", "/people/new", ADMIN_ONLY), ("POST", "/people/new", ADMIN_ONLY)],
+    "people.edit": [
+        ("GET", "/people/{own_editor}/edit", ADMIN_ONLY),
+        ("POST", "/people/{other_editor}/edit", ADMIN_ONLY),
+    ],
+    "people.deactivate": [
+        (
+            "POST",
+            "/people/{own_editor}/deactivate",
+            expect(admin=302, network=403, lead=302, editor=403),
+        ),
+        (
+            "POST",
+            "/people/{other_editor}/deactivate",
+            expect(admin=302, network=403, lead=404, editor=404),
+        ),
+        (
+            "POST",
+            "/people/{own_lead}/deactivate",
+            expect(admin=302, network=403, lead=403, editor=403),
+        ),
+        ("POST", "/people/999999/deactivate", expect(LOGIN, 404, 404, 404, 404)),
+    ],
+    "people.reactivate": [
+        (
+            "POST",
+            "/people/{own_editor}/reactivate",
+            expect(admin=302, network=403, lead=302, editor=403),
+        ),
+        (
+            "POST",
+            "/people/{other_editor}/reactivate",
+            expect(admin=302, network=403, lead=404, editor=404),
+        ),
+    ],
+    "people.reset_link": [
+        ("POST", "/people/{own_editor}/reset-link", expect(network=403, editor=403)),
+        ("POST", "/people/{other_editor}/reset-link", expect(network=403, lead=404, editor=404)),
+    ],
+}
+# Anonymous users of a POST-only route meet the sign-in redirect too.
+CASES = [
+    pytest.param(method, url, actor, status, id=f"{endpoint}-{method}-{url}-{actor}")
+    for endpoint, rows in ROUTES.items()
+    for method, url, statuses in rows
+    for actor, status in statuses.items()
+]
+
+
+def test_every_route_is_in_the_table(app):
+    endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
+    missing = endpoints - set(ROUTES)
+    assert not missing, f"add these routes to the access table: {sorted(missing)}"
+    assert not set(ROUTES) - endpoints, "the table names routes that no longer exist"
+
+
+@pytest.fixture
+def world(db, make_city, make_user):
+    own, other = make_city("da-nang"), make_city("surabaya", "ID")
+    people = {
+        "admin": make_user("admin"),
+        "network": make_user("network"),
+        "lead": make_user("city_lead", own),
+        "editor": make_user("city_editor", own),
+        "other_lead": make_user("city_lead", other),
+        "other_editor": make_user("city_editor", other),
+    }
+    names = {
+        "own": own.slug,
+        "other": other.slug,
+        "own_editor": people["editor"].id,
+        "own_lead": people["lead"].id,
+        "other_editor": people["other_editor"].id,
+    }
+    db.session.commit()
+    return people, names
+
+
+@pytest.mark.parametrize(("method", "url", "actor", "status"), CASES)
+def test_route_access(client, login, world, method, url, actor, status):
+    people, names = world
+    if actor != "anonymous":
+        login(client, people[actor])
+    response = client.open(url.format(**names), method=method)
+    response.close()
+    assert response.status_code == status
+    if status == 404 and actor in ("lead", "editor"):
+        # Another city's object looks exactly like a missing one.
+        assert b"Page not found" in response.data
+        assert b"surabaya" not in response.data.lower()

@@ -1,0 +1,151 @@
+"""Accounts: creating users, one-time links to set a password, signing in."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask import current_app
+
+from .audit import record
+from .extensions import db
+from .models import CITY_ROLES, AccountLink, City, User, utcnow
+
+MIN_PASSWORD_LENGTH = 10
+
+
+class AccountError(ValueError):
+    """A request about an account that cannot be done; the message says why."""
+
+
+@dataclass(frozen=True)
+class IssuedLink:
+    """A one-time link just created: the raw token is shown once and never stored."""
+
+    token: str
+    user: User
+    purpose: str
+    expires_at: datetime
+
+
+def normalise_email(email: str) -> str:
+    """Emails compare without case and surrounding spaces."""
+    return email.strip().lower()
+
+
+def find_user(email: str) -> User | None:
+    """The user with this email, if any."""
+    return db.session.execute(
+        db.select(User).filter_by(email=normalise_email(email))
+    ).scalar_one_or_none()
+
+
+def authenticate(email: str, password: str) -> User | None:
+    """The active user with this email and password, or None whatever was wrong."""
+    user = find_user(email)
+    if user is None:
+        # Spend the same time as a real check, so timing does not reveal which emails exist.
+        User(password_hash=_dummy_hash()).check_password(password)
+        return None
+    if not user.check_password(password) or not user.active:
+        return None
+    user.last_sign_in_at = utcnow()
+    record("sign_in", user, user=user)
+    return user
+
+
+def create_user(
+    email: str,
+    name: str,
+    role: str,
+    city: City | None,
+    by: User | None,
+    password: str | None = None,
+) -> User:
+    """Create a user; without a password they sign in after following an invitation link."""
+    if find_user(email) is not None:
+        raise AccountError(f"There is already an account for {normalise_email(email)}.")
+    if (role in CITY_ROLES) != (city is not None):
+        raise AccountError("City leads and editors belong to a city; other roles do not.")
+    user = User(email=normalise_email(email), name=name.strip(), role=role, city=city)
+    if password is not None:
+        check_password_rules(password)
+        user.set_password(password)
+    db.session.add(user)
+    db.session.flush()
+    record("user_created", user, user=by, role=role, city=city.slug if city else None)
+    return user
+
+
+def check_password_rules(password: str) -> None:
+    """Raise AccountError when a password is too weak to accept."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise AccountError(f"Use at least {MIN_PASSWORD_LENGTH} characters.")
+
+
+def issue_link(user: User, purpose: str, by: User | None) -> IssuedLink:
+    """Create a one-time link for `user` to set a password (purpose: invitation or reset)."""
+    if purpose == "invitation":
+        lifetime = timedelta(days=current_app.config["INVITATION_DAYS"])
+    else:
+        lifetime = timedelta(hours=current_app.config["PASSWORD_RESET_HOURS"])
+    token = secrets.token_urlsafe(32)
+    link = AccountLink(
+        user=user,
+        purpose=purpose,
+        token_hash=_hash(token),
+        created_by_id=by.id if by else None,
+        expires_at=utcnow() + lifetime,
+    )
+    db.session.add(link)
+    record(f"{purpose}_link_created", user, user=by)
+    return IssuedLink(token, user, purpose, link.expires_at)
+
+
+def valid_link(token: str) -> AccountLink | None:
+    """The unused, unexpired link for `token`, or None."""
+    link = db.session.execute(
+        db.select(AccountLink).filter_by(token_hash=_hash(token))
+    ).scalar_one_or_none()
+    if link is None or link.used_at is not None or link.expires_at < utcnow():
+        return None
+    return link if link.user.active else None
+
+
+def use_link(link: AccountLink, password: str) -> User:
+    """Set the password through a link; the link and the user's other links stop working."""
+    check_password_rules(password)
+    user = link.user
+    user.set_password(password)
+    now = utcnow()
+    for other in db.session.execute(
+        db.select(AccountLink).filter_by(user_id=user.id, used_at=None)
+    ).scalars():
+        other.used_at = now
+    record("password_set", user, user=user, purpose=link.purpose)
+    return user
+
+
+def set_active(user: User, active: bool, by: User | None) -> None:
+    """Deactivate (signing the user out everywhere) or reactivate an account."""
+    user.active = active
+    if not active:
+        user.session_token = secrets.token_urlsafe(32)
+    record("user_reactivated" if active else "user_deactivated", user, user=by)
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+_DUMMY: list[str] = []
+
+
+def _dummy_hash() -> str:
+    if not _DUMMY:
+        from werkzeug.security import generate_password_hash
+
+        _DUMMY.append(generate_password_hash(secrets.token_hex(16)))
+    return _DUMMY[0]

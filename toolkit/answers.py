@@ -1,0 +1,156 @@
+"""Assessments and their answers: saving with revisions and conflict checks, and scoring.
+
+Services flush; the request (or command) boundary commits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from questionnaires import Answer as GivenAnswer
+from questionnaires import Questionnaire, Scorecard, score
+
+from . import instrument
+from .audit import record
+from .extensions import db
+from .models import Answer, AnswerRevision, AreaScore, Assessment, City, User, utcnow
+
+
+class AnswerConflict(Exception):
+    """A save based on an older version of the answer: both values are kept for the user."""
+
+    def __init__(self, answer: Answer, yours: dict):
+        self.answer = answer
+        self.theirs = answer.snapshot()
+        self.yours = yours
+        super().__init__(f"{answer.question_id} was changed by someone else meanwhile")
+
+
+@dataclass(frozen=True)
+class AnswerInput:
+    """What a user gives for one question. `based_on` is the answer version they saw."""
+
+    value: object = None
+    not_applicable: bool = False
+    reason: str | None = None
+    comment: str | None = None
+    evidence: tuple[str, ...] = ()
+    based_on: int | None = None
+
+
+def questionnaire_of(assessment: Assessment) -> Questionnaire:
+    """The questionnaire version the assessment was started with."""
+    return instrument.questionnaire(assessment.questionnaire_id, assessment.questionnaire_version)
+
+
+def create_assessment(
+    city: City, questionnaire: Questionnaire, cycle: int, by: User | None
+) -> Assessment:
+    """Start a draft assessment of `city` for `cycle`."""
+    assessment = Assessment(
+        city=city,
+        questionnaire_id=questionnaire.id,
+        questionnaire_version=questionnaire.version,
+        cycle=cycle,
+        created_by_id=by.id if by else None,
+    )
+    db.session.add(assessment)
+    db.session.flush()
+    refresh_scores(assessment)
+    record("assessment_created", assessment, user=by, city=city.slug, cycle=cycle)
+    return assessment
+
+
+def save_answers(
+    assessment: Assessment, given: Mapping[str, AnswerInput], by: User | None, at=None
+) -> list[Answer]:
+    """Save several answers, each with a revision, then refresh the stored scores once.
+
+    Raises AnswerConflict (nothing saved) when an answer changed since `based_on`, and
+    questionnaires.AnswerValueError / KeyError for a value or question that does not fit.
+    """
+    questionnaire = questionnaire_of(assessment)
+    existing = {a.question_id: a for a in assessment.answers}
+    at = at or utcnow()
+    saved = []
+    for question_id, item in given.items():
+        question = questionnaire.question(question_id)
+        value = None
+        if item.not_applicable:
+            if not question.allow_na:
+                raise ValueError(f"{question_id} cannot be marked not applicable")
+        elif item.value is not None:
+            value = _storable(question.parse_answer(item.value))
+        answer = existing.get(question_id)
+        if answer is not None and item.based_on is not None and item.based_on != answer.version:
+            raise AnswerConflict(answer, _snapshot(value, item))
+        old = answer.snapshot() if answer is not None else None
+        if answer is None:
+            answer = Answer(assessment=assessment, question_id=question_id, version=0)
+            db.session.add(answer)
+        answer.value = value
+        answer.not_applicable = item.not_applicable
+        answer.not_applicable_reason = item.reason if item.not_applicable else None
+        answer.comment = item.comment
+        answer.evidence = list(item.evidence)
+        answer.updated_by_id = by.id if by else None
+        answer.updated_at = at
+        answer.version += 1
+        answer.revisions.append(
+            AnswerRevision(
+                changed_by_id=answer.updated_by_id, changed_at=at, old=old, new=answer.snapshot()
+            )
+        )
+        saved.append(answer)
+    assessment.version += 1
+    db.session.flush()
+    refresh_scores(assessment)
+    return saved
+
+
+def scorecard(assessment: Assessment) -> Scorecard:
+    """Score the assessment's current answers."""
+    given = {
+        a.question_id: GivenAnswer(a.value, a.not_applicable, a.not_applicable_reason or "")
+        for a in assessment.answers
+        if a.not_applicable or a.value is not None
+    }
+    return score(questionnaire_of(assessment), given)
+
+
+def refresh_scores(assessment: Assessment) -> Scorecard:
+    """Recompute and store the overall and per-area scores used by lists and comparisons."""
+    card = scorecard(assessment)
+    assessment.overall_score = card.overall
+    assessment.completeness = card.completeness
+    rows = {row.area_id: row for row in assessment.area_scores}
+    now = utcnow()
+    for result in card.areas:
+        row = rows.get(result.area.id)
+        if row is None:
+            row = AreaScore(assessment=assessment, area_id=result.area.id)
+            db.session.add(row)
+        row.score = result.score
+        row.stage = result.stage.id if result.stage else None
+        row.completeness = result.completeness
+        row.answered = result.answered
+        row.applicable = result.applicable
+        row.provisional = result.provisional
+        row.computed_at = now
+    return card
+
+
+def _storable(value):
+    """JSON keeps lists, not tuples (multi_choice answers)."""
+    return list(value) if isinstance(value, tuple) else value
+
+
+def _snapshot(value, item: AnswerInput) -> dict:
+    return {
+        "value": value,
+        "not_applicable": item.not_applicable,
+        "reason": item.reason,
+        "comment": item.comment,
+        "evidence": list(item.evidence),
+    }

@@ -1,0 +1,54 @@
+"""Error pages: a clear message in the site's layout, never a traceback."""
+
+from __future__ import annotations
+
+from flask import Flask, render_template
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from .extensions import db
+
+
+def register(app: Flask) -> None:
+    """Render every HTTP error, a CSRF failure and any crash as a page of the site."""
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(error):
+        message = _(
+            "This form has expired or was sent from another page. Go back, reload the page and "
+            "try again: nothing was saved."
+        )
+        return _page(400, _("The form could not be sent"), message)
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        titles = {
+            403: _("Not allowed"),
+            404: _("Page not found"),
+            405: _("Not allowed"),
+            429: _("Too many attempts"),
+        }
+        messages = {
+            403: _("Your role does not give access to this page."),
+            404: _("There is nothing at this address, or it is not shared with you."),
+            429: _("Too many attempts in a short time. Wait a few minutes and try again."),
+        }
+        # A message given to abort() is written for the user; the defaults of werkzeug are not.
+        custom = error.description if error.description != type(error).description else None
+        message = custom or messages.get(error.code, error.description)
+        return _page(error.code, titles.get(error.code, error.name), message)
+
+    @app.errorhandler(Exception)
+    def crash(error):
+        db.session.rollback()
+        app.logger.exception("Unhandled error")
+        return _page(
+            500,
+            _("Something went wrong"),
+            _("The error has been logged. Nothing saved before is lost; try again in a moment."),
+        )
+
+
+def _page(code: int, title: str, message: str):
+    return render_template("errors/error.html", code=code, title=title, message=message), code

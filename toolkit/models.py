@@ -1,0 +1,247 @@
+"""Database models (SQLAlchemy 2.x declarative style)."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+from flask_login import UserMixin
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from questionnaires import AREA_IDS
+
+from .extensions import db
+
+ROLES = ("admin", "network", "city_lead", "city_editor")
+CITY_ROLES = ("city_lead", "city_editor")
+STATUSES = ("draft", "submitted", "returned", "approved")
+
+
+def utcnow() -> datetime:
+    """Now, in UTC, without tzinfo (stored the same on SQLite and PostgreSQL)."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def _in(values) -> str:
+    return ", ".join(f"'{v}'" for v in values)
+
+
+class Country(db.Model):
+    """An ASEAN member state."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(sa.String(2), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(80), unique=True)
+
+    cities: Mapped[list[City]] = relationship(back_populates="country")
+
+
+class City(db.Model):
+    """A city taking part in the network."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(sa.String(80), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(120))
+    country_id: Mapped[int] = mapped_column(sa.ForeignKey("country.id"), index=True)
+    population: Mapped[int | None]
+    land_area_km2: Mapped[float | None]
+    # Used for cohorts of comparable cities: capital, coastal, ascn_member, ...
+    tags: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    country: Mapped[Country] = relationship(back_populates="cities")
+    users: Mapped[list[User]] = relationship(back_populates="city")
+    assessments: Mapped[list[Assessment]] = relationship(
+        back_populates="city", order_by="[Assessment.cycle.desc(), Assessment.id.desc()]"
+    )
+
+
+class User(UserMixin, db.Model):
+    """A person who signs in: network staff, admins, or a city's lead or editor."""
+
+    __table_args__ = (
+        sa.CheckConstraint(f"role IN ({_in(ROLES)})", name="role"),
+        sa.CheckConstraint(
+            f"(role IN ({_in(CITY_ROLES)})) = (city_id IS NOT NULL)", name="city_role_has_city"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(sa.String(254), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(120))
+    password_hash: Mapped[str | None] = mapped_column(sa.String(255))
+    role: Mapped[str] = mapped_column(sa.String(20))
+    city_id: Mapped[int | None] = mapped_column(sa.ForeignKey("city.id"), index=True)
+    active: Mapped[bool] = mapped_column(default=True)
+    last_sign_in_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Changing it signs the user out everywhere (new password, deactivation).
+    session_token: Mapped[str] = mapped_column(
+        sa.String(43), default=lambda: secrets.token_urlsafe(32)
+    )
+
+    city: Mapped[City | None] = relationship(back_populates="users")
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_token}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    def set_password(self, password: str) -> None:
+        """Store a slow hash of `password` and sign out every other session."""
+        self.password_hash = generate_password_hash(password)
+        self.session_token = secrets.token_urlsafe(32)
+
+    def check_password(self, password: str) -> bool:
+        """Whether `password` is this user's password."""
+        return bool(self.password_hash) and check_password_hash(self.password_hash, password)
+
+
+class AccountLink(db.Model):
+    """A one-time link to set a password: an invitation or a password reset."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id"), index=True)
+    purpose: Mapped[str] = mapped_column(sa.String(20))  # invitation | reset
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+
+
+class Assessment(db.Model):
+    """One city, one questionnaire version, one cycle (year)."""
+
+    __table_args__ = (
+        sa.UniqueConstraint("city_id", "questionnaire_id", "cycle", name="one_per_cycle"),
+        sa.CheckConstraint(f"status IN ({_in(STATUSES)})", name="status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    city_id: Mapped[int] = mapped_column(sa.ForeignKey("city.id"), index=True)
+    questionnaire_id: Mapped[str] = mapped_column(sa.String(64))
+    questionnaire_version: Mapped[str] = mapped_column(sa.String(32))
+    cycle: Mapped[int]
+    status: Mapped[str] = mapped_column(sa.String(20), default="draft")
+    # Raised on every change, so that a save based on an older state is refused.
+    version: Mapped[int] = mapped_column(default=1)
+    overall_score: Mapped[float | None]
+    completeness: Mapped[float] = mapped_column(default=0.0)
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    submitted_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
+    submitted_at: Mapped[datetime | None]
+    reviewed_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
+    reviewed_at: Mapped[datetime | None]
+    review_comment: Mapped[str | None] = mapped_column(sa.Text)
+
+    city: Mapped[City] = relationship(back_populates="assessments")
+    answers: Mapped[list[Answer]] = relationship(
+        back_populates="assessment", cascade="all, delete-orphan"
+    )
+    area_scores: Mapped[list[AreaScore]] = relationship(
+        back_populates="assessment", cascade="all, delete-orphan"
+    )
+
+    def scores_by_area(self) -> dict[str, AreaScore]:
+        """The stored area scores, by area id."""
+        return {row.area_id: row for row in self.area_scores}
+
+
+class Answer(db.Model):
+    """The current answer to one question of an assessment."""
+
+    __table_args__ = (sa.UniqueConstraint("assessment_id", "question_id", name="one_per_question"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assessment_id: Mapped[int] = mapped_column(sa.ForeignKey("assessment.id"), index=True)
+    question_id: Mapped[str] = mapped_column(sa.String(64))
+    value: Mapped[object | None] = mapped_column(sa.JSON)
+    not_applicable: Mapped[bool] = mapped_column(default=False)
+    not_applicable_reason: Mapped[str | None] = mapped_column(sa.Text)
+    comment: Mapped[str | None] = mapped_column(sa.Text)
+    evidence: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
+    updated_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    version: Mapped[int] = mapped_column(default=1)
+
+    assessment: Mapped[Assessment] = relationship(back_populates="answers")
+    revisions: Mapped[list[AnswerRevision]] = relationship(
+        back_populates="answer", cascade="all, delete-orphan", order_by="AnswerRevision.id"
+    )
+
+    def snapshot(self) -> dict:
+        """What the answer says, as stored in a revision."""
+        return {
+            "value": self.value,
+            "not_applicable": self.not_applicable,
+            "reason": self.not_applicable_reason,
+            "comment": self.comment,
+            "evidence": list(self.evidence or []),
+        }
+
+
+class AnswerRevision(db.Model):
+    """One change of an answer: who, when, old and new."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    answer_id: Mapped[int] = mapped_column(sa.ForeignKey("answer.id"), index=True)
+    changed_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
+    changed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    old: Mapped[dict | None] = mapped_column(sa.JSON)
+    new: Mapped[dict] = mapped_column(sa.JSON)
+
+    answer: Mapped[Answer] = relationship(back_populates="revisions")
+
+
+class AuditEvent(db.Model):
+    """Something a user did that the network may need to trace later."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"), index=True)
+    action: Mapped[str] = mapped_column(sa.String(64))
+    object_type: Mapped[str | None] = mapped_column(sa.String(32))
+    object_id: Mapped[str | None] = mapped_column(sa.String(64))
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    details: Mapped[dict] = mapped_column(sa.JSON, default=dict)
+
+
+class AreaScore(db.Model):
+    """An area's score, stored whenever answers change, for fast comparisons."""
+
+    __table_args__ = (
+        sa.UniqueConstraint("assessment_id", "area_id", name="one_per_area"),
+        sa.CheckConstraint(f"area_id IN ({_in(AREA_IDS)})", name="area"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assessment_id: Mapped[int] = mapped_column(sa.ForeignKey("assessment.id"), index=True)
+    area_id: Mapped[str] = mapped_column(sa.String(32))
+    score: Mapped[float | None]
+    stage: Mapped[str | None] = mapped_column(sa.String(32))
+    completeness: Mapped[float]
+    answered: Mapped[int]
+    applicable: Mapped[int]
+    provisional: Mapped[bool]
+    computed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    assessment: Mapped[Assessment] = relationship(back_populates="area_scores")
+
+
+def load_user(user_id: str) -> User | None:
+    """Flask-Login's loader: the id carries the session token, so old sessions stop working."""
+    number, _, token = user_id.partition(":")
+    if not number.isdigit():
+        return None
+    user = db.session.get(User, int(number))
+    if user is None or not user.active or user.session_token != token:
+        return None
+    return user

@@ -1,0 +1,34 @@
+"""What every template may use: words for roles and statuses, number formats."""
+
+from __future__ import annotations
+
+from flask import Flask
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
+
+ROLE_NAMES = {
+    "admin": _l("Administrator"),
+    "network": _l("Network staff"),
+    "city_lead": _l("City lead"),
+    "city_editor": _l("City editor"),
+}
+STATUS_NAMES = {
+    "draft": _l("Draft"),
+    "submitted": _l("Submitted"),
+    "returned": _l("Returned"),
+    "approved": _l("Approved"),
+}
+
+
+def register(app: Flask) -> None:
+    """Add the `do` extension, the helpers and the filters to the Jinja environment."""
+    app.jinja_env.add_extension("jinja2.ext.do")
+    app.jinja_env.globals.update(
+        current_locale=lambda: str(get_locale() or "en"),
+        role_name=lambda role: ROLE_NAMES.get(role, role),
+        status_name=lambda status: STATUS_NAMES.get(status, status),
+    )
+    app.jinja_env.filters["score"] = lambda v: "–" if v is None else f"{v:.1f}"
+    app.jinja_env.filters["percent"] = lambda v: "–" if v is None else f"{v * 100:.0f}%"
+    app.jinja_env.filters["thousands"] = lambda v: "–" if v is None else f"{v:,.0f}"
+    app.jinja_env.filters["when"] = lambda v: "–" if v is None else v.strftime("%d %b %Y %H:%M")
