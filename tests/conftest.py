@@ -1,9 +1,15 @@
 """Shared fixtures. `example_text` is the complete example of questionnaires/FORMAT.md."""
 
+import os
 import re
+import uuid
 from pathlib import Path
 
+import psycopg
 import pytest
+import sqlalchemy as sa
+from flask import g, has_app_context
+from flask.testing import FlaskClient
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -37,11 +43,6 @@ def write_questionnaire(tmp_path):
 
 # -- the web app on SQLite and PostgreSQL --------------------------------------------------------
 
-import os  # noqa: E402
-import uuid  # noqa: E402
-
-import psycopg  # noqa: E402
-import sqlalchemy as sa  # noqa: E402
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 DEFAULT_POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
@@ -101,12 +102,28 @@ def _make_app(url, **config):
         "SECRET_KEY": "test-secret",
         "WTF_CSRF_ENABLED": False,
         "RATELIMIT_ENABLED": False,
-        "RATELIMIT_STORAGE_URI": "memory://",
         "SERVER_NAME": "toolkit.test",
         "SESSION_COOKIE_SECURE": False,
     }
     settings.update(config)
-    return create_app(settings)
+    if "REDIS_URL" not in config:
+        settings["RATELIMIT_STORAGE_URI"] = "memory://"
+    app = create_app(settings)
+    app.test_client_class = FreshUserClient
+    return app
+
+
+class FreshUserClient(FlaskClient):
+    """A test client that loads the signed-in user afresh for every request.
+
+    Tests keep one app context (and so one `g`) pushed across requests, where production has
+    one per request; without this, Flask-Login would reuse the user of the previous request.
+    """
+
+    def open(self, *args, **kwargs):
+        if has_app_context():
+            g.pop("_login_user", None)
+        return super().open(*args, **kwargs)
 
 
 @pytest.fixture

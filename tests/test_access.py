@@ -43,13 +43,18 @@ ROUTES = {
     "cities.new": [("GET", "/cities/new", ADMIN_ONLY), ("POST", "/cities/new", ADMIN_ONLY)],
     "cities.edit": [
         ("GET", "/cities/{own}/edit", ADMIN_ONLY),
-        ("POST", "/cities/{other}/edit", ADMIN_ONLY),
+        # An empty POST keeps every value of the city: saved, back to the list.
+        ("POST", "/cities/{other}/edit", expect(admin=302, network=403, lead=403, editor=403)),
     ],
     "people.index": [("GET", "/people/", ADMIN_ONLY)],
     "people.new": [("GET", "/people/new", ADMIN_ONLY), ("POST", "/people/new", ADMIN_ONLY)],
     "people.edit": [
         ("GET", "/people/{own_editor}/edit", ADMIN_ONLY),
-        ("POST", "/people/{other_editor}/edit", ADMIN_ONLY),
+        (
+            "POST",
+            "/people/{other_editor}/edit",
+            expect(admin=302, network=403, lead=403, editor=403),
+        ),
     ],
     "people.deactivate": [
         (

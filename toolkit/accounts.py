@@ -91,6 +91,7 @@ def issue_link(user: User, purpose: str, by: User | None) -> IssuedLink:
         lifetime = timedelta(days=current_app.config["INVITATION_DAYS"])
     else:
         lifetime = timedelta(hours=current_app.config["PASSWORD_RESET_HOURS"])
+    _revoke_links(user)
     token = secrets.token_urlsafe(32)
     link = AccountLink(
         user=user,
@@ -119,11 +120,7 @@ def use_link(link: AccountLink, password: str) -> User:
     check_password_rules(password)
     user = link.user
     user.set_password(password)
-    now = utcnow()
-    for other in db.session.execute(
-        db.select(AccountLink).filter_by(user_id=user.id, used_at=None)
-    ).scalars():
-        other.used_at = now
+    _revoke_links(user)
     record("password_set", user, user=user, purpose=link.purpose)
     return user
 
@@ -133,7 +130,17 @@ def set_active(user: User, active: bool, by: User | None) -> None:
     user.active = active
     if not active:
         user.session_token = secrets.token_urlsafe(32)
+        _revoke_links(user)
     record("user_reactivated" if active else "user_deactivated", user, user=by)
+
+
+def _revoke_links(user: User) -> None:
+    """Every open link of the user stops working: only the newest link, once, ever works."""
+    now = utcnow()
+    for link in db.session.execute(
+        db.select(AccountLink).filter_by(user_id=user.id, used_at=None)
+    ).scalars():
+        link.used_at = now
 
 
 def _hash(token: str) -> str:

@@ -31,13 +31,21 @@ class CityForm(FlaskForm):
         validators=[
             DataRequired(),
             Length(max=80),
-            Regexp(r"^[a-z][a-z0-9-]*$", message=_l("Lowercase letters, digits and hyphens.")),
+            Regexp(
+                r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$",
+                message=_l("Lowercase letters, digits and hyphens."),
+            ),
         ],
     )
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
     country = SelectField(_l("Country"), choices=[])
-    population = IntegerField(_l("Population"), validators=[Optional(), NumberRange(min=0)])
-    land_area_km2 = FloatField(_l("Land area (km²)"), validators=[Optional(), NumberRange(min=0)])
+    # The bounds keep typing mistakes out (and numbers the database cannot hold).
+    population = IntegerField(
+        _l("Population"), validators=[Optional(), NumberRange(min=0, max=100_000_000)]
+    )
+    land_area_km2 = FloatField(
+        _l("Land area (km²)"), validators=[Optional(), NumberRange(min=0, max=100_000)]
+    )
     tags = StringField(_l("Tags"), validators=[Optional(), Length(max=300)])
     active = BooleanField(_l("Active"), default=True)
 
@@ -76,8 +84,14 @@ def team(slug: str):
             user = accounts.create_user(
                 form.email.data, form.name.data, "city_editor", city, current_user
             )
-        except accounts.AccountError as error:
-            form.email.errors.append(str(error))
+        except accounts.AccountError:
+            # Said without naming where the account is: a lead must not learn who else exists.
+            form.email.errors.append(
+                _(
+                    "This email cannot be invited. If the person already has an account, ask "
+                    "the network administrator."
+                )
+            )
         else:
             return show_link(accounts.issue_link(user, "invitation", current_user))
     people = db.session.execute(
@@ -123,7 +137,17 @@ def edit(slug: str):
     """Change a city's facts; its short name stays, so addresses keep working."""
     authorize("manage_cities")
     city = _city_or_404(slug)
-    form = CityForm(obj=city, country=city.country.code, tags=", ".join(city.tags or []))
+    form = CityForm(
+        data={
+            "slug": city.slug,
+            "name": city.name,
+            "country": city.country.code,
+            "population": city.population,
+            "land_area_km2": city.land_area_km2,
+            "tags": ", ".join(city.tags or []),
+            "active": city.active,
+        }
+    )
     form.slug.data = city.slug
     if form.validate_on_submit():
         _fill(city, form)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 from flask import Flask
@@ -15,6 +16,7 @@ DEFAULTS = {
     "SESSION_COOKIE_SAMESITE": "Lax",
     "REMEMBER_COOKIE_HTTPONLY": True,
     "REMEMBER_COOKIE_SAMESITE": "Lax",
+    "REMEMBER_COOKIE_DURATION": timedelta(days=30),
     "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
     "RATELIMIT_ENABLED": True,
     "RATELIMIT_STORAGE_URI": "memory://",
@@ -29,6 +31,9 @@ DEFAULTS = {
 def load_config(app: Flask, overrides: dict | None) -> None:
     """Fill `app.config` in order: defaults, `instance/config.py`, environment, `overrides`."""
     app.config.update(DEFAULTS)
+    # None until a setting says otherwise: then Secure unless debugging (plain http locally).
+    app.config["SESSION_COOKIE_SECURE"] = None
+    app.config["REMEMBER_COOKIE_SECURE"] = None
     app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + str(
         Path(app.instance_path) / "toolkit.db"
     )
@@ -44,8 +49,10 @@ def load_config(app: Flask, overrides: dict | None) -> None:
     app.config["SQLALCHEMY_DATABASE_URI"] = database_url(app.config["SQLALCHEMY_DATABASE_URI"])
     if app.config.get("REDIS_URL") and "RATELIMIT_STORAGE_URI" not in (overrides or {}):
         app.config["RATELIMIT_STORAGE_URI"] = app.config["REDIS_URL"]
-    app.config.setdefault("SESSION_COOKIE_SECURE", not app.debug)
-    app.config.setdefault("REMEMBER_COOKIE_SECURE", app.config["SESSION_COOKIE_SECURE"])
+    if app.config["SESSION_COOKIE_SECURE"] is None:
+        app.config["SESSION_COOKIE_SECURE"] = not app.debug
+    if app.config["REMEMBER_COOKIE_SECURE"] is None:
+        app.config["REMEMBER_COOKIE_SECURE"] = app.config["SESSION_COOKIE_SECURE"]
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret(Path(app.instance_path))
 

@@ -36,6 +36,8 @@ def register(app: Flask) -> None:
         }
         # A message given to abort() is written for the user; the defaults of werkzeug are not.
         custom = error.description if error.description != type(error).description else None
+        if error.code == 429:
+            custom = None  # Flask-Limiter's description is the bare limit, e.g. "10 per 1 minute".
         message = custom or messages.get(error.code, error.description)
         return _page(error.code, titles.get(error.code, error.name), message)
 

@@ -26,7 +26,9 @@ class PersonForm(FlaskForm):
 
     name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=120)])
     email = EmailField(
-        _l("Email"), validators=[DataRequired(), Email(check_deliverability=False), Length(max=254)]
+        _l("Email"),
+        filters=[lambda value: value.strip() if value else value],
+        validators=[DataRequired(), Email(check_deliverability=False), Length(max=254)],
     )
 
 
@@ -93,17 +95,28 @@ def edit(user_id: int):
     """Change an account's name, email, role or city."""
     authorize("manage_users")
     user = db.get_or_404(User, user_id)
-    form = UserForm(obj=user, city=user.city.slug if user.city else "")
+    form = UserForm(
+        data={
+            "name": user.name,
+            "email": user.email,
+            "role": user.role,
+            "city": user.city.slug if user.city else "",
+        }
+    )
     if form.validate_on_submit():
         other = accounts.find_user(form.email.data)
         if other is not None and other.id != user.id:
             form.email.errors.append(_("Another account already uses this email."))
+        elif user.id == current_user.id and form.role.data != "admin":
+            form.role.errors.append(_("You cannot remove your own administrator role."))
         else:
             before = {"role": user.role, "city": user.city.slug if user.city else None}
+            # Look the city up before changing the user: the query would flush a half-changed row.
+            city = form.chosen_city()
             user.name = form.name.data.strip()
             user.email = accounts.normalise_email(form.email.data)
             user.role = form.role.data
-            user.city = form.chosen_city()
+            user.city = city
             record("user_changed", user, before=before, role=user.role, city=form.city.data)
             flash(_("Saved %(email)s.", email=user.email), "success")
             return redirect(url_for("people.index"))
@@ -162,4 +175,5 @@ def _back(user: User) -> str:
 def show_link(issued: accounts.IssuedLink):
     """Show a one-time link to copy: the only time its token is visible."""
     url = url_for("auth.set_password", token=issued.token, _external=True)
-    return render_template("people/link.html", issued=issued, url=url, back=_back(issued.user))
+    page = render_template("people/link.html", issued=issued, url=url, back=_back(issued.user))
+    return page, 200, {"Cache-Control": "no-store"}

@@ -1,0 +1,146 @@
+"""`toolkit demo`, `toolkit user ...` and configuration: what `make run` relies on."""
+
+import re
+
+from toolkit.models import Assessment, City, Country, User
+
+
+def _snapshot(db):
+    rows = db.session.execute(
+        db.select(
+            City.slug,
+            Assessment.questionnaire_id,
+            Assessment.cycle,
+            Assessment.status,
+            Assessment.overall_score,
+            Assessment.completeness,
+        )
+        .join(Assessment.city)
+        .order_by(City.slug, Assessment.questionnaire_id, Assessment.cycle)
+    ).all()
+    return [tuple(row) for row in rows]
+
+
+def test_demo_network_is_realistic_deterministic_and_idempotent(runner, db):
+    first = runner.invoke(args=["demo"])
+    assert first.exit_code == 0, first.output
+    assert "asus-demo-2026" in first.output
+    assert (
+        "lead.surabaya@example.org" in first.output and "editor.da-nang@example.org" in first.output
+    )
+    snapshot = _snapshot(db)
+
+    countries = db.session.execute(db.select(Country.code)).scalars().all()
+    assert len(countries) == 10
+    cities = {c.slug: c for c in db.session.execute(db.select(City)).scalars()}
+    assert len(cities) >= 12 and {"surabaya", "da-nang"} <= set(cities)
+    assert {s for _, _, _, s, _, _ in snapshot} == {"draft", "submitted", "returned", "approved"}
+    assert {(q, cycle) for _, q, cycle, _, _, _ in snapshot} >= {
+        ("asus-quick", 2025),
+        ("asus-quick", 2026),
+        ("asus-detailed", 2026),
+    }
+    # Cities differ in a plausible way: not uniform noise, and better in 2026 than in 2025.
+    overall = {(slug, q, cycle): score for slug, q, cycle, _, score, _ in snapshot}
+    assert overall[("singapore", "asus-quick", 2026)] > overall[("mandalay", "asus-quick", 2026)]
+    improved = [
+        slug
+        for slug in cities
+        if (slug, "asus-quick", 2025) in overall
+        and overall[(slug, "asus-quick", 2026)] > overall[(slug, "asus-quick", 2025)]
+    ]
+    assert len(improved) >= 6
+    users = db.session.execute(db.select(User.email)).scalars().all()
+    assert len(users) == 2 + 2 * len(cities)
+
+    second = runner.invoke(args=["demo"])
+    assert "(0 added now)" in second.output
+    assert _snapshot(db) == snapshot
+
+
+def test_demo_users_sign_in_with_the_printed_password(runner, client, db):
+    runner.invoke(args=["demo"])
+    response = client.post(
+        "/auth/login", data={"email": "editor.da-nang@example.org", "password": "asus-demo-2026"}
+    )
+    assert response.status_code == 302
+    assert b"Assessments of Da Nang" in client.get("/").data
+
+
+def test_user_create_prints_an_invitation_link(runner, db, make_city):
+    make_city("da-nang")
+    db.session.commit()
+    result = runner.invoke(
+        args=[
+            "user",
+            "create",
+            "--email",
+            "Lead@Example.org",
+            "--role",
+            "city_lead",
+            "--city",
+            "da-nang",
+        ]
+    )
+    assert result.exit_code == 0, result.output
+    assert re.search(
+        r"Invitation link, valid once, until .* UTC:\nhttp://\S+/auth/set-password/\S+",
+        result.output,
+    )
+    user = db.session.execute(db.select(User).filter_by(email="lead@example.org")).scalar_one()
+    assert user.city.slug == "da-nang"
+
+    no_city = runner.invoke(
+        args=["user", "create", "--email", "x@example.org", "--role", "city_editor"]
+    )
+    assert no_city.exit_code == 1
+    assert "City leads and editors belong to a city" in no_city.output
+    unknown = runner.invoke(
+        args=[
+            "user",
+            "create",
+            "--email",
+            "y@example.org",
+            "--role",
+            "city_lead",
+            "--city",
+            "atlantis",
+        ]
+    )
+    assert "no city with the slug 'atlantis'" in unknown.output
+
+
+def test_user_set_password(runner, client, db, make_user):
+    make_user("admin", email="admin@example.org")
+    db.session.commit()
+    short = runner.invoke(
+        args=["user", "set-password", "admin@example.org"], input="short\nshort\n"
+    )
+    assert short.exit_code == 1 and "Use at least 10 characters." in short.output
+    secret = "a long enough secret"
+    ok = runner.invoke(
+        args=["user", "set-password", "admin@example.org"], input=f"{secret}\n{secret}\n"
+    )
+    assert ok.exit_code == 0, ok.output
+    assert (
+        client.post(
+            "/auth/login", data={"email": "admin@example.org", "password": secret}
+        ).status_code
+        == 302
+    )
+
+
+def test_configuration_order(monkeypatch, tmp_path):
+    from toolkit import create_app
+
+    monkeypatch.setenv("DATABASE_URL", "postgres://someone@db.example/toolkit")
+    monkeypatch.setenv("TOOLKIT_INVITATION_DAYS", "3")
+    monkeypatch.setenv("SECRET_KEY", "from-environment")
+    app = create_app()
+    assert (
+        app.config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://someone@db.example/toolkit"
+    )
+    assert app.config["INVITATION_DAYS"] == 3
+    assert app.config["SECRET_KEY"] == "from-environment"
+    override = create_app({"INVITATION_DAYS": 9, "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+    assert override.config["INVITATION_DAYS"] == 9
