@@ -144,3 +144,26 @@ def test_configuration_order(monkeypatch, tmp_path):
     assert app.config["SECRET_KEY"] == "from-environment"
     override = create_app({"INVITATION_DAYS": 9, "SQLALCHEMY_DATABASE_URI": "sqlite://"})
     assert override.config["INVITATION_DAYS"] == 9
+
+
+def test_every_demo_user_signs_in_and_sees_only_what_the_role_allows(runner, app, db):
+    from toolkit.demo import CITIES, DEMO_PASSWORD, demo_logins
+
+    runner.invoke(args=["demo"])
+    names = {c.name for c in CITIES}
+    for email, role, city in demo_logins():
+        client = app.test_client()
+        signed_in = client.post("/auth/login", data={"email": email, "password": DEMO_PASSWORD})
+        assert signed_in.status_code == 302, email
+        home = client.get("/").data.decode()
+        shown = {name for name in names if name in home}
+        if role in ("admin", "network"):
+            assert shown == names, email
+            assert (client.get("/people/").status_code == 200) == (role == "admin")
+        else:
+            assert shown == {city}, email
+            slug = email.split(".", 1)[1].split("@")[0]
+            own_team = client.get(f"/cities/{slug}/team").status_code
+            assert own_team == (200 if role == "city_lead" else 403), email
+            other = "surabaya" if slug != "surabaya" else "da-nang"
+            assert client.get(f"/cities/{other}").status_code == 404, email
