@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Flask, request
+from flask import Flask, current_app, request
 
 from .config import load_config
 from .extensions import babel, csrf, db, limiter, login_manager, migrate
@@ -60,8 +60,6 @@ def create_app(config: dict | None = None) -> Flask:
 
 
 def _locale() -> str | None:
-    from flask import current_app
-
     return request.accept_languages.best_match(current_app.config["LANGUAGES"])
 
 

@@ -6,8 +6,10 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 
 from flask import current_app
+from werkzeug.security import generate_password_hash
 
 from .audit import record
 from .extensions import db
@@ -147,12 +149,6 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-_DUMMY: list[str] = []
-
-
+@cache
 def _dummy_hash() -> str:
-    if not _DUMMY:
-        from werkzeug.security import generate_password_hash
-
-        _DUMMY.append(generate_password_hash(secrets.token_hex(16)))
-    return _DUMMY[0]
+    return generate_password_hash(secrets.token_hex(16))

@@ -19,7 +19,9 @@ def index():
     """City people see their city's assessments; network staff and admins see every city."""
     if current_user.role in CITY_ROLES:
         return render_template("home/city.html", city=current_user.city, titles=instrument.titles())
-    countries = db.session.execute(db.select(Country).order_by(Country.name)).scalars().all()
+    countries = db.session.execute(
+        db.select(Country.code, Country.name).order_by(Country.name)
+    ).all()
     country = request.args.get("country", "")
     query = (
         db.select(City)

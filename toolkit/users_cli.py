@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import click
-from flask import url_for
+from flask import current_app, url_for
 
 from . import accounts
+from .audit import record
 from .extensions import db
 from .models import ROLES, City
 
@@ -54,7 +55,7 @@ def set_password_command(email):
     if user is None:
         raise click.ClickException(f"no user with the email {email!r}")
     user.set_password(_ask_password())
-    accounts.record("password_set", user, user=None, by="command line")
+    record("password_set", user, user=None, by="command line")
     db.session.commit()
     click.echo(f"Password set for {user.email}.")
 
@@ -69,8 +70,7 @@ def _ask_password() -> str:
 
 
 def _url_context():
-    from flask import current_app
-
+    """A request context to build the link; BASE_URL says where the site is served."""
     return current_app.test_request_context(
         base_url=current_app.config.get("BASE_URL", "http://127.0.0.1:5000")
     )
