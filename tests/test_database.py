@@ -34,12 +34,12 @@ def test_one_assessment_per_city_questionnaire_and_cycle(db, make_city, make_ass
 
 
 def test_every_answer_change_is_kept_as_a_revision(db, make_city, make_user, make_assessment):
-    from toolkit.answers import AnswerConflict, AnswerInput, save_answers
+    from toolkit.answers import AnswerInput, save_answers
 
     city = make_city()
     editor, lead = make_user("city_editor", city), make_user("city_lead", city)
     assessment = make_assessment(city)
-    (first,) = save_answers(assessment, {"cs_participation": AnswerInput(value=1)}, editor)
+    (first,) = save_answers(assessment, {"cs_participation": AnswerInput(value=1)}, editor).saved
     save_answers(
         assessment,
         {"cs_participation": AnswerInput(value=2, comment="Checked the 2026 minutes", based_on=1)},
@@ -50,11 +50,27 @@ def test_every_answer_change_is_kept_as_a_revision(db, make_city, make_user, mak
         (1, 2),
     ]
     assert [r.changed_by_id for r in first.revisions] == [editor.id, lead.id]
-    # A save based on version 1 after version 2 exists is refused, showing both values.
-    with pytest.raises(AnswerConflict) as conflict:
-        save_answers(assessment, {"cs_participation": AnswerInput(value=3, based_on=1)}, editor)
-    assert conflict.value.theirs["value"] == 2
-    assert conflict.value.yours["value"] == 3
+    # A save based on version 1 after version 2 exists is refused, showing both values;
+    # the other answer of the same save goes through.
+    result = save_answers(
+        assessment,
+        {
+            "cs_participation": AnswerInput(value=3, based_on=1),
+            "cs_global_agendas": AnswerInput(value=1, based_on=0),
+        },
+        editor,
+    )
+    (conflict,) = result.conflicts
+    assert conflict.theirs["value"] == 2
+    assert conflict.yours["value"] == 3
+    assert [a.question_id for a in result.saved] == ["cs_global_agendas"]
+    # Saving the same content again changes nothing and leaves no revision.
+    unchanged = save_answers(
+        assessment,
+        {"cs_participation": AnswerInput(value=2, comment="Checked the 2026 minutes")},
+        lead,
+    )
+    assert unchanged.saved == [] and len(first.revisions) == 2
     assert first.value == 2
 
 

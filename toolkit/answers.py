@@ -6,7 +6,7 @@ Services flush; the request (or command) boundary commits.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from questionnaires import Answer as GivenAnswer
 from questionnaires import Questionnaire, Scorecard, score
@@ -62,18 +62,27 @@ def create_assessment(
     return assessment
 
 
+@dataclass
+class SaveResult:
+    """What a save did: the answers it changed, and those refused as stale (with both values)."""
+
+    saved: list[Answer] = field(default_factory=list)
+    conflicts: list[AnswerConflict] = field(default_factory=list)
+
+
 def save_answers(
     assessment: Assessment, given: Mapping[str, AnswerInput], by: User | None, at=None
-) -> list[Answer]:
-    """Save several answers, each with a revision, then refresh the stored scores once.
+) -> SaveResult:
+    """Save several answers, each change with a revision, then refresh the stored scores once.
 
-    Raises AnswerConflict (nothing saved) when an answer changed since `based_on`, and
-    questionnaires.AnswerValueError / KeyError for a value or question that does not fit.
+    An answer changed by someone else since the version the user saw (`based_on`) is not
+    saved: it comes back as an AnswerConflict holding both values. An unchanged answer is left
+    alone (no revision). A value or question that does not fit raises
+    questionnaires.AnswerValueError, KeyError or ValueError before anything changes.
     """
     questionnaire = questionnaire_of(assessment)
     existing = {a.question_id: a for a in assessment.answers}
-    at = at or utcnow()
-    saved = []
+    result, changes = SaveResult(), []
     for question_id, item in given.items():
         question = questionnaire.question(question_id)
         value = None
@@ -82,31 +91,35 @@ def save_answers(
                 raise ValueError(f"{question_id} cannot be marked not applicable")
         elif item.value is not None:
             value = _storable(question.parse_answer(item.value))
+        new = _snapshot(value, item)
         answer = existing.get(question_id)
         if answer is not None and item.based_on is not None and item.based_on != answer.version:
-            raise AnswerConflict(answer, _snapshot(value, item))
+            result.conflicts.append(AnswerConflict(answer, new))
+        elif answer is None or answer.snapshot() != new:
+            changes.append((question_id, answer, new))
+    at = at or utcnow()
+    for question_id, answer, new in changes:
         old = answer.snapshot() if answer is not None else None
         if answer is None:
             answer = Answer(assessment=assessment, question_id=question_id, version=0)
             db.session.add(answer)
-        answer.value = value
-        answer.not_applicable = item.not_applicable
-        answer.not_applicable_reason = item.reason if item.not_applicable else None
-        answer.comment = item.comment
-        answer.evidence = list(item.evidence)
+        answer.value = new["value"]
+        answer.not_applicable = new["not_applicable"]
+        answer.not_applicable_reason = new["reason"]
+        answer.comment = new["comment"]
+        answer.evidence = new["evidence"]
         answer.updated_by_id = by.id if by else None
         answer.updated_at = at
         answer.version += 1
         answer.revisions.append(
-            AnswerRevision(
-                changed_by_id=answer.updated_by_id, changed_at=at, old=old, new=answer.snapshot()
-            )
+            AnswerRevision(changed_by_id=answer.updated_by_id, changed_at=at, old=old, new=new)
         )
-        saved.append(answer)
-    assessment.version += 1
-    db.session.flush()
-    refresh_scores(assessment)
-    return saved
+        result.saved.append(answer)
+    if changes:
+        assessment.version += 1
+        db.session.flush()
+        refresh_scores(assessment)
+    return result
 
 
 def scorecard(assessment: Assessment) -> Scorecard:
@@ -147,10 +160,11 @@ def _storable(value):
 
 
 def _snapshot(value, item: AnswerInput) -> dict:
+    """The same shape as Answer.snapshot(), for comparing and for revisions."""
     return {
         "value": value,
         "not_applicable": item.not_applicable,
-        "reason": item.reason,
-        "comment": item.comment,
+        "reason": item.reason if item.not_applicable else None,
+        "comment": item.comment or None,
         "evidence": list(item.evidence),
     }
