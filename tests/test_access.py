@@ -46,6 +46,58 @@ ROUTES = {
         # An empty POST keeps every value of the city: saved, back to the list.
         ("POST", "/cities/{other}/edit", expect(admin=302, network=403, lead=403, editor=403)),
     ],
+    "assessments.start": [
+        ("GET", "/cities/{own}/assessments/new", expect(network=403, editor=403)),
+        ("GET", "/cities/{other}/assessments/new", expect(network=403, lead=404, editor=404)),
+    ],
+    "assessments.overview": [
+        ("GET", "/assessments/{own_assessment}", expect()),
+        ("GET", "/assessments/{other_assessment}", expect(lead=404, editor=404)),
+    ],
+    "assessments.area": [
+        ("GET", "/assessments/{own_assessment}/areas/security", expect()),
+        ("GET", "/assessments/{other_assessment}/areas/security", expect(lead=404, editor=404)),
+        ("GET", "/assessments/{own_assessment}/areas/nowhere", expect(LOGIN, 404, 404, 404, 404)),
+        # An empty POST saves nothing and returns to the page.
+        (
+            "POST",
+            "/assessments/{own_assessment}/areas/security",
+            expect(admin=302, network=403, lead=302, editor=302),
+        ),
+        (
+            "POST",
+            "/assessments/{other_assessment}/areas/security",
+            expect(admin=302, network=403, lead=404, editor=404),
+        ),
+        # Nobody changes a submitted assessment, administrators included.
+        (
+            "POST",
+            "/assessments/{own_submitted}/areas/security",
+            expect(admin=403, network=403, lead=403, editor=403),
+        ),
+    ],
+    "assessments.submit": [
+        # Unanswered questions: back to the overview with the list of what is missing.
+        (
+            "POST",
+            "/assessments/{own_assessment}/submit",
+            expect(admin=302, network=403, lead=302, editor=403),
+        ),
+        (
+            "POST",
+            "/assessments/{other_assessment}/submit",
+            expect(admin=302, network=403, lead=404, editor=404),
+        ),
+        (
+            "POST",
+            "/assessments/{own_submitted}/submit",
+            expect(admin=403, network=403, lead=403, editor=403),
+        ),
+    ],
+    "assessments.results": [
+        ("GET", "/assessments/{own_assessment}/results", expect()),
+        ("GET", "/assessments/{other_assessment}/results", expect(lead=404, editor=404)),
+    ],
     "people.index": [("GET", "/people/", ADMIN_ONLY)],
     "people.new": [("GET", "/people/new", ADMIN_ONLY), ("POST", "/people/new", ADMIN_ONLY)],
     "people.edit": [
@@ -108,7 +160,7 @@ def test_every_route_is_in_the_table(app):
 
 
 @pytest.fixture
-def world(db, make_city, make_user):
+def world(db, make_city, make_user, make_assessment):
     own, other = make_city("da-nang"), make_city("surabaya", "ID")
     people = {
         "admin": make_user("admin"),
@@ -124,6 +176,9 @@ def world(db, make_city, make_user):
         "own_editor": people["editor"].id,
         "own_lead": people["lead"].id,
         "other_editor": people["other_editor"].id,
+        "own_assessment": make_assessment(own).id,
+        "own_submitted": make_assessment(own, cycle=2025, status="submitted").id,
+        "other_assessment": make_assessment(other).id,
     }
     db.session.commit()
     return people, names

@@ -44,11 +44,11 @@ def create_app(config: dict | None = None) -> Flask:
     login_manager.login_message = None
     login_manager.session_protection = "basic"
 
-    from . import auth, cities, errors, home, models, people, templating, users_cli
+    from . import assessments, auth, cities, errors, home, models, people, templating, users_cli
     from .demo import demo_command
 
     login_manager.user_loader(models.load_user)
-    for blueprint in (auth.bp, home.bp, people.bp, cities.bp):
+    for blueprint in (auth.bp, home.bp, people.bp, cities.bp, assessments.bp):
         app.register_blueprint(blueprint)
     errors.register(app)
     templating.register(app)

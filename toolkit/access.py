@@ -33,22 +33,28 @@ def can(user, action: str, obj=None) -> bool:
     """Whether `user` may do `action` (on `obj`)."""
     if user is None or not user.is_authenticated or not user.is_active:
         return False
+    # The state of an assessment binds everyone, administrators too: nothing changes a
+    # submitted or approved assessment through these actions.
+    if action in ("edit_assessment", "submit_assessment") and obj.status not in EDITABLE:
+        return False
+    if action == "review_assessment" and obj.status != "submitted":
+        return False
     if user.role == "admin":
         return True
     network = user.role == "network"
     lead = user.role == "city_lead"
     if action in ("view_network", "review_assessment"):
-        return network and (action == "view_network" or obj.status == "submitted")
+        return network
     if action in ("view_city", "view_assessment"):
         return network or _own(user, obj)
-    if action == "manage_team":
+    if action in ("manage_team", "start_assessment"):
         return lead and _own(user, obj)
     if action == "manage_user":
         return lead and _own(user, obj) and obj.role == "city_editor"
     if action == "edit_assessment":
-        return _own(user, obj) and obj.status in EDITABLE
+        return _own(user, obj)
     if action == "submit_assessment":
-        return lead and _own(user, obj) and obj.status in EDITABLE
+        return lead and _own(user, obj)
     # manage_users, manage_cities and anything unknown: admin only.
     return False
 

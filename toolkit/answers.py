@@ -16,6 +16,8 @@ from .audit import record
 from .extensions import db
 from .models import Answer, AnswerRevision, AreaScore, Assessment, City, User, utcnow
 
+EMPTY = {"value": None, "not_applicable": False, "reason": None, "comment": None, "evidence": []}
+
 
 class AnswerConflict(Exception):
     """A save based on an older version of the answer: both values are kept for the user."""
@@ -93,9 +95,11 @@ def save_answers(
             value = _storable(question.parse_answer(item.value))
         new = _snapshot(value, item)
         answer = existing.get(question_id)
+        if (answer is None and new == EMPTY) or (answer is not None and answer.snapshot() == new):
+            continue  # nothing to change, whatever version the user saw
         if answer is not None and item.based_on is not None and item.based_on != answer.version:
             result.conflicts.append(AnswerConflict(answer, new))
-        elif answer is None or answer.snapshot() != new:
+        else:
             changes.append((question_id, answer, new))
     at = at or utcnow()
     for question_id, answer, new in changes:

@@ -31,4 +31,18 @@ def register(app: Flask) -> None:
     app.jinja_env.filters["score"] = lambda v: "–" if v is None else f"{v:.1f}"
     app.jinja_env.filters["percent"] = lambda v: "–" if v is None else f"{v * 100:.0f}%"
     app.jinja_env.filters["thousands"] = lambda v: "–" if v is None else f"{v:,.0f}"
+    app.jinja_env.filters["number"] = lambda v: "–" if v is None else f"{v:g}"
+    app.jinja_env.globals["describe"] = describe_snapshot
     app.jinja_env.filters["when"] = lambda v: "–" if v is None else v.strftime("%d %b %Y %H:%M")
+
+
+def describe_snapshot(question, snapshot: dict) -> str:
+    """An answer snapshot (see Answer.snapshot) in words, for conflicts and history."""
+    if snapshot.get("not_applicable"):
+        return f"{_l('Not applicable')}: {snapshot.get('reason') or ''}".strip()
+    value = snapshot.get("value")
+    if value is None:
+        return str(_l("no answer"))
+    if question.type == "multi_choice":
+        value = tuple(value)
+    return question.describe(value)

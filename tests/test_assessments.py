@@ -1,0 +1,186 @@
+"""Filling an assessment through the web pages: start, answer, conflicts, submit, results."""
+
+import pytest
+
+from toolkit.models import Answer, Assessment
+
+
+@pytest.fixture
+def da_nang(make_city, make_user, db):
+    city = make_city("da-nang")
+    lead, editor = (
+        make_user("city_lead", city, name="Lan Lead"),
+        make_user("city_editor", city, name="Eddy Editor"),
+    )
+    db.session.commit()
+    return city, lead, editor
+
+
+def test_a_lead_starts_an_assessment_once_per_cycle(client, login, da_nang, db):
+    _, lead, _ = da_nang
+    login(client, lead)
+    response = client.post(
+        "/cities/da-nang/assessments/new", data={"questionnaire": "asus-quick", "cycle": "2026"}
+    )
+    assessment = db.session.execute(db.select(Assessment)).scalar_one()
+    assert response.headers["Location"] == f"/assessments/{assessment.id}"
+    overview = client.get(response.headers["Location"]).data.decode()
+    assert "0 of 6 answered" in overview and "36 required questions have no answer yet." in overview
+    again = client.post(
+        "/cities/da-nang/assessments/new", data={"questionnaire": "asus-quick", "cycle": "2026"}
+    )
+    assert b"The city already has this assessment for this cycle." in again.data
+
+
+def test_an_editor_answers_an_area_and_the_answers_come_back(
+    client, login, da_nang, make_assessment, db
+):
+    city, _, editor = da_nang
+    assessment = make_assessment(city)
+    db.session.commit()
+    login(client, editor)
+    url = f"/assessments/{assessment.id}/areas/civic_social"
+    page = client.get(url).data.decode()
+    assert "0. " in page and "Residents" in page  # every level with its descriptor
+    assert "Unit: %." in page and "Accepted: 0 to 100." in page
+    response = client.post(
+        url,
+        data={
+            "cs_participation__value": "2",
+            "cs_participation__version": "0",
+            "cs_participation__comment": '<script>alert("x")</script>',
+            "cs_participation__evidence": "https://danang.gov.vn/b2026 Budget hearing minutes",
+            "cs_women_senior_posts__value": "31.5",
+            "cs_informal_settlements__na": "y",
+            "cs_informal_settlements__reason": "No informal settlements in the 2024 survey",
+        },
+        follow_redirects=True,
+    )
+    text = response.data.decode()
+    assert "Saved 3 answer(s) at" in text
+    assert 'value="2" checked' in text or 'checked value="2"' in text or "checked" in text
+    assert "31.5" in text and "No informal settlements in the 2024 survey" in text
+    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in text and "<script>alert" not in text
+    answers = {a.question_id: a for a in db.session.execute(db.select(Answer)).scalars()}
+    assert answers["cs_participation"].value == 2
+    assert answers["cs_participation"].evidence == [
+        "https://danang.gov.vn/b2026 Budget hearing minutes"
+    ]
+    assert answers["cs_informal_settlements"].not_applicable
+    assert answers["cs_participation"].updated_by_id == editor.id
+
+
+def test_bad_input_is_explained_and_nothing_is_lost(client, login, da_nang, make_assessment, db):
+    city, _, editor = da_nang
+    assessment = make_assessment(city)
+    db.session.commit()
+    login(client, editor)
+    url = f"/assessments/{assessment.id}/areas/civic_social"
+    response = client.post(
+        url,
+        data={
+            "cs_participation__value": "3",
+            "cs_women_senior_posts__value": "140",
+            "cs_global_agendas__evidence": "javascript:alert(1) click me",
+            "cs_informal_settlements__na": "y",
+        },
+    )
+    assert response.status_code == 400
+    text = response.data.decode()
+    assert "Number must be between 0 and 100." in text
+    assert "Each line starts with a link beginning with http:// or https://" in text
+    assert "Say why this does not apply to the city." in text
+    assert "javascript:alert(1) click me" in text  # what was typed stays in the form
+    assert db.session.execute(db.select(Answer)).first() is None
+
+
+def test_two_people_on_one_question_see_both_values(app, login, da_nang, make_assessment, db):
+    city, lead, editor = da_nang
+    assessment = make_assessment(city)
+    db.session.commit()
+    url = f"/assessments/{assessment.id}/areas/security"
+    first, second = app.test_client(), app.test_client()
+    login(first, lead)
+    login(second, editor)
+    # Both opened the page when nothing was answered (version 0).
+    first.post(url, data={"se_drr_plan__value": "3", "se_drr_plan__version": "0"})
+    clash = second.post(
+        url,
+        data={
+            "se_drr_plan__value": "1",
+            "se_drr_plan__version": "0",
+            "se_early_warning__value": "2",
+            "se_early_warning__version": "0",
+        },
+    )
+    assert clash.status_code == 409
+    text = clash.data.decode()
+    assert "Changed by Lan Lead at" in text
+    assert "Their answer: level 3:" in text and "Your answer (still in the form): level 1:" in text
+    answers = {a.question_id: a for a in db.session.execute(db.select(Answer)).scalars()}
+    assert answers["se_drr_plan"].value == 3  # never silently overwritten
+    assert answers["se_early_warning"].value == 2  # the rest of the page was saved
+    # Saving again (the form now carries the version they have seen) keeps the editor's answer.
+    again = second.post(
+        url,
+        data={
+            "se_drr_plan__value": "1",
+            "se_drr_plan__version": "1",
+            "se_early_warning__value": "2",
+            "se_early_warning__version": "1",
+        },
+    )
+    assert again.status_code == 302
+    assert answers["se_drr_plan"].value == 1 and len(answers["se_drr_plan"].revisions) == 2
+
+
+def test_submitting_needs_every_required_answer_then_locks(
+    client, login, da_nang, make_assessment, db
+):
+    from questionnaires import catalogue
+
+    city, lead, _ = da_nang
+    quick = next(q for q in catalogue() if q.id == "asus-quick")
+    answers = {q.id: 1 for q in quick.questions() if q.type == "level"}
+    assessment = make_assessment(city, answers=answers)
+    db.session.commit()
+    login(client, lead)
+    refused = client.post(f"/assessments/{assessment.id}/submit", follow_redirects=True)
+    text = refused.data.decode()
+    assert "4 required question(s) still need an answer" in text
+    assert f"/assessments/{assessment.id}/areas/civic_social#q-cs_women_senior_posts" in text
+    assert assessment.status == "draft"
+
+    # The four number indicators are left: answer each on its area page, the rest unchanged.
+    for question in quick.questions():
+        if question.type == "number":
+            area = [qid for qid in answers if quick.question(qid).area_id == question.area_id]
+            form = {f"{question.id}__value": "50", f"{question.id}__version": "0"}
+            form |= {f"{qid}__value": "1" for qid in area} | {
+                f"{qid}__version": "1" for qid in area
+            }
+            page = f"/assessments/{assessment.id}/areas/{question.area_id}"
+            assert client.post(page, data=form).status_code == 302
+    done = client.post(f"/assessments/{assessment.id}/submit", follow_redirects=True)
+    assert b"Submitted for review." in done.data
+    assert assessment.status == "submitted"
+    locked = client.post(
+        f"/assessments/{assessment.id}/areas/security", data={"se_drr_plan__value": "3"}
+    )
+    assert locked.status_code == 403
+    page = client.get(f"/assessments/{assessment.id}/areas/security").data.decode()
+    assert "This assessment can no longer be changed." in page and "Save this page" not in page
+
+
+def test_results_explain_every_score(client, login, da_nang, make_assessment, db):
+    city, _, editor = da_nang
+    assessment = make_assessment(
+        city, answers={"se_drr_plan": 1, "se_early_warning": 3, "cs_participation": 0}
+    )
+    db.session.commit()
+    login(client, editor)
+    text = client.get(f"/assessments/{assessment.id}/results").data.decode()
+    assert "Security 66.7 = mean of" in text
+    assert "Overall" in text and "Provisional" in text
+    assert "Priority recommendations" in text
+    assert "Reaching it adds" in text

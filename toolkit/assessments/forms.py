@@ -1,0 +1,156 @@
+"""Forms built at runtime from the questionnaire: one form class per area.
+
+A registry maps each question type to the WTForms field it makes; field names are derived from
+question ids (`<id>__value`, `<id>__na`, ...), and one generic macro renders any of them.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from urllib.parse import urlsplit
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    FloatField,
+    HiddenField,
+    IntegerField,
+    RadioField,
+    SelectChoice,
+    SelectField,
+    SelectMultipleField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from questionnaires import Area, Question, Questionnaire
+
+MAX_TEXT = 4000
+
+
+class CheckboxesField(SelectMultipleField):
+    """Several choices as checkboxes."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+def _level_field(q: Question):
+    choices = [SelectChoice(str(lv.number), f"{lv.number}. {lv.descriptor}") for lv in q.levels]
+    return RadioField(str(q.text), choices=choices, validators=[Optional()])
+
+
+def _yes_no_field(q: Question):
+    choices = [SelectChoice("yes", _l("Yes")), SelectChoice("no", _l("No"))]
+    return RadioField(str(q.text), choices=choices, validators=[Optional()])
+
+
+def _choice_field(q: Question):
+    choices = [SelectChoice(c.id, str(c.label)) for c in q.choices]
+    return RadioField(str(q.text), choices=choices, validators=[Optional()])
+
+
+def _multi_choice_field(q: Question):
+    choices = [SelectChoice(c.id, str(c.label)) for c in q.choices]
+    return CheckboxesField(str(q.text), choices=choices, validators=[Optional()])
+
+
+def _number_field(q: Question):
+    low, high = _whole(q.minimum), _whole(q.maximum)
+    validators = [Optional()]
+    if low is not None or high is not None:
+        validators.append(NumberRange(min=low, max=high))
+    render_kw = {"inputmode": "decimal", "step": "any"}
+    if low is not None:
+        render_kw["min"] = low
+    if high is not None:
+        render_kw["max"] = high
+    return FloatField(str(q.text), validators=validators, render_kw=render_kw)
+
+
+def _whole(number: float | None) -> float | int | None:
+    """2.0 -> 2, so that messages say "0 to 100", not "0.0 to 100.0"."""
+    return int(number) if number is not None and float(number).is_integer() else number
+
+
+def _text_field(q: Question):
+    return TextAreaField(str(q.text), validators=[Optional(), Length(max=MAX_TEXT)])
+
+
+FIELD_FOR_TYPE = {
+    "level": _level_field,
+    "yes_no": _yes_no_field,
+    "choice": _choice_field,
+    "multi_choice": _multi_choice_field,
+    "number": _number_field,
+    "text": _text_field,
+}
+
+
+def parse_evidence(text: str | None) -> tuple[str, ...]:
+    """Evidence lines "https://address description"; only http and https links are accepted."""
+    lines = [line.strip() for line in (text or "").splitlines() if line.strip()]
+    for line in lines:
+        address = line.split(maxsplit=1)[0]
+        parts = urlsplit(address)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValidationError(
+                _(
+                    "Each line starts with a link beginning with http:// or https://: %(line)s",
+                    line=line[:80],
+                )
+            )
+    return tuple(lines)
+
+
+def _evidence_validator(form, field):
+    parse_evidence(field.data)
+
+
+class AreaForm(FlaskForm):
+    """The answers of one area. Subclasses get the question fields (see `area_form_class`)."""
+
+    questions: tuple[Question, ...] = ()
+
+    def validate(self, extra_validators=None):
+        ok = super().validate(extra_validators)
+        for q in self.questions:
+            if q.allow_na and self[f"{q.id}__na"].data and not self[f"{q.id}__reason"].data:
+                self[f"{q.id}__reason"].errors.append(_("Say why this does not apply to the city."))
+                ok = False
+        return ok
+
+
+@cache
+def area_form_class(questionnaire: Questionnaire, area: Area) -> type[AreaForm]:
+    """The form class of one area of one questionnaire version (built once)."""
+    fields = {}
+    for q in area.questions():
+        fields[f"{q.id}__value"] = FIELD_FOR_TYPE[q.type](q)
+        if q.allow_na:
+            fields[f"{q.id}__na"] = BooleanField(_l("Not applicable to our city"))
+            fields[f"{q.id}__reason"] = TextAreaField(
+                _l("Why it does not apply"), validators=[Optional(), Length(max=MAX_TEXT)]
+            )
+        fields[f"{q.id}__comment"] = TextAreaField(
+            _l("Comment"), validators=[Optional(), Length(max=MAX_TEXT)]
+        )
+        fields[f"{q.id}__evidence"] = TextAreaField(
+            _l("Evidence links"),
+            validators=[Optional(), Length(max=MAX_TEXT), _evidence_validator],
+        )
+        fields[f"{q.id}__version"] = HiddenField()
+    fields["questions"] = tuple(area.questions())
+    return type(f"AreaForm_{questionnaire.id}_{area.id}", (AreaForm,), fields)
+
+
+class StartForm(FlaskForm):
+    """A city lead starts an assessment."""
+
+    questionnaire = SelectField(_l("Questionnaire"), choices=[])
+    cycle = IntegerField(
+        _l("Cycle (year)"), validators=[DataRequired(), NumberRange(min=2015, max=2100)]
+    )
