@@ -98,6 +98,38 @@ ROUTES = {
         ("GET", "/assessments/{own_assessment}/results", expect()),
         ("GET", "/assessments/{other_assessment}/results", expect(lead=404, editor=404)),
     ],
+    "assessments.review": [
+        ("GET", "/assessments/{own_submitted}/review", expect(lead=403, editor=403)),
+        (
+            "GET",
+            "/assessments/{own_assessment}/review",
+            expect(admin=403, network=403, lead=403, editor=403),
+        ),
+        (
+            "GET",
+            "/assessments/{other_assessment}/review",
+            expect(admin=403, network=403, lead=404, editor=404),
+        ),
+        # Without a decision the form comes back with its errors.
+        (
+            "POST",
+            "/assessments/{own_submitted}/review",
+            expect(admin=400, network=400, lead=403, editor=403),
+        ),
+    ],
+    "assessments.reopen": [
+        ("GET", "/assessments/{own_approved}/reopen", ADMIN_ONLY),
+        (
+            "GET",
+            "/assessments/{own_assessment}/reopen",
+            expect(admin=403, network=403, lead=403, editor=403),
+        ),
+        ("POST", "/assessments/{own_approved}/reopen", ADMIN_ONLY),
+    ],
+    "assessments.timeline": [
+        ("GET", "/assessments/{own_assessment}/timeline", expect()),
+        ("GET", "/assessments/{other_assessment}/timeline", expect(lead=404, editor=404)),
+    ],
     "people.index": [("GET", "/people/", ADMIN_ONLY)],
     "people.new": [("GET", "/people/new", ADMIN_ONLY), ("POST", "/people/new", ADMIN_ONLY)],
     "people.edit": [
@@ -178,6 +210,7 @@ def world(db, make_city, make_user, make_assessment):
         "other_editor": people["other_editor"].id,
         "own_assessment": make_assessment(own).id,
         "own_submitted": make_assessment(own, cycle=2025, status="submitted").id,
+        "own_approved": make_assessment(own, "asus-detailed", cycle=2025, status="approved").id,
         "other_assessment": make_assessment(other).id,
     }
     db.session.commit()

@@ -184,3 +184,57 @@ def test_results_explain_every_score(client, login, da_nang, make_assessment, db
     assert "Overall" in text and "Provisional" in text
     assert "Priority recommendations" in text
     assert "Reaching it adds" in text
+
+
+def test_review_returns_with_notes_then_approves_and_an_admin_reopens(
+    app, login, da_nang, make_user, make_assessment, db
+):
+    city, _, editor = da_nang
+    assessment = make_assessment(city, answers={"se_drr_plan": 2}, status="submitted", by=editor)
+    reviewer, admin = make_user("network", name="Rina Reviewer"), make_user("admin")
+    db.session.commit()
+    network, city_browser, admin_browser = app.test_client(), app.test_client(), app.test_client()
+    login(network, reviewer)
+    login(city_browser, editor)
+    login(admin_browser, admin)
+    review = f"/assessments/{assessment.id}/review"
+
+    page = network.get(review).data.decode()
+    assert "level 2:" in page  # the reviewer reads the answers
+    missing = network.post(review, data={"decision": "return"})
+    assert b"Say what the city should change." in missing.data
+    network.post(
+        review,
+        data={
+            "decision": "return",
+            "comment": "Attach the adopted plan.",
+            "note__se_drr_plan": "<b>Which</b> council resolution adopted it?",
+        },
+    )
+    assert assessment.status == "returned"
+    overview = city_browser.get(f"/assessments/{assessment.id}").data.decode()
+    assert "Returned by the reviewer:" in overview and "Attach the adopted plan." in overview
+    area = city_browser.get(f"/assessments/{assessment.id}/areas/security").data.decode()
+    assert "Reviewer&#39;s note:" in area or "Reviewer's note:" in area
+    assert "&lt;b&gt;Which&lt;/b&gt; council resolution adopted it?" in area
+    saved = city_browser.post(
+        f"/assessments/{assessment.id}/areas/security",
+        data={"se_drr_plan__value": "3", "se_drr_plan__version": "1"},
+    )
+    assert saved.status_code == 302  # a returned assessment can be edited again
+
+    assessment.status = "submitted"
+    db.session.commit()
+    network.post(review, data={"decision": "approve", "comment": ""})
+    assert assessment.status == "approved"
+    assert city_browser.post(f"/assessments/{assessment.id}/areas/security").status_code == 403
+    assert network.get(review).status_code == 403
+
+    reopen = f"/assessments/{assessment.id}/reopen"
+    assert network.get(reopen).status_code == 403
+    admin_browser.post(reopen, data={"reason": "The 2026 flood data arrived late."})
+    assert assessment.status == "returned"
+    timeline = city_browser.get(f"/assessments/{assessment.id}/timeline").data.decode()
+    for event in ("Reopened", "Approved", "Returned with comments", "Answers saved", "Started"):
+        assert event in timeline
+    assert "Rina Reviewer" in timeline

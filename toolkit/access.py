@@ -39,6 +39,8 @@ def can(user, action: str, obj=None) -> bool:
         return False
     if action == "review_assessment" and obj.status != "submitted":
         return False
+    if action == "reopen_assessment":
+        return user.role == "admin" and obj.status == "approved"
     if user.role == "admin":
         return True
     network = user.role == "network"

@@ -151,6 +151,10 @@ class Assessment(db.Model):
         back_populates="assessment", cascade="all, delete-orphan"
     )
 
+    review_notes: Mapped[list[ReviewNote]] = relationship(
+        back_populates="assessment", cascade="all, delete-orphan", order_by="ReviewNote.id"
+    )
+
     def scores_by_area(self) -> dict[str, AreaScore]:
         """The stored area scores, by area id."""
         return {row.area_id: row for row in self.area_scores}
@@ -212,6 +216,19 @@ class AuditEvent(db.Model):
     object_id: Mapped[str | None] = mapped_column(sa.String(64))
     at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     details: Mapped[dict] = mapped_column(sa.JSON, default=dict)
+
+
+class ReviewNote(db.Model):
+    """A reviewer's note on one question, shown beside it when the city edits again."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assessment_id: Mapped[int] = mapped_column(sa.ForeignKey("assessment.id"), index=True)
+    question_id: Mapped[str] = mapped_column(sa.String(64))
+    text: Mapped[str] = mapped_column(sa.Text)
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    assessment: Mapped[Assessment] = relationship(back_populates="review_notes")
 
 
 class AreaScore(db.Model):

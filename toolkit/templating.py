@@ -12,6 +12,14 @@ ROLE_NAMES = {
     "city_lead": _l("City lead"),
     "city_editor": _l("City editor"),
 }
+EVENT_NAMES = {
+    "assessment_created": _l("Started"),
+    "answers_saved": _l("Answers saved"),
+    "assessment_submitted": _l("Submitted for review"),
+    "assessment_approved": _l("Approved"),
+    "assessment_returned": _l("Returned with comments"),
+    "assessment_reopened": _l("Reopened"),
+}
 STATUS_NAMES = {
     "draft": _l("Draft"),
     "submitted": _l("Submitted"),
@@ -27,6 +35,7 @@ def register(app: Flask) -> None:
         current_locale=lambda: str(get_locale() or "en"),
         role_name=lambda role: ROLE_NAMES.get(role, role),
         status_name=lambda status: STATUS_NAMES.get(status, status),
+        event_name=lambda action: EVENT_NAMES.get(action, action.replace("_", " ")),
     )
     app.jinja_env.filters["score"] = lambda v: "–" if v is None else f"{v:.1f}"
     app.jinja_env.filters["percent"] = lambda v: "–" if v is None else f"{v * 100:.0f}%"

@@ -14,8 +14,8 @@ from ..access import authorize, can
 from ..answers import AnswerInput, create_assessment, questionnaire_of, save_answers, scorecard
 from ..audit import record
 from ..extensions import db
-from ..models import Answer, Assessment, City, User, utcnow
-from .forms import StartForm, area_form_class, parse_evidence
+from ..models import Answer, Assessment, AuditEvent, City, ReviewNote, User, utcnow
+from .forms import ReopenForm, StartForm, area_form_class, parse_evidence, review_form_class
 
 bp = Blueprint("assessments", __name__)
 
@@ -65,6 +65,8 @@ def overview(assessment_id: int):
         last=last,
         can_edit=can(current_user, "edit_assessment", assessment),
         can_submit=can(current_user, "submit_assessment", assessment),
+        can_review=can(current_user, "review_assessment", assessment),
+        can_reopen=can(current_user, "reopen_assessment", assessment),
     )
 
 
@@ -122,6 +124,7 @@ def area(assessment_id: int, area_id: str):
         conflicts=conflicts,
         editable=editable,
         card=scorecard(assessment),
+        notes={n.question_id: n for n in assessment.review_notes},
     ), status
 
 
@@ -160,6 +163,84 @@ def results(assessment_id: int):
     assessment = _assessment(assessment_id, "view_assessment")
     return render_template(
         "assessments/results.html", assessment=assessment, card=scorecard(assessment)
+    )
+
+
+@bp.route("/assessments/<int:assessment_id>/review", methods=["GET", "POST"])
+@login_required
+def review(assessment_id: int):
+    """Network staff approve a submitted assessment or return it with comments."""
+    assessment = _assessment(assessment_id, "review_assessment")
+    questionnaire = questionnaire_of(assessment)
+    form = review_form_class(questionnaire)()
+    if form.validate_on_submit():
+        now = utcnow()
+        assessment.reviewed_by_id = current_user.id
+        assessment.reviewed_at = now
+        assessment.review_comment = (form.comment.data or "").strip() or None
+        assessment.version += 1
+        assessment.review_notes.clear()
+        if form.decision.data == "approve":
+            assessment.status = "approved"
+            record("assessment_approved", assessment, comment=assessment.review_comment)
+            flash(_("Approved. The assessment is now read-only."), "success")
+        else:
+            assessment.status = "returned"
+            for question_id, text in form.notes().items():
+                assessment.review_notes.append(
+                    ReviewNote(question_id=question_id, text=text, created_by_id=current_user.id)
+                )
+            record(
+                "assessment_returned",
+                assessment,
+                comment=assessment.review_comment,
+                notes=len(form.notes()),
+            )
+            flash(_("Returned to the city with your comments."), "success")
+        return redirect(url_for("assessments.overview", assessment_id=assessment.id))
+    return render_template(
+        "assessments/review.html",
+        assessment=assessment,
+        form=form,
+        card=scorecard(assessment),
+        answers={a.question_id: a for a in assessment.answers},
+    ), 400 if form.errors else 200
+
+
+@bp.route("/assessments/<int:assessment_id>/reopen", methods=["GET", "POST"])
+@login_required
+def reopen(assessment_id: int):
+    """An administrator reopens an approved assessment, with a reason the city will read."""
+    assessment = _assessment(assessment_id, "reopen_assessment")
+    form = ReopenForm()
+    if form.validate_on_submit():
+        assessment.status = "returned"
+        assessment.review_comment = form.reason.data.strip()
+        assessment.version += 1
+        record("assessment_reopened", assessment, reason=assessment.review_comment)
+        flash(_("Reopened: the city can change its answers again."), "success")
+        return redirect(url_for("assessments.overview", assessment_id=assessment.id))
+    return render_template(
+        "assessments/reopen.html", assessment=assessment, form=form, card=scorecard(assessment)
+    )
+
+
+@bp.get("/assessments/<int:assessment_id>/timeline")
+@login_required
+def timeline(assessment_id: int):
+    """Every event of the assessment: created, answers saved, submitted, reviewed, reopened."""
+    assessment = _assessment(assessment_id, "view_assessment")
+    events = db.session.execute(
+        db.select(AuditEvent, User)
+        .outerjoin(User, AuditEvent.user_id == User.id)
+        .where(AuditEvent.object_type == "assessment", AuditEvent.object_id == str(assessment.id))
+        .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+    ).all()
+    return render_template(
+        "assessments/timeline.html",
+        assessment=assessment,
+        events=events,
+        card=scorecard(assessment),
     )
 
 

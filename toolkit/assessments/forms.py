@@ -154,3 +154,52 @@ class StartForm(FlaskForm):
     cycle = IntegerField(
         _l("Cycle (year)"), validators=[DataRequired(), NumberRange(min=2015, max=2100)]
     )
+
+
+class ReviewForm(FlaskForm):
+    """A reviewer's decision; subclasses get a note field per question (`review_form_class`)."""
+
+    decision = RadioField(
+        _l("Decision"),
+        choices=[
+            SelectChoice("approve", _l("Approve: the assessment becomes read-only")),
+            SelectChoice("return", _l("Return to the city with comments")),
+        ],
+        validators=[DataRequired(message=_l("Choose approve or return."))],
+    )
+    comment = TextAreaField(_l("Comment to the city"), validators=[Length(max=MAX_TEXT)])
+
+    def validate(self, extra_validators=None):
+        ok = super().validate(extra_validators)
+        if self.decision.data == "return" and not (self.comment.data or "").strip():
+            self.comment.errors.append(_("Say what the city should change."))
+            ok = False
+        return ok
+
+    def notes(self) -> dict[str, str]:
+        """Question id -> the reviewer's note, for the questions that have one."""
+        return {
+            name.removeprefix("note__"): field.data.strip()
+            for name, field in self._fields.items()
+            if name.startswith("note__") and (field.data or "").strip()
+        }
+
+
+@cache
+def review_form_class(questionnaire: Questionnaire) -> type[ReviewForm]:
+    """The review form of one questionnaire version: a note field per question."""
+    fields = {
+        f"note__{q.id}": TextAreaField(
+            _l("Note on this question"), validators=[Optional(), Length(max=MAX_TEXT)]
+        )
+        for q in questionnaire.questions()
+    }
+    return type(f"ReviewForm_{questionnaire.id}", (ReviewForm,), fields)
+
+
+class ReopenForm(FlaskForm):
+    """An administrator reopens an approved assessment, saying why."""
+
+    reason = TextAreaField(
+        _l("Why it is reopened"), validators=[DataRequired(), Length(max=MAX_TEXT)]
+    )
