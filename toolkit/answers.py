@@ -14,7 +14,16 @@ from questionnaires import Questionnaire, Scorecard, score
 from . import instrument
 from .audit import record
 from .extensions import db
-from .models import Answer, AnswerRevision, AreaScore, Assessment, City, User, utcnow
+from .models import (
+    Answer,
+    AnswerRevision,
+    AreaScore,
+    Assessment,
+    City,
+    ReviewNote,
+    User,
+    utcnow,
+)
 
 EMPTY = {"value": None, "not_applicable": False, "reason": None, "comment": None, "evidence": []}
 
@@ -124,6 +133,52 @@ def save_answers(
         db.session.flush()
         refresh_scores(assessment)
     return result
+
+
+def submit(assessment: Assessment, by: User, at=None) -> None:
+    """draft/returned -> submitted (the caller checks that nothing required is missing)."""
+    assessment.status = "submitted"
+    assessment.submitted_by_id = by.id
+    assessment.submitted_at = at or utcnow()
+    assessment.version += 1
+    record("assessment_submitted", assessment, user=by)
+
+
+def approve(assessment: Assessment, by: User, comment: str | None, at=None) -> None:
+    """submitted -> approved: read-only from now on."""
+    _reviewed(assessment, by, comment, at)
+    assessment.status = "approved"
+    record("assessment_approved", assessment, user=by, comment=comment)
+
+
+def return_to_city(
+    assessment: Assessment, by: User, comment: str, notes: Mapping[str, str], at=None
+) -> None:
+    """submitted -> returned, with an overall comment and notes on single questions."""
+    _reviewed(assessment, by, comment, at)
+    assessment.status = "returned"
+    for question_id, text in notes.items():
+        assessment.review_notes.append(
+            ReviewNote(question_id=question_id, text=text, created_by_id=by.id)
+        )
+    record("assessment_returned", assessment, user=by, comment=comment, notes=len(notes))
+
+
+def reopen(assessment: Assessment, by: User, reason: str) -> None:
+    """approved -> returned, by an administrator, with the reason the city reads."""
+    assessment.status = "returned"
+    assessment.review_comment = reason
+    assessment.version += 1
+    record("assessment_reopened", assessment, user=by, reason=reason)
+
+
+def _reviewed(assessment: Assessment, by: User, comment: str | None, at) -> None:
+    """What every review decision records; earlier notes give way to the new ones."""
+    assessment.reviewed_by_id = by.id
+    assessment.reviewed_at = at or utcnow()
+    assessment.review_comment = comment
+    assessment.version += 1
+    assessment.review_notes.clear()
 
 
 def scorecard(assessment: Assessment) -> Scorecard:

@@ -17,7 +17,14 @@ import click
 from questionnaires import AREA_IDS, Question
 
 from . import accounts, instrument
-from .answers import AnswerInput, create_assessment, save_answers
+from .answers import (
+    AnswerInput,
+    approve,
+    create_assessment,
+    return_to_city,
+    save_answers,
+    submit,
+)
 from .audit import record
 from .extensions import db
 from .models import Assessment, City, Country, User
@@ -310,18 +317,16 @@ def _make_assessment(spec, city, questionnaire, cycle, status, lead, editor, rev
     by = editor if rng.random() < 0.7 else lead
     save_answers(assessment, given, by, at=start + timedelta(days=21))
     if status != "draft":
-        assessment.status = "submitted"
-        assessment.submitted_by_id = lead.id
-        assessment.submitted_at = start + timedelta(days=40)
-    if status in ("approved", "returned"):
-        assessment.status = status
-        assessment.reviewed_by_id = reviewer.id
-        assessment.reviewed_at = start + timedelta(days=55)
-        if status == "returned":
-            assessment.review_comment = (
-                "Please attach the adopted disaster risk reduction plan and check the waste "
-                "collection figure against the 2025 environment report."
-            )
+        submit(assessment, lead, at=start + timedelta(days=40))
+    reviewed = start + timedelta(days=55)
+    if status == "approved":
+        approve(assessment, reviewer, None, at=reviewed)
+    elif status == "returned":
+        comment = (
+            "Please attach the adopted disaster risk reduction plan and check the waste "
+            "collection figure against the 2025 environment report."
+        )
+        return_to_city(assessment, reviewer, comment, {}, at=reviewed)
     record("demo_assessment_loaded", assessment, user=None, status=status)
 
 

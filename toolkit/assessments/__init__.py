@@ -9,12 +9,13 @@ from sqlalchemy.orm import selectinload
 
 from questionnaires import Area
 
+from .. import answers as workflow
 from .. import instrument
 from ..access import authorize, can
 from ..answers import AnswerInput, create_assessment, questionnaire_of, save_answers, scorecard
 from ..audit import record
 from ..extensions import db
-from ..models import Answer, Assessment, AuditEvent, City, ReviewNote, User, utcnow
+from ..models import Answer, Assessment, AuditEvent, City, User, utcnow
 from .forms import ReopenForm, StartForm, area_form_class, parse_evidence, review_form_class
 
 bp = Blueprint("assessments", __name__)
@@ -144,11 +145,7 @@ def submit(assessment_id: int):
             "error",
         )
         return redirect(url_for("assessments.overview", assessment_id=assessment.id) + "#missing")
-    assessment.status = "submitted"
-    assessment.submitted_by_id = current_user.id
-    assessment.submitted_at = utcnow()
-    assessment.version += 1
-    record("assessment_submitted", assessment)
+    workflow.submit(assessment, current_user)
     flash(
         _("Submitted for review. The network will approve it or return it with comments."),
         "success",
@@ -174,28 +171,12 @@ def review(assessment_id: int):
     questionnaire = questionnaire_of(assessment)
     form = review_form_class(questionnaire)()
     if form.validate_on_submit():
-        now = utcnow()
-        assessment.reviewed_by_id = current_user.id
-        assessment.reviewed_at = now
-        assessment.review_comment = (form.comment.data or "").strip() or None
-        assessment.version += 1
-        assessment.review_notes.clear()
+        comment = (form.comment.data or "").strip() or None
         if form.decision.data == "approve":
-            assessment.status = "approved"
-            record("assessment_approved", assessment, comment=assessment.review_comment)
+            workflow.approve(assessment, current_user, comment)
             flash(_("Approved. The assessment is now read-only."), "success")
         else:
-            assessment.status = "returned"
-            for question_id, text in form.notes().items():
-                assessment.review_notes.append(
-                    ReviewNote(question_id=question_id, text=text, created_by_id=current_user.id)
-                )
-            record(
-                "assessment_returned",
-                assessment,
-                comment=assessment.review_comment,
-                notes=len(form.notes()),
-            )
+            workflow.return_to_city(assessment, current_user, comment, form.notes())
             flash(_("Returned to the city with your comments."), "success")
         return redirect(url_for("assessments.overview", assessment_id=assessment.id))
     return render_template(
@@ -214,10 +195,7 @@ def reopen(assessment_id: int):
     assessment = _assessment(assessment_id, "reopen_assessment")
     form = ReopenForm()
     if form.validate_on_submit():
-        assessment.status = "returned"
-        assessment.review_comment = form.reason.data.strip()
-        assessment.version += 1
-        record("assessment_reopened", assessment, reason=assessment.review_comment)
+        workflow.reopen(assessment, current_user, form.reason.data.strip())
         flash(_("Reopened: the city can change its answers again."), "success")
         return redirect(url_for("assessments.overview", assessment_id=assessment.id))
     return render_template(
