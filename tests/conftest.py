@@ -2,6 +2,7 @@
 
 import os
 import re
+import threading
 import uuid
 from pathlib import Path
 
@@ -10,6 +11,8 @@ import pytest
 import sqlalchemy as sa
 from flask import g, has_app_context
 from flask.testing import FlaskClient
+from playwright.sync_api import expect, sync_playwright
+from werkzeug.serving import make_server
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -252,3 +255,93 @@ def login(db):
             session["_fresh"] = True
 
     return sign_in
+
+
+# -- a real browser: Debian's Chromium through Playwright ----------------------------------------
+
+expect.set_options(timeout=10_000)
+
+CHROMIUM = Path("/usr/bin/chromium")
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """One headless Chromium for the module; each test opens its own context (no shared cookies)."""
+    if not CHROMIUM.exists():
+        service_missing(f"Debian chromium at {CHROMIUM}")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=str(CHROMIUM),
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def live_server(make_app, db, make_city, make_user, make_assessment):
+    """Da Nang with one draft assessment, an editor and a network user; served on 127.0.0.1.
+
+    Returns (base URL, {"editor": user, "network": user}). Runs on SQLite and on PostgreSQL.
+    """
+    city = make_city("da-nang", name="Da Nang")
+    make_city("cebu", country="PH", name="Cebu")
+    make_assessment(city, cycle=2026)
+    users = {
+        "editor": make_user("city_editor", city=city, password=PASSWORD),
+        "network": make_user("network", password=PASSWORD),
+    }
+    db.session.commit()  # the server's own app and connections must see the rows
+
+    # A real host:port (not the test client's toolkit.test), and CSRF checked as in production.
+    app = make_app(SERVER_NAME=None, WTF_CSRF_ENABLED=True)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}", users
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+@pytest.fixture
+def open_page(browser):
+    """open_page(**context options) -> a new page whose console errors and page errors are kept.
+
+    A CSP violation is reported by Chromium as a console error, so `page.errors` catches those too.
+    """
+    contexts = []
+
+    def open_(**options):
+        context = browser.new_context(**options)
+        context.set_default_timeout(10_000)
+        contexts.append(context)
+        page = context.new_page()
+        page.errors = []
+        page.on("console", lambda m: _keep_error(page.errors, m))
+        page.on("pageerror", lambda e: page.errors.append(str(e)))
+        return page
+
+    yield open_
+    for context in contexts:
+        context.close()
+
+
+def _keep_error(errors, message):
+    """Keep console errors, except the 404 of the /favicon.ico Chromium asks for by itself."""
+    url = message.location.get("url", "")
+    if message.type == "error" and not url.endswith("/favicon.ico"):
+        errors.append(f"{message.text} ({url})")
+
+
+def sign_in(page, base, email, password=PASSWORD):
+    """Open the home page, get sent to the sign-in page, and submit the form."""
+    page.goto(base + "/")
+    expect(page).to_have_url(f"{base}/auth/login?next=%2F")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Sign in")
+    page.get_by_role("textbox", name="Email", exact=True).fill(email)
+    page.get_by_role("textbox", name="Password", exact=True).fill(password)
+    page.get_by_role("button", name="Sign in").click()
