@@ -29,6 +29,21 @@ browser:
 	  fi; \
 	fi
 
+# The accessibility tests inject axe-core, an npm package pinned in package.json/package-lock.json.
+# Only `make test` needs it (and so npm); `make run` does not.
+node_modules/axe-core/axe.min.js: package.json package-lock.json
+	@if ! command -v npm >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "Installing Debian's nodejs and npm for the accessibility tests..."; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null; \
+	  else \
+	    echo "The accessibility tests need npm to install axe-core: run 'sudo apt-get install nodejs npm'." >&2; \
+	    exit 1; \
+	  fi; \
+	fi
+	npm ci --no-audit --no-fund
+	touch $@
+
 run: install
 	$(BIN)/toolkit questionnaire check questionnaires/*.yaml
 	$(BIN)/toolkit db upgrade
@@ -36,7 +51,7 @@ run: install
 	@echo "Serving on http://$(HOST):$(PORT)/ (Ctrl+C to stop)"
 	$(BIN)/toolkit --debug run --host $(HOST) --port $(PORT) --no-debugger --no-reload
 
-test: install browser
+test: install browser node_modules/axe-core/axe.min.js
 	$(BIN)/python -m pytest
 
 lint: install

@@ -76,6 +76,66 @@ ROUTES = {
             expect(admin=403, network=403, lead=403, editor=403),
         ),
     ],
+    "assessments.save_answer": [
+        # An empty autosave changes nothing and says so (200).
+        (
+            "POST",
+            "/assessments/{own_assessment}/questions/se_risk_assessment",
+            expect(network=403),
+        ),
+        (
+            "POST",
+            "/assessments/{other_assessment}/questions/se_risk_assessment",
+            expect(network=403, lead=404, editor=404),
+        ),
+        (
+            "POST",
+            "/assessments/{own_submitted}/questions/se_risk_assessment",
+            expect(admin=403, network=403, lead=403, editor=403),
+        ),
+        (
+            "POST",
+            "/assessments/{own_approved}/questions/se_risk_assessment",
+            expect(admin=403, network=403, lead=403, editor=403),
+        ),
+        (
+            "POST",
+            "/assessments/{own_assessment}/questions/no_such_question",
+            expect(LOGIN, 404, 403, 404, 404),
+        ),
+    ],
+    "assessments.history": [
+        ("GET", "/assessments/{own_assessment}/questions/se_risk_assessment/history", expect()),
+        (
+            "GET",
+            "/assessments/{other_assessment}/questions/se_risk_assessment/history",
+            expect(lead=404, editor=404),
+        ),
+        (
+            "GET",
+            "/assessments/{own_assessment}/questions/no_such_question/history",
+            expect(LOGIN, 404, 404, 404, 404),
+        ),
+    ],
+    "assessments.assignments": [
+        ("GET", "/assessments/{own_assessment}/assignments", expect(network=403, editor=403)),
+        (
+            "GET",
+            "/assessments/{other_assessment}/assignments",
+            expect(network=403, lead=404, editor=404),
+        ),
+        (
+            "GET",
+            "/assessments/{own_submitted}/assignments",
+            expect(admin=403, network=403, lead=403, editor=403),
+        ),
+        # An empty POST takes every area from everyone: saved, back to the overview.
+        (
+            "POST",
+            "/assessments/{own_assessment}/assignments",
+            expect(admin=302, network=403, lead=302, editor=403),
+        ),
+    ],
     "assessments.submit": [
         # Unanswered questions: back to the overview with the list of what is missing.
         (

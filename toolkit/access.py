@@ -35,7 +35,10 @@ def can(user, action: str, obj=None) -> bool:
         return False
     # The state of an assessment binds everyone, administrators too: nothing changes a
     # submitted or approved assessment through these actions.
-    if action in ("edit_assessment", "submit_assessment") and obj.status not in EDITABLE:
+    if (
+        action in ("edit_assessment", "submit_assessment", "assign_areas")
+        and obj.status not in EDITABLE
+    ):
         return False
     if action == "review_assessment" and obj.status != "submitted":
         return False
@@ -55,7 +58,7 @@ def can(user, action: str, obj=None) -> bool:
         return lead and _own(user, obj) and obj.role == "city_editor"
     if action == "edit_assessment":
         return _own(user, obj)
-    if action == "submit_assessment":
+    if action in ("submit_assessment", "assign_areas"):
         return lead and _own(user, obj)
     # manage_users, manage_cities and anything unknown: admin only.
     return False

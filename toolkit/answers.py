@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from questionnaires import Answer as GivenAnswer
-from questionnaires import Questionnaire, Scorecard, score
+from questionnaires import Question, Questionnaire, Scorecard, score
 
 from . import instrument
 from .audit import record
@@ -17,6 +17,7 @@ from .extensions import db
 from .models import (
     Answer,
     AnswerRevision,
+    AreaAssignment,
     AreaScore,
     Assessment,
     City,
@@ -48,6 +49,8 @@ class AnswerInput:
     comment: str | None = None
     evidence: tuple[str, ...] = ()
     based_on: int | None = None
+    # The person confirms a carried-over answer still holds, without changing it.
+    confirm: bool = False
 
 
 def questionnaire_of(assessment: Assessment) -> Questionnaire:
@@ -56,9 +59,17 @@ def questionnaire_of(assessment: Assessment) -> Questionnaire:
 
 
 def create_assessment(
-    city: City, questionnaire: Questionnaire, cycle: int, by: User | None
+    city: City,
+    questionnaire: Questionnaire,
+    cycle: int,
+    by: User | None,
+    carry_over_from: Assessment | None = None,
 ) -> Assessment:
-    """Start a draft assessment of `city` for `cycle`."""
+    """Start a draft assessment of `city` for `cycle`, empty or with an earlier cycle's answers.
+
+    Carried-over answers are marked as such until someone confirms or changes them; answers to
+    questions the questionnaire no longer has, or that no longer fit it, are left behind.
+    """
     assessment = Assessment(
         city=city,
         questionnaire_id=questionnaire.id,
@@ -68,9 +79,70 @@ def create_assessment(
     )
     db.session.add(assessment)
     db.session.flush()
+    carried = _carry_over(assessment, questionnaire, carry_over_from, by) if carry_over_from else 0
     refresh_scores(assessment)
-    record("assessment_created", assessment, user=by, city=city.slug, cycle=cycle)
+    record(
+        "assessment_created",
+        assessment,
+        user=by,
+        city=city.slug,
+        cycle=cycle,
+        carried_over_from=carry_over_from.cycle if carry_over_from else None,
+        carried_over=carried,
+    )
     return assessment
+
+
+def earlier_assessments(city: City, questionnaire_id: str, before: int) -> list[Assessment]:
+    """The city's assessments with the same questionnaire in earlier cycles, newest first."""
+    return list(
+        db.session.execute(
+            db.select(Assessment)
+            .filter_by(city_id=city.id, questionnaire_id=questionnaire_id)
+            .where(Assessment.cycle < before)
+            .order_by(Assessment.cycle.desc())
+        ).scalars()
+    )
+
+
+def _carry_over(
+    assessment: Assessment, questionnaire: Questionnaire, source: Assessment, by: User | None
+) -> int:
+    now = utcnow()
+    count = 0
+    for old in source.answers:
+        question = questionnaire.find(old.question_id)
+        if not isinstance(question, Question) or (old.not_applicable and not question.allow_na):
+            continue
+        try:
+            value = None if old.value is None else _storable(question.parse_answer(old.value))
+        except ValueError:
+            continue
+        answer = Answer(
+            assessment=assessment,
+            question_id=old.question_id,
+            value=value,
+            not_applicable=old.not_applicable,
+            not_applicable_reason=old.not_applicable_reason,
+            comment=old.comment,
+            evidence=list(old.evidence or []),
+            updated_by_id=by.id if by else None,
+            updated_at=now,
+            carried_over=True,
+        )
+        answer.revisions.append(
+            AnswerRevision(
+                changed_by_id=answer.updated_by_id,
+                changed_at=now,
+                old=None,
+                new=answer.snapshot(),
+                kind="carried_over",
+            )
+        )
+        db.session.add(answer)
+        count += 1
+    db.session.flush()
+    return count
 
 
 @dataclass
@@ -88,7 +160,8 @@ def save_answers(
 
     An answer changed by someone else since the version the user saw (`based_on`) is not
     saved: it comes back as an AnswerConflict holding both values. An unchanged answer is left
-    alone (no revision). A value or question that does not fit raises
+    alone (no revision), unless it was carried over and the user confirms it. A value or
+    question that does not fit raises
     questionnaires.AnswerValueError, KeyError or ValueError before anything changes.
     """
     questionnaire = questionnaire_of(assessment)
@@ -104,14 +177,18 @@ def save_answers(
             value = _storable(question.parse_answer(item.value))
         new = _snapshot(value, item)
         answer = existing.get(question_id)
-        if (answer is None and new == EMPTY) or (answer is not None and answer.snapshot() == new):
+        if answer is None and new == EMPTY:
+            continue
+        if answer is not None and answer.snapshot() == new:
+            if answer.carried_over and item.confirm:
+                changes.append((question_id, answer, new, "confirmed"))
             continue  # nothing to change, whatever version the user saw
         if answer is not None and item.based_on is not None and item.based_on != answer.version:
             result.conflicts.append(AnswerConflict(answer, new))
         else:
-            changes.append((question_id, answer, new))
+            changes.append((question_id, answer, new, "changed"))
     at = at or utcnow()
-    for question_id, answer, new in changes:
+    for question_id, answer, new, kind in changes:
         old = answer.snapshot() if answer is not None else None
         if answer is None:
             answer = Answer(assessment=assessment, question_id=question_id, version=0)
@@ -124,8 +201,11 @@ def save_answers(
         answer.updated_by_id = by.id if by else None
         answer.updated_at = at
         answer.version += 1
+        answer.carried_over = False
         answer.revisions.append(
-            AnswerRevision(changed_by_id=answer.updated_by_id, changed_at=at, old=old, new=new)
+            AnswerRevision(
+                changed_by_id=answer.updated_by_id, changed_at=at, old=old, new=new, kind=kind
+            )
         )
         result.saved.append(answer)
     if changes:
@@ -133,6 +213,26 @@ def save_answers(
         db.session.flush()
         refresh_scores(assessment)
     return result
+
+
+def assign_areas(assessment: Assessment, people: Mapping[str, set[int]], by: User) -> None:
+    """Give each area to these people of the city (user ids), replacing earlier assignments."""
+    current = {(a.area_id, a.user_id): a for a in assessment.assignments}
+    wanted = {(area_id, user_id) for area_id, ids in people.items() for user_id in ids}
+    for key, assignment in current.items():
+        if key not in wanted:
+            assessment.assignments.remove(assignment)
+    for area_id, user_id in sorted(wanted - current.keys()):
+        assessment.assignments.append(
+            AreaAssignment(area_id=area_id, user_id=user_id, assigned_by_id=by.id)
+        )
+    db.session.flush()
+    record(
+        "areas_assigned",
+        assessment,
+        user=by,
+        areas={area_id: sorted(ids) for area_id, ids in people.items() if ids},
+    )
 
 
 def submit(assessment: Assessment, by: User, at=None) -> None:

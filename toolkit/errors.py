@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, render_template
+from flask import Flask, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -53,4 +53,7 @@ def register(app: Flask) -> None:
 
 
 def _page(code: int, title: str, message: str):
+    """The error as a page, or as JSON for scripts that ask for it (autosave, the API)."""
+    if request.accept_mimetypes.best == "application/json":
+        return jsonify(status="error", title=title, message=message), code
     return render_template("errors/error.html", code=code, title=title, message=message), code

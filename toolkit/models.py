@@ -154,6 +154,9 @@ class Assessment(db.Model):
     review_notes: Mapped[list[ReviewNote]] = relationship(
         back_populates="assessment", cascade="all, delete-orphan", order_by="ReviewNote.id"
     )
+    assignments: Mapped[list[AreaAssignment]] = relationship(
+        back_populates="assessment", cascade="all, delete-orphan", order_by="AreaAssignment.id"
+    )
 
     def scores_by_area(self) -> dict[str, AreaScore]:
         """The stored area scores, by area id."""
@@ -176,6 +179,8 @@ class Answer(db.Model):
     updated_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     version: Mapped[int] = mapped_column(default=1)
+    # Copied from the previous cycle and not yet confirmed or changed by anyone.
+    carried_over: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
 
     assessment: Mapped[Assessment] = relationship(back_populates="answers")
     revisions: Mapped[list[AnswerRevision]] = relationship(
@@ -193,8 +198,13 @@ class Answer(db.Model):
         }
 
 
+REVISION_KINDS = ("changed", "carried_over", "confirmed")
+
+
 class AnswerRevision(db.Model):
-    """One change of an answer: who, when, old and new."""
+    """One change of an answer: who, when, old and new, and what kind of change it was."""
+
+    __table_args__ = (sa.CheckConstraint(f"kind IN ({_in(REVISION_KINDS)})", name="kind"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     answer_id: Mapped[int] = mapped_column(sa.ForeignKey("answer.id"), index=True)
@@ -202,6 +212,7 @@ class AnswerRevision(db.Model):
     changed_at: Mapped[datetime] = mapped_column(default=utcnow)
     old: Mapped[dict | None] = mapped_column(sa.JSON)
     new: Mapped[dict] = mapped_column(sa.JSON)
+    kind: Mapped[str] = mapped_column(sa.String(20), default="changed", server_default="changed")
 
     answer: Mapped[Answer] = relationship(back_populates="revisions")
 
@@ -229,6 +240,25 @@ class ReviewNote(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     assessment: Mapped[Assessment] = relationship(back_populates="review_notes")
+
+
+class AreaAssignment(db.Model):
+    """A city lead gives an area of an assessment to one of the city's people."""
+
+    __table_args__ = (
+        sa.UniqueConstraint("assessment_id", "area_id", "user_id", name="one_per_person"),
+        sa.CheckConstraint(f"area_id IN ({_in(AREA_IDS)})", name="area"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assessment_id: Mapped[int] = mapped_column(sa.ForeignKey("assessment.id"), index=True)
+    area_id: Mapped[str] = mapped_column(sa.String(32))
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id"), index=True)
+    assigned_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
+    assigned_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    assessment: Mapped[Assessment] = relationship(back_populates="assignments")
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
 
 
 class AreaScore(db.Model):

@@ -15,6 +15,7 @@ ROLE_NAMES = {
 EVENT_NAMES = {
     "assessment_created": _l("Started"),
     "answers_saved": _l("Answers saved"),
+    "areas_assigned": _l("Areas assigned"),
     "assessment_submitted": _l("Submitted for review"),
     "assessment_approved": _l("Approved"),
     "assessment_returned": _l("Returned with comments"),

@@ -2,21 +2,37 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy.orm import selectinload
 
-from questionnaires import Area
+from questionnaires import Area, Question
 
 from .. import answers as workflow
 from .. import instrument
 from ..access import authorize, can
-from ..answers import AnswerInput, create_assessment, questionnaire_of, save_answers, scorecard
+from ..answers import (
+    AnswerInput,
+    assign_areas,
+    create_assessment,
+    questionnaire_of,
+    save_answers,
+    scorecard,
+)
 from ..audit import record
 from ..extensions import db
 from ..models import Answer, Assessment, AuditEvent, City, User, utcnow
-from .forms import ReopenForm, StartForm, area_form_class, parse_evidence, review_form_class
+from ..templating import describe_snapshot
+from .forms import (
+    ReopenForm,
+    StartForm,
+    area_form_class,
+    assignment_form,
+    parse_evidence,
+    review_form_class,
+    show_if_values,
+)
 
 bp = Blueprint("assessments", __name__)
 
@@ -29,21 +45,40 @@ def start(slug: str):
     if city is None:
         abort(404)
     authorize("start_assessment", city)
+    titles = instrument.titles()
     form = StartForm(data={"cycle": utcnow().year})
-    form.questionnaire.choices = [(qid, title) for qid, title in instrument.titles().items()]
+    form.questionnaire.choices = list(titles.items())
+    earlier = {str(a.id): a for a in city.assessments}
+    form.carry_over.choices = [("", _("No: start with empty answers"))] + [
+        (key, f"{titles.get(a.questionnaire_id, a.questionnaire_id)} {a.cycle}")
+        for key, a in earlier.items()
+    ]
     if form.validate_on_submit():
-        exists = db.session.execute(
-            db.select(Assessment).filter_by(
-                city_id=city.id, questionnaire_id=form.questionnaire.data, cycle=form.cycle.data
-            )
-        ).scalar_one_or_none()
-        if exists is not None:
+        source = earlier.get(form.carry_over.data)
+        exists = any(
+            a.questionnaire_id == form.questionnaire.data and a.cycle == form.cycle.data
+            for a in city.assessments
+        )
+        if exists:
             form.cycle.errors.append(_("The city already has this assessment for this cycle."))
+        elif source is not None and (
+            source.questionnaire_id != form.questionnaire.data or source.cycle >= form.cycle.data
+        ):
+            form.carry_over.errors.append(
+                _(
+                    "Answers can only be carried over from an earlier cycle of the same "
+                    "questionnaire."
+                )
+            )
         else:
             questionnaire = instrument.latest(form.questionnaire.data)
-            assessment = create_assessment(city, questionnaire, form.cycle.data, current_user)
+            assessment = create_assessment(
+                city, questionnaire, form.cycle.data, current_user, carry_over_from=source
+            )
             return redirect(url_for("assessments.overview", assessment_id=assessment.id))
-    return render_template("assessments/start.html", form=form, city=city)
+    return render_template("assessments/start.html", form=form, city=city), (
+        400 if form.errors else 200
+    )
 
 
 @bp.get("/assessments/<int:assessment_id>")
@@ -59,11 +94,20 @@ def overview(assessment_id: int):
         .order_by(Answer.updated_at.desc(), Answer.id.desc())
         .limit(1)
     ).first()
+    assigned = {}
+    for assignment in assessment.assignments:
+        assigned.setdefault(assignment.area_id, []).append(assignment.user)
+    mine = [a for a in card.areas if current_user in assigned.get(a.area.id, [])]
     return render_template(
         "assessments/overview.html",
         assessment=assessment,
         card=card,
         last=last,
+        assigned=assigned,
+        areas=mine + [a for a in card.areas if a not in mine],
+        mine={a.area.id for a in mine},
+        carried=[a for a in assessment.answers if a.carried_over],
+        can_assign=can(current_user, "assign_areas", assessment),
         can_edit=can(current_user, "edit_assessment", assessment),
         can_submit=can(current_user, "submit_assessment", assessment),
         can_review=can(current_user, "review_assessment", assessment),
@@ -74,25 +118,21 @@ def overview(assessment_id: int):
 @bp.route("/assessments/<int:assessment_id>/areas/<area_id>", methods=["GET", "POST"])
 @login_required
 def area(assessment_id: int, area_id: str):
-    """One area's questions; the Save button saves every changed answer on the page."""
+    """One area's questions. Each answer is saved as it changes (answers.js, see save_answer);
+    without JavaScript, the Save button saves every changed answer on the page."""
     assessment = _assessment(assessment_id, "view_assessment")
     questionnaire = questionnaire_of(assessment)
-    try:
-        area = questionnaire.area(area_id)
-    except KeyError:
-        abort(404)
+    area = _area(questionnaire, area_id)
     form_class = area_form_class(questionnaire, area)
     answers = {a.question_id: a for a in assessment.answers}
     editable = can(current_user, "edit_assessment", assessment)
-    conflicts = {}
-    if editable:
-        form = form_class(data=_form_data(area, answers))
-    else:
-        form = form_class(formdata=None, data=_form_data(area, answers))
+    data = {k: v for q in area.questions() for k, v in _form_data(q, answers.get(q.id)).items()}
+    form = form_class(data=data) if editable else form_class(formdata=None, data=data)
     if form.is_submitted():
         authorize("edit_assessment", assessment)
+    conflicts = {}
     if editable and form.validate_on_submit():
-        result = save_answers(assessment, _given(area, form), current_user)
+        result = save_answers(assessment, _given(area.questions(), form), current_user)
         if result.saved:
             record("answers_saved", assessment, area=area.id, count=len(result.saved))
         if not result.conflicts:
@@ -115,6 +155,7 @@ def area(assessment_id: int, area_id: str):
             )
             # Saving the page again now keeps this person's answer, knowingly.
             form[f"{conflict.answer.question_id}__version"].data = str(conflict.answer.version)
+    card = scorecard(assessment)
     status = 409 if conflicts else (400 if form.errors else 200)
     return render_template(
         "assessments/area.html",
@@ -124,9 +165,116 @@ def area(assessment_id: int, area_id: str):
         answers=answers,
         conflicts=conflicts,
         editable=editable,
-        card=scorecard(assessment),
+        card=card,
         notes={n.question_id: n for n in assessment.review_notes},
+        assigned=sorted(
+            (a.user for a in assessment.assignments if a.area_id == area.id),
+            key=lambda u: u.name,
+        ),
+        show_if={q.id: show_if_values(questionnaire, q) for q in area.questions() if q.show_if},
     ), status
+
+
+@bp.post("/assessments/<int:assessment_id>/questions/<question_id>")
+@login_required
+def save_answer(assessment_id: int, question_id: str):
+    """Autosave of one answer (form fields of one question, CSRF token in a header); JSON back.
+
+    200 saved (or unchanged), 400 with the messages per field, 409 with both answers when
+    someone else saved this question since the version the page holds.
+    """
+    assessment = _assessment(assessment_id, "edit_assessment")
+    questionnaire = questionnaire_of(assessment)
+    question = questionnaire.find(question_id)
+    if not isinstance(question, Question):
+        abort(404)
+    # The CSRF token came in the X-CSRFToken header, checked by CSRFProtect for every POST.
+    form = area_form_class(questionnaire, questionnaire.area(question.area_id))(
+        meta={"csrf": False}
+    )
+    if not form.validate():
+        errors = {name: field.errors for name, field in form._fields.items() if field.errors}
+        return jsonify(status="invalid", question=question_id, errors=errors), 400
+    given = _given([question], form)
+    result = save_answers(assessment, given, current_user)
+    if result.conflicts:
+        conflict = result.conflicts[0]
+        theirs = conflict.answer
+        who = db.session.get(User, theirs.updated_by_id) if theirs.updated_by_id else None
+        return jsonify(
+            status="conflict",
+            question=question_id,
+            theirs={
+                "text": describe_snapshot(question, conflict.theirs),
+                "by": who.name if who else None,
+                "at": theirs.updated_at.isoformat() + "Z",
+                "version": theirs.version,
+                "fields": _form_data(question, theirs),
+            },
+            yours={"text": describe_snapshot(question, conflict.yours)},
+        ), 409
+    answer = next((a for a in assessment.answers if a.question_id == question_id), None)
+    if result.saved:
+        record("answers_saved", assessment, area=question.area_id, count=1)
+    progress = scorecard(assessment).area(question.area_id)
+    return jsonify(
+        status="saved" if result.saved else "unchanged",
+        question=question_id,
+        version=answer.version if answer else 0,
+        saved_at=(answer.updated_at if answer else utcnow()).isoformat() + "Z",
+        carried_over=bool(answer and answer.carried_over),
+        area={
+            "answered": progress.answered,
+            "applicable": progress.applicable,
+            "score": None if progress.score is None else round(progress.score, 1),
+        },
+    )
+
+
+@bp.get("/assessments/<int:assessment_id>/questions/<question_id>/history")
+@login_required
+def history(assessment_id: int, question_id: str):
+    """Every change of one answer: who, when, the old and the new answer."""
+    assessment = _assessment(assessment_id, "view_assessment")
+    question = questionnaire_of(assessment).find(question_id)
+    if not isinstance(question, Question):
+        abort(404)
+    answer = next((a for a in assessment.answers if a.question_id == question_id), None)
+    revisions = list(reversed(answer.revisions)) if answer else []
+    return render_template(
+        "assessments/history.html",
+        assessment=assessment,
+        question=question,
+        area=questionnaire_of(assessment).area(question.area_id),
+        revisions=revisions,
+        people=_people(r.changed_by_id for r in revisions),
+        card=scorecard(assessment),
+    )
+
+
+@bp.route("/assessments/<int:assessment_id>/assignments", methods=["GET", "POST"])
+@login_required
+def assignments(assessment_id: int):
+    """The city lead gives each area to the people who answer it."""
+    assessment = _assessment(assessment_id, "assign_areas")
+    card = scorecard(assessment)
+    people = db.session.execute(
+        db.select(User)
+        .filter_by(city_id=assessment.city_id, active=True)
+        .order_by(User.role, User.name)
+    ).scalars()
+    people = {str(u.id): u for u in people}
+    current = {}
+    for assignment in assessment.assignments:
+        current.setdefault(assignment.area_id, []).append(str(assignment.user_id))
+    form = assignment_form(card.questionnaire, people, current)
+    if form.validate_on_submit():
+        assign_areas(assessment, form.people_by_area(), current_user)
+        flash(_("Areas assigned. Each person sees their areas first."), "success")
+        return redirect(url_for("assessments.overview", assessment_id=assessment.id))
+    return render_template(
+        "assessments/assignments.html", assessment=assessment, form=form, card=card
+    ), (400 if form.errors else 200)
 
 
 @bp.post("/assessments/<int:assessment_id>/submit")
@@ -136,6 +284,17 @@ def submit(assessment_id: int):
     assessment = _assessment(assessment_id, "view_assessment")
     authorize("submit_assessment", assessment)
     card = scorecard(assessment)
+    carried = sum(a.carried_over for a in assessment.answers)
+    if carried:
+        flash(
+            _(
+                "%(count)d answer(s) carried over from the previous cycle still need to be "
+                "confirmed or changed: see the list below.",
+                count=carried,
+            ),
+            "error",
+        )
+        return redirect(url_for("assessments.overview", assessment_id=assessment.id) + "#carried")
     if card.missing_required:
         flash(
             _(
@@ -234,27 +393,32 @@ def _assessment(assessment_id: int, action: str) -> Assessment:
     return assessment
 
 
-def _form_data(area: Area, answers: dict[str, Answer]) -> dict:
-    data = {}
-    for q in area.questions():
-        answer = answers.get(q.id)
-        data[f"{q.id}__version"] = str(answer.version) if answer else "0"
-        if answer is None:
-            continue
-        value = answer.value
-        if q.type in ("level", "yes_no", "choice") and value is not None:
-            value = str(value)
-        data[f"{q.id}__value"] = value
-        data[f"{q.id}__na"] = answer.not_applicable
-        data[f"{q.id}__reason"] = answer.not_applicable_reason
-        data[f"{q.id}__comment"] = answer.comment
-        data[f"{q.id}__evidence"] = "\n".join(answer.evidence or [])
+def _area(questionnaire, area_id: str) -> Area:
+    try:
+        return questionnaire.area(area_id)
+    except KeyError:
+        abort(404)
+
+
+def _form_data(q: Question, answer: Answer | None) -> dict:
+    """The form fields of one question filled from its stored answer."""
+    data = {f"{q.id}__version": str(answer.version) if answer else "0"}
+    if answer is None:
+        return data
+    value = answer.value
+    if q.type in ("level", "yes_no", "choice") and value is not None:
+        value = str(value)
+    data[f"{q.id}__value"] = value
+    data[f"{q.id}__na"] = answer.not_applicable
+    data[f"{q.id}__reason"] = answer.not_applicable_reason
+    data[f"{q.id}__comment"] = answer.comment
+    data[f"{q.id}__evidence"] = "\n".join(answer.evidence or [])
     return data
 
 
-def _given(area: Area, form) -> dict[str, AnswerInput]:
+def _given(questions, form) -> dict[str, AnswerInput]:
     given = {}
-    for q in area.questions():
+    for q in questions:
         value = form[f"{q.id}__value"].data
         if value in ("", [], None):
             value = None
@@ -267,6 +431,7 @@ def _given(area: Area, form) -> dict[str, AnswerInput]:
             comment=(form[f"{q.id}__comment"].data or "").strip() or None,
             evidence=parse_evidence(form[f"{q.id}__evidence"].data),
             based_on=int(version) if version and version.isdigit() else 0,
+            confirm=bool(form[f"{q.id}__confirm"].data),
         )
     return given
 

@@ -142,18 +142,66 @@ def area_form_class(questionnaire: Questionnaire, area: Area) -> type[AreaForm]:
             _l("Evidence links"),
             validators=[Optional(), Length(max=MAX_TEXT), _evidence_validator],
         )
+        fields[f"{q.id}__confirm"] = BooleanField(_l("Confirm: this still holds for this cycle"))
         fields[f"{q.id}__version"] = HiddenField()
     fields["questions"] = tuple(area.questions())
     return type(f"AreaForm_{questionnaire.id}_{area.id}", (AreaForm,), fields)
 
 
+def show_if_values(questionnaire: Questionnaire, q: Question) -> list[str]:
+    """The form values of the controlling question that show `q` (for answers.js)."""
+    target = questionnaire.question(q.show_if.question)
+    if target.type == "multi_choice":
+        return [c.id for c in target.choices if q.show_if.matches(target, (c.id,))]
+    options = {
+        "level": [str(lv.number) for lv in target.levels],
+        "yes_no": ["yes", "no"],
+        "choice": [c.id for c in target.choices],
+    }.get(target.type, [])
+    return [v for v in options if q.show_if.matches(target, target.parse_answer(v))]
+
+
 class StartForm(FlaskForm):
-    """A city lead starts an assessment."""
+    """A city lead starts an assessment, empty or from an earlier cycle's answers."""
 
     questionnaire = SelectField(_l("Questionnaire"), choices=[])
     cycle = IntegerField(
         _l("Cycle (year)"), validators=[DataRequired(), NumberRange(min=2015, max=2100)]
     )
+    carry_over = SelectField(
+        _l("Carry over the answers of an earlier cycle"), choices=[], default=""
+    )
+
+
+class AssignmentForm(FlaskForm):
+    """Who answers which area: one set of checkboxes per area (see `assignment_form`)."""
+
+    areas: tuple[Area, ...] = ()
+
+    def people_by_area(self) -> dict[str, set[int]]:
+        """Area id -> the ids of the people given that area."""
+        return {a.id: {int(i) for i in self[f"area__{a.id}"].data or ()} for a in self.areas}
+
+
+@cache
+def _assignment_form_class(questionnaire: Questionnaire) -> type[AssignmentForm]:
+    fields = {
+        f"area__{a.id}": CheckboxesField(str(a.name), validators=[Optional()])
+        for a in questionnaire.areas
+    }
+    fields["areas"] = questionnaire.areas
+    return type(f"AssignmentForm_{questionnaire.id}", (AssignmentForm,), fields)
+
+
+def assignment_form(questionnaire: Questionnaire, people: dict, current: dict) -> AssignmentForm:
+    """The assignment form of an assessment: `people` maps user id (str) to the city's users,
+    `current` maps area id to the ids assigned now."""
+    form = _assignment_form_class(questionnaire)(
+        data={f"area__{a}": ids for a, ids in current.items()}
+    )
+    for a in questionnaire.areas:
+        form[f"area__{a.id}"].choices = [(key, u.name) for key, u in people.items()]
+    return form
 
 
 class ReviewForm(FlaskForm):

@@ -1,0 +1,373 @@
+"""Charts for the report and the web pages, drawn as SVG by hand.
+
+The same SVG string goes into a web page (through Jinja) and into the PDF (through WeasyPrint), so
+a chart looks the same on screen and on paper. Charts are plain SVG with presentation attributes
+and CSS classes only: the site's Content-Security-Policy forbids inline ``style``, and the classes
+let the stylesheet adjust colours and sizes.
+
+Every chart is returned as :class:`markupsafe.Markup`, so Jinja inserts it as is; every piece of
+text that goes into it (labels, titles, descriptions) is escaped here first.
+"""
+
+import hashlib
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from markupsafe import Markup, escape
+
+STYLES = ("primary", "comparison")
+
+GRID_STEPS = (20, 40, 60, 80, 100)
+
+LABEL_FONT_SIZE = 13
+LABEL_LINE_HEIGHT = 16
+LABEL_WRAP_AT = 14
+LABEL_GAP = 10
+VALUE_FONT_SIZE = 10
+LEGEND_FONT_SIZE = 12
+LEGEND_ROW_HEIGHT = 22
+LEGEND_SAMPLE_WIDTH = 28
+PADDING = 8
+
+# Widths are estimated without a font: 0.55 em per character is wider than the average
+# character of the usual sans-serifs (about 0.5 em for Noto Sans and DejaVu Sans in mixed case), so
+# the room kept for a label is rather too much than too little.
+CHAR_WIDTH = 0.55
+
+INK = "#222222"
+GRID = "#b8b8b8"
+PRIMARY = "#1d3557"
+COMPARISON = "#4a4a4a"
+
+
+@dataclass(frozen=True)
+class Series:
+    """One line on a chart: a label for the legend and one value (0..100, or None) per axis."""
+
+    label: str
+    values: tuple[float | None, ...]
+    style: str = "primary"
+
+
+def radar(
+    axes: Sequence[str],
+    series: Sequence[Series],
+    *,
+    title: str,
+    description: str = "",
+    size: int = 420,
+    no_score: str = "no score",
+) -> Markup:
+    """Draw a radar chart of ``series`` over ``axes`` and return it as SVG markup.
+
+    The first axis points up and the others follow clockwise. The grid has rings at 20, 40, 60, 80
+    and 100, labelled on the first axis. ``size`` is the width of the drawing in SVG units; the
+    height follows from the labels and the legend, and the ``viewBox`` keeps the aspect ratio while
+    CSS sizes the chart (``width="100%"``, class ``chart radar``).
+
+    A ``primary`` series is a solid line with a light fill and round markers; a ``comparison``
+    series is a dashed line without fill and with hollow square markers, so the two stay apart in
+    black and white. A legend below the chart names every series.
+
+    A value of ``None`` means the axis has no score. Putting the point at the centre would read as
+    a score of 0, so the line still passes through the centre (the polygon stays closed) but no
+    marker is drawn there, and the axis label gets a line ``(no score)``, naming the series
+    concerned when only some of them lack the score. Pass ``no_score`` to translate those words.
+
+    ``title`` and ``description`` become the SVG's ``<title>`` and ``<desc>``; without a
+    description, the ``<desc>`` lists the values. Ids are derived from a hash of the inputs, so the
+    same inputs always give the same string.
+
+    Raises ValueError for fewer than three axes, an unknown style, a series whose number of values
+    differs from the number of axes, or a value outside 0..100.
+    """
+    axes = [str(axis) for axis in axes]
+    _check(axes, series)
+    chart_id = _chart_id(axes, series, title, description, size, no_score)
+    count = len(axes)
+    angles = [-math.pi / 2 + 2 * math.pi * i / count for i in range(count)]
+
+    labels = []
+    for i, axis in enumerate(axes):
+        lines = _wrap(axis)
+        missing = [s.label for s in series if s.values[i] is None]
+        if missing and len(missing) == len(series):
+            lines.append(f"({no_score})")
+        elif missing:
+            lines.append(f"({no_score}: {', '.join(missing)})")
+        labels.append(lines)
+
+    radius = _fit_radius(angles, labels, size)
+
+    # Extents of everything around the centre (0, 0), to place the centre and size the viewBox.
+    boxes = [(-radius, -radius, radius, radius)]
+    boxes += [_label_box(angle, lines, radius) for angle, lines in zip(angles, labels, strict=True)]
+    left = min(box[0] for box in boxes)
+    top = min(box[1] for box in boxes)
+    right = max(box[2] for box in boxes)
+    bottom = max(box[3] for box in boxes)
+
+    legend_rows = _legend_rows(series, size - 2 * PADDING)
+    legend_width = max((row[-1][1] + row[-1][2] for row in legend_rows), default=0)
+
+    width = size
+    cx = size / 2
+    if cx + left < PADDING or cx + right > size - PADDING:
+        width = right - left + 2 * PADDING
+        cx = PADDING - left
+    if legend_width > width - 2 * PADDING:
+        cx += (legend_width + 2 * PADDING - width) / 2
+        width = legend_width + 2 * PADDING
+    cy = PADDING - top
+    legend_top = cy + bottom + PADDING
+    height = legend_top + len(legend_rows) * LEGEND_ROW_HEIGHT + PADDING
+
+    summary = _summary(axes, series, no_score)
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {_n(width)} {_n(height)}"'
+        f' width="100%" preserveAspectRatio="xMidYMid meet" class="chart radar" role="img"'
+        f' aria-labelledby="{chart_id}-title {chart_id}-desc" font-family="sans-serif">',
+        f'<title id="{chart_id}-title">{escape(title)}</title>',
+        f'<desc id="{chart_id}-desc">{escape(description or summary)}</desc>',
+    ]
+    parts += _grid(cx, cy, radius, angles)
+    for one in series:
+        parts += _series(cx, cy, radius, angles, axes, one)
+    parts += _scale(cx, cy, radius)
+    for angle, lines in zip(angles, labels, strict=True):
+        parts.append(_label(cx, cy, radius, angle, lines))
+    parts += _legend(legend_rows, width, legend_top)
+    parts.append("</svg>")
+    return Markup("\n".join(parts))
+
+
+def _check(axes: list[str], series: Sequence[Series]) -> None:
+    if len(axes) < 3:
+        raise ValueError(f"A radar chart needs at least 3 axes, got {len(axes)}.")
+    for one in series:
+        if one.style not in STYLES:
+            choices = ", ".join(STYLES)
+            raise ValueError(
+                f"Series {one.label!r}: style must be one of {choices}, got {one.style!r}."
+            )
+        if len(one.values) != len(axes):
+            raise ValueError(
+                f"Series {one.label!r} has {len(one.values)} values for {len(axes)} axes."
+            )
+        for axis, value in zip(axes, one.values, strict=True):
+            # Written this way round so that NaN is rejected too.
+            if value is not None and not 0 <= value <= 100:
+                raise ValueError(
+                    f"Series {one.label!r}, axis {axis!r}: value {value!r} is outside 0..100."
+                )
+
+
+def _chart_id(*inputs: object) -> str:
+    digest = hashlib.sha256(repr(inputs).encode("utf-8")).hexdigest()
+    return f"radar-{digest[:10]}"
+
+
+def _n(number: float) -> str:
+    """A coordinate with at most two decimals and no trailing zeros."""
+    text = f"{number:.2f}".rstrip("0").rstrip(".")
+    return "0" if text == "-0" else text
+
+
+def _text_width(text: str, font_size: float) -> float:
+    return len(text) * font_size * CHAR_WIDTH
+
+
+def _wrap(text: str) -> list[str]:
+    """Split a long label in two lines at the space that makes the longer line shortest."""
+    if len(text) <= LABEL_WRAP_AT or " " not in text:
+        return [text]
+    splits = [i for i, char in enumerate(text) if char == " "]
+    best = min(splits, key=lambda i: max(i, len(text) - i - 1))
+    return [text[:best], text[best + 1 :]]
+
+
+def _anchor(angle: float) -> tuple[str, str]:
+    """Horizontal anchor (start/middle/end) and vertical side (above/centre/below) of a label."""
+    cos, sin = math.cos(angle), math.sin(angle)
+    horizontal = "middle" if abs(cos) < 0.2 else ("start" if cos > 0 else "end")
+    vertical = "centre" if abs(sin) < 0.2 else ("below" if sin > 0 else "above")
+    return horizontal, vertical
+
+
+def _label_box(angle: float, lines: list[str], radius: float) -> tuple[float, float, float, float]:
+    """The box (left, top, right, bottom) of a label, relative to the centre of the chart."""
+    horizontal, vertical = _anchor(angle)
+    x = (radius + LABEL_GAP) * math.cos(angle)
+    y = (radius + LABEL_GAP) * math.sin(angle)
+    width = max(_text_width(line, LABEL_FONT_SIZE) for line in lines)
+    height = len(lines) * LABEL_LINE_HEIGHT
+    left = {"start": x, "middle": x - width / 2, "end": x - width}[horizontal]
+    top = {"below": y, "centre": y - height / 2, "above": y - height}[vertical]
+    return left, top, left + width, top + height
+
+
+def _fit_radius(angles: list[float], labels: list[list[str]], size: int) -> float:
+    """The largest radius that keeps every label inside the width, within sensible bounds."""
+    half = size / 2 - PADDING
+    radius = size * 0.4
+    for angle, lines in zip(angles, labels, strict=True):
+        horizontal, _ = _anchor(angle)
+        width = max(_text_width(line, LABEL_FONT_SIZE) for line in lines)
+        reach = width / 2 if horizontal == "middle" else width
+        cos = abs(math.cos(angle))
+        if cos > 1e-9:
+            radius = min(radius, (half - reach) / cos - LABEL_GAP)
+    # Below this the chart is too small to read; the viewBox grows to fit the labels instead.
+    return max(radius, size * 0.18)
+
+
+def _point(cx: float, cy: float, radius: float, angle: float, value: float) -> tuple[float, float]:
+    distance = radius * value / 100
+    return cx + distance * math.cos(angle), cy + distance * math.sin(angle)
+
+
+def _points(points: list[tuple[float, float]]) -> str:
+    return " ".join(f"{_n(x)},{_n(y)}" for x, y in points)
+
+
+def _grid(cx: float, cy: float, radius: float, angles: list[float]) -> list[str]:
+    parts = ['<g class="radar-grid" fill="none" stroke="' + GRID + '" stroke-width="1">']
+    for step in GRID_STEPS:
+        ring = [_point(cx, cy, radius, angle, step) for angle in angles]
+        parts.append(f'<polygon points="{_points(ring)}"/>')
+    parts.append("</g>")
+    parts.append(f'<g class="radar-axis" stroke="{GRID}" stroke-width="1">')
+    for angle in angles:
+        x, y = _point(cx, cy, radius, angle, 100)
+        parts.append(f'<line x1="{_n(cx)}" y1="{_n(cy)}" x2="{_n(x)}" y2="{_n(y)}"/>')
+    parts.append("</g>")
+    return parts
+
+
+def _scale(cx: float, cy: float, radius: float) -> list[str]:
+    # Drawn over the series so that a line crossing a number does not hide it. The numbers sit just
+    # left of the first (upward) axis, under each ring's corner: markers on that axis are centred
+    # on it and stop short of them.
+    parts = [
+        f'<g class="radar-scale" fill="#666666" font-size="{VALUE_FONT_SIZE}" text-anchor="end">'
+    ]
+    for step in GRID_STEPS:
+        y = cy - radius * step / 100 + VALUE_FONT_SIZE
+        parts.append(f'<text x="{_n(cx - 6)}" y="{_n(y)}">{step}</text>')
+    parts.append("</g>")
+    return parts
+
+
+def _marker(style: str, x: float, y: float) -> str:
+    """The opening tag of a marker; the caller closes it after adding its ``<title>``."""
+    if style == "primary":
+        return f'<circle class="radar-marker" cx="{_n(x)}" cy="{_n(y)}" r="4" fill="{PRIMARY}">'
+    return (
+        f'<rect class="radar-marker" x="{_n(x - 3.5)}" y="{_n(y - 3.5)}" width="7" height="7"'
+        f' fill="#ffffff" stroke="{COMPARISON}" stroke-width="1.5">'
+    )
+
+
+def _close_marker(style: str) -> str:
+    return "</circle>" if style == "primary" else "</rect>"
+
+
+def _series_line(style: str) -> str:
+    """Presentation attributes of a series' line."""
+    if style == "primary":
+        return f'stroke="{PRIMARY}" stroke-width="2.5"'
+    return f'stroke="{COMPARISON}" stroke-width="2" stroke-dasharray="6 4"'
+
+
+def _series(
+    cx: float, cy: float, radius: float, angles: list[float], axes: list[str], one: Series
+) -> list[str]:
+    points = [
+        _point(cx, cy, radius, angle, value or 0)
+        for angle, value in zip(angles, one.values, strict=True)
+    ]
+    fill = f'fill="{PRIMARY}" fill-opacity="0.15"' if one.style == "primary" else 'fill="none"'
+    parts = [
+        f'<g class="radar-series radar-{one.style}">',
+        f'<polygon points="{_points(points)}" {fill} {_series_line(one.style)}'
+        ' stroke-linejoin="round"/>',
+    ]
+    for axis, value, (x, y) in zip(axes, one.values, points, strict=True):
+        if value is None:
+            continue
+        parts.append(
+            _marker(one.style, x, y)
+            + f"<title>{escape(axis)}: {value:.1f}</title>"
+            + _close_marker(one.style)
+        )
+    parts.append("</g>")
+    return parts
+
+
+def _label(cx: float, cy: float, radius: float, angle: float, lines: list[str]) -> str:
+    horizontal, _ = _anchor(angle)
+    left, top, right, _ = _label_box(angle, lines, radius)
+    x = cx + {"start": left, "middle": (left + right) / 2, "end": right}[horizontal]
+    # The first baseline sits about one ascent below the top of the box.
+    first = cy + top + LABEL_FONT_SIZE * 0.9
+    tspans = "".join(
+        f'<tspan x="{_n(x)}" y="{_n(first + i * LABEL_LINE_HEIGHT)}">{escape(line)}</tspan>'
+        for i, line in enumerate(lines)
+    )
+    return (
+        f'<text class="radar-label" text-anchor="{horizontal}" font-size="{LABEL_FONT_SIZE}"'
+        f' fill="{INK}">{tspans}</text>'
+    )
+
+
+def _legend_rows(series: Sequence[Series], room: float) -> list[list[tuple[Series, float, float]]]:
+    """Lay legend entries out in rows: (series, x, width) with x from the left of the row."""
+    rows: list[list[tuple[Series, float, float]]] = []
+    x = 0.0
+    for one in series:
+        width = LEGEND_SAMPLE_WIDTH + 8 + _text_width(one.label, LEGEND_FONT_SIZE)
+        if not rows or x + width > room:
+            rows.append([])
+            x = 0.0
+        rows[-1].append((one, x, width))
+        x += width + 20
+    return rows
+
+
+def _legend(rows: list[list[tuple[Series, float, float]]], width: float, top: float) -> list[str]:
+    if not rows:
+        return []
+    parts = [f'<g class="radar-legend" font-size="{LEGEND_FONT_SIZE}" fill="{INK}">']
+    for number, row in enumerate(rows):
+        row_width = row[-1][1] + row[-1][2]
+        start = (width - row_width) / 2
+        middle = top + number * LEGEND_ROW_HEIGHT + LEGEND_ROW_HEIGHT / 2
+        for one, x, _ in row:
+            x0 = start + x
+            x1 = x0 + LEGEND_SAMPLE_WIDTH
+            parts.append(f'<g class="radar-series radar-{one.style}">')
+            parts.append(
+                f'<line x1="{_n(x0)}" y1="{_n(middle)}" x2="{_n(x1)}" y2="{_n(middle)}"'
+                f" {_series_line(one.style)}/>"
+            )
+            parts.append(_marker(one.style, (x0 + x1) / 2, middle) + _close_marker(one.style))
+            parts.append(
+                f'<text class="radar-legend-label" x="{_n(x1 + 8)}"'
+                f' y="{_n(middle + LEGEND_FONT_SIZE * 0.35)}">{escape(one.label)}</text>'
+            )
+            parts.append("</g>")
+    parts.append("</g>")
+    return parts
+
+
+def _summary(axes: list[str], series: Sequence[Series], no_score: str) -> str:
+    """A plain-text reading of the values, for screen readers when no description is given."""
+    sentences = []
+    for one in series:
+        values = ", ".join(
+            f"{axis} {no_score if value is None else f'{value:.1f}'}"
+            for axis, value in zip(axes, one.values, strict=True)
+        )
+        sentences.append(f"{one.label}: {values}.")
+    return " ".join(sentences)
