@@ -281,15 +281,18 @@ def browser():
 
 @pytest.fixture
 def live_server(make_app, db, make_city, make_user, make_assessment):
-    """Da Nang with one draft assessment, an editor and a network user; served on 127.0.0.1.
+    """Da Nang with one draft assessment, its lead and an editor, and a network user; served on
+    127.0.0.1.
 
-    Returns (base URL, {"editor": user, "network": user}). Runs on SQLite and on PostgreSQL.
+    Returns (base URL, {"lead": user, "editor": user, "network": user}). Runs on SQLite and on
+    PostgreSQL. Rows a test commits later are seen by the server too.
     """
     city = make_city("da-nang", name="Da Nang")
     make_city("cebu", country="PH", name="Cebu")
     make_assessment(city, cycle=2026)
     users = {
-        "editor": make_user("city_editor", city=city, password=PASSWORD),
+        "lead": make_user("city_lead", city=city, password=PASSWORD, name="Lan Lead"),
+        "editor": make_user("city_editor", city=city, password=PASSWORD, name="Eddy Editor"),
         "network": make_user("network", password=PASSWORD),
     }
     db.session.commit()  # the server's own app and connections must see the rows

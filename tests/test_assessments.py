@@ -1,5 +1,7 @@
 """Filling an assessment through the web pages: start, answer, conflicts, submit, results."""
 
+import re
+
 import pytest
 
 from toolkit.models import Answer, Assessment
@@ -238,3 +240,22 @@ def test_review_returns_with_notes_then_approves_and_an_admin_reopens(
     for event in ("Reopened", "Approved", "Returned with comments", "Answers saved", "Started"):
         assert event in timeline
     assert "Rina Reviewer" in timeline
+
+
+def test_results_draw_the_radar_and_the_change_since_the_previous_cycle(
+    client, login, da_nang, make_assessment, db
+):
+    city, _, editor = da_nang
+    make_assessment(city, cycle=2025, answers={"se_drr_plan": 1}, status="approved")
+    now = make_assessment(city, cycle=2026, answers={"se_drr_plan": 3})
+    db.session.commit()
+    login(client, editor)
+    text = client.get(f"/assessments/{now.id}/results").data.decode()
+    svg = text[text.index("<svg") : text.index("</svg>") + 6]
+    assert 'role="img"' in svg and "Scores of the six areas, 0 to 100" in svg
+    assert svg.count("radar-series radar-primary") >= 1
+    assert "radar-comparison" in svg  # the 2025 line
+    assert "The dashed line is the city's 2025 assessment (Approved)." in text
+    security = text[text.index('<th scope="row">Security</th>') :].split("</tr>")[0]
+    cells = re.findall(r'<td class="number">([^<]*)</td>', security)
+    assert cells == ["100.0", "33.3", "+66.7"]

@@ -5,6 +5,9 @@ the form. Playwright never downloads a browser here: without /usr/bin/chromium t
 (and fail under CI=true).
 """
 
+import re
+
+import pytest
 from conftest import sign_in
 from playwright.sync_api import expect
 
@@ -74,3 +77,206 @@ def test_network_user_on_a_phone_sees_the_cities(live_server, open_page):
     )
     assert widths["page"] <= widths["window"], widths
     assert page.errors == []
+
+
+# -- filling an area: autosave, reloads, conflicts, offline, without JavaScript ----------------
+
+
+@pytest.fixture
+def draft(live_server, db):
+    """The draft 2026 assessment of Da Nang that live_server serves."""
+    from toolkit.models import Assessment
+
+    return db.session.execute(db.select(Assessment)).scalar_one()
+
+
+def open_area(page, base, draft, area="civic_social"):
+    page.goto(f"{base}/assessments/{draft.id}/areas/{area}")
+    expect(page.get_by_role("heading", level=1)).to_be_visible()
+
+
+def level(page, question_id, number):
+    return page.locator(f'input[name="{question_id}__value"][value="{number}"]')
+
+
+def state(page, question_id):
+    return page.locator(f"#{question_id}-state")
+
+
+def stored(db, draft, question_id):
+    from toolkit.models import Answer
+
+    db.session.expire_all()
+    return db.session.execute(
+        db.select(Answer).filter_by(assessment_id=draft.id, question_id=question_id)
+    ).scalar_one_or_none()
+
+
+def test_an_editor_fills_an_area_and_the_answers_survive_a_reload(
+    live_server, open_page, draft, db
+):
+    """Each answer saves as it changes, with "Saved at HH:MM." beside it; a reload shows them."""
+    base, users = live_server
+    page = open_page()
+    sign_in(page, base, users["editor"].email)
+    open_area(page, base, draft)
+
+    level(page, "cs_participation", 2).check()
+    expect(state(page, "cs_participation")).to_have_text(re.compile(r"^Saved at \d\d:\d\d"))
+    expect(page.locator("#area-progress")).to_contain_text("1 of 6 questions")
+    page.locator("#q-cs_participation summary").click()
+    page.locator("#cs_participation__comment").fill("Budget hearings in all 8 districts")
+    expect(state(page, "cs_participation")).to_have_text(re.compile(r"^Saved at"))
+    page.locator("#cs_women_senior_posts__value").fill("31.5")
+    page.locator("#cs_women_senior_posts__value").blur()
+    expect(state(page, "cs_women_senior_posts")).to_have_text(re.compile(r"^Saved at"))
+
+    page.reload()
+    expect(level(page, "cs_participation", 2)).to_be_checked()
+    expect(page.locator("#cs_participation__comment")).to_have_value(
+        "Budget hearings in all 8 districts"
+    )
+    expect(page.locator("#cs_women_senior_posts__value")).to_have_value("31.5")
+    answer = stored(db, draft, "cs_participation")
+    assert (answer.value, answer.comment) == (2, "Budget hearings in all 8 districts")
+    assert page.errors == []
+
+
+def test_two_people_on_one_question_choose_between_both_answers(live_server, open_page, draft, db):
+    """The second saver sees both answers, who made the other and when; keeps theirs or takes
+    the other's. Nothing is overwritten without their choice."""
+    base, users = live_server
+    lead, editor = open_page(), open_page()
+    sign_in(lead, base, users["lead"].email)
+    sign_in(editor, base, users["editor"].email)
+    open_area(lead, base, draft, "security")
+    open_area(editor, base, draft, "security")
+
+    level(lead, "se_drr_plan", 3).check()
+    expect(state(lead, "se_drr_plan")).to_have_text(re.compile(r"^Saved at"))
+    level(editor, "se_drr_plan", 1).check()
+    conflict = editor.locator("#q-se_drr_plan .conflict-live")
+    expect(conflict).to_contain_text("Changed by Lan Lead at")
+    expect(conflict).to_contain_text("Their answer: level 3:")
+    expect(conflict).to_contain_text("Your answer: level 1:")
+    assert stored(db, draft, "se_drr_plan").value == 3
+
+    conflict.get_by_role("button", name="Keep mine").click()
+    expect(state(editor, "se_drr_plan")).to_have_text(re.compile(r"^Saved at"))
+    assert stored(db, draft, "se_drr_plan").value == 1
+
+    # Now the lead is behind: their next change meets the editor's answer, and they take it.
+    level(lead, "se_drr_plan", 0).check()
+    conflict = lead.locator("#q-se_drr_plan .conflict-live")
+    expect(conflict).to_contain_text("Changed by Eddy Editor at")
+    conflict.get_by_role("button", name="Take theirs").click()
+    expect(level(lead, "se_drr_plan", 1)).to_be_checked()
+    expect(state(lead, "se_drr_plan")).to_have_text("Their answer is now in the form.")
+    lead.reload()
+    expect(level(lead, "se_drr_plan", 1)).to_be_checked()  # nothing left queued to resend
+    assert stored(db, draft, "se_drr_plan").value == 1
+    # Chromium logs every 409 as a failed resource; those are the conflicts shown above.
+    for page in (lead, editor):
+        assert [e for e in page.errors if "status of 409" not in e] == []
+
+
+def test_answers_made_offline_are_sent_when_the_connection_returns(
+    live_server, open_page, draft, db
+):
+    """Offline, the answer is kept in the browser; back online it is sent. A failed save offers
+    a retry, and an answer not yet sent survives a reload and is sent then."""
+    base, users = live_server
+    page = open_page()
+    sign_in(page, base, users["editor"].email)
+    open_area(page, base, draft, "security")
+
+    page.context.set_offline(True)
+    level(page, "se_drr_plan", 2).check()
+    expect(state(page, "se_drr_plan")).to_have_text(
+        "Offline: kept in this browser and sent when the connection returns."
+    )
+    assert stored(db, draft, "se_drr_plan") is None
+    page.context.set_offline(False)
+    expect(state(page, "se_drr_plan")).to_have_text(re.compile(r"^Saved at"))
+    assert stored(db, draft, "se_drr_plan").value == 2
+
+    # The server does not answer: "failed - retry"; the answer waits in the browser.
+    page.route("**/questions/se_early_warning", lambda route: route.abort())
+    level(page, "se_early_warning", 3).check()
+    expect(state(page, "se_early_warning")).to_contain_text("Not saved: the server did not")
+    expect(state(page, "se_early_warning").get_by_role("button", name="Retry")).to_be_visible()
+    page.unroute("**/questions/se_early_warning")
+    page.reload()
+    expect(level(page, "se_early_warning", 3)).to_be_checked()
+    expect(state(page, "se_early_warning")).to_have_text(re.compile(r"^Saved at"))
+    assert stored(db, draft, "se_early_warning").value == 3
+    assert [e for e in page.errors if "ERR_FAILED" not in e and "ERR_INTERNET" not in e] == []
+
+
+def test_without_javascript_the_save_button_saves_the_page(live_server, open_page, draft, db):
+    base, users = live_server
+    page = open_page(java_script_enabled=False)
+    sign_in(page, base, users["editor"].email)
+    open_area(page, base, draft, "security")
+
+    level(page, "se_drr_plan", 2).check()
+    page.locator("#q-se_drr_plan summary").click()
+    page.locator("#se_drr_plan__comment").fill("Adopted in 2024")
+    page.get_by_role("button", name="Save this page").click()
+    expect(page.get_by_role("status")).to_contain_text("Saved 1 answer(s) at")
+    expect(level(page, "se_drr_plan", 2)).to_be_checked()
+    assert stored(db, draft, "se_drr_plan").comment == "Adopted in 2024"
+
+
+def test_a_returned_assessment_shows_the_reviewers_comments(live_server, open_page, draft, db):
+    from toolkit.answers import return_to_city
+    from toolkit.models import User
+
+    base, users = live_server
+    reviewer = db.session.get(User, users["network"].id)
+    draft.status = "submitted"
+    return_to_city(
+        draft,
+        reviewer,
+        "Please add evidence for the risk assessment.",
+        {"se_risk_assessment": "Which hazards does the 2023 assessment cover?"},
+    )
+    db.session.commit()
+    page = open_page()
+    sign_in(page, base, users["editor"].email)
+    page.goto(f"{base}/assessments/{draft.id}")
+    expect(page.get_by_role("note").first).to_contain_text(
+        "Returned by the reviewer: Please add evidence for the risk assessment."
+    )
+    page.get_by_role(
+        "link", name=re.compile("assessed its disaster and climate risks")
+    ).first.click()
+    question = page.locator("#q-se_risk_assessment")
+    expect(question.get_by_role("note")).to_contain_text(
+        "Reviewer's note: Which hazards does the 2023 assessment cover?"
+    )
+    level(page, "se_risk_assessment", 2).check()
+    expect(state(page, "se_risk_assessment")).to_have_text(re.compile(r"^Saved at"))
+    assert page.errors == []
+
+
+def test_an_area_is_answered_with_the_keyboard_alone(live_server, open_page, draft, db):
+    """Tab from the top of the page to the first question, choose a level with the arrow keys."""
+    base, users = live_server
+    page = open_page()
+    sign_in(page, base, users["editor"].email)
+    open_area(page, base, draft, "security")
+
+    for _ in range(60):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.name") == "se_risk_assessment__value":
+            break
+    else:
+        raise AssertionError("Tab never reached the first question")
+    page.keyboard.press("Space")
+    page.keyboard.press("ArrowDown")
+    expect(level(page, "se_risk_assessment", 1)).to_be_checked()
+    expect(state(page, "se_risk_assessment")).to_have_text(re.compile(r"^Saved at"))
+    assert stored(db, draft, "se_risk_assessment").value == 1
+    outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
+    assert outline != "none"  # the focused control is visibly marked

@@ -8,6 +8,7 @@ from flask_login import current_user, login_required
 from sqlalchemy.orm import selectinload
 
 from questionnaires import Area, Question
+from reports.charts import Series, radar
 
 from .. import answers as workflow
 from .. import instrument
@@ -16,6 +17,7 @@ from ..answers import (
     AnswerInput,
     assign_areas,
     create_assessment,
+    earlier_assessments,
     questionnaire_of,
     save_answers,
     scorecard,
@@ -315,10 +317,38 @@ def submit(assessment_id: int):
 @bp.get("/assessments/<int:assessment_id>/results")
 @login_required
 def results(assessment_id: int):
-    """Scores, stages and the ranked recommendations, each number with its explanation."""
+    """Scores, stages and the ranked recommendations, each number with its explanation, and
+    the change per area since the city's previous cycle of the same questionnaire."""
     assessment = _assessment(assessment_id, "view_assessment")
+    card = scorecard(assessment)
+    previous = next(
+        iter(earlier_assessments(assessment.city, assessment.questionnaire_id, assessment.cycle)),
+        None,
+    )
+    before = {a: row.score for a, row in previous.scores_by_area().items()} if previous else {}
+    series = [Series(str(assessment.cycle), tuple(a.score for a in card.areas))]
+    if previous:
+        series.append(
+            Series(
+                str(previous.cycle),
+                tuple(before.get(a.area.id) for a in card.areas),
+                style="comparison",
+            )
+        )
+    chart = radar(
+        [str(a.area.name) for a in card.areas],
+        series,
+        title=_("Scores of the six areas, 0 to 100"),
+        description=_("The same numbers are in the table below."),
+        no_score=_("no score"),
+    )
     return render_template(
-        "assessments/results.html", assessment=assessment, card=scorecard(assessment)
+        "assessments/results.html",
+        assessment=assessment,
+        card=card,
+        chart=chart,
+        previous=previous,
+        before=before,
     )
 
 
