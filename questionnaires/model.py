@@ -97,6 +97,9 @@ class AnswerValueError(ValueError):
 class Question:
     """One question. `points(value)` turns a valid answer into points out of `max_points`."""
 
+    def __hash__(self) -> int:
+        return hash(self.id)
+
     id: str
     type: str
     text: Text
@@ -262,6 +265,9 @@ class SubArea:
 class Area:
     """One of the six ASUS core areas."""
 
+    def __hash__(self) -> int:
+        return hash(self.id)
+
     id: str
     name: Text
     sub_areas: tuple[SubArea, ...]
@@ -277,6 +283,11 @@ class Area:
 @dataclass(frozen=True)
 class Questionnaire:
     """One version of a questionnaire, as loaded from its file."""
+
+    # Questionnaires, areas and questions are keys of caches (a form class per version): a hash
+    # of their ids, not of every text they hold, keeps such lookups cheap.
+    def __hash__(self) -> int:
+        return hash((self.id, self.version))
 
     id: str
     version: str

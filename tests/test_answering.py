@@ -303,3 +303,14 @@ def test_show_if_questions_appear_only_after_the_answer_that_opens_them(
     assert "With the answers saved now it does not apply" not in page
     saved = autosave(client, assessment, "se_drr_plan_year", value="2023")
     assert saved.get_json()["area"]["answered"] == 2
+
+
+def test_the_overview_leads_to_the_next_unanswered_question(
+    client, login, da_nang, make_assessment, db
+):
+    city, _, editor = da_nang
+    assessment = make_assessment(city, answers={"cs_participation": 2})
+    login(client, editor)
+    text = client.get(f"/assessments/{assessment.id}").data.decode()
+    link = f'/assessments/{assessment.id}/areas/civic_social#q-cs_global_agendas">'
+    assert link + "Continue with the next unanswered question</a>" in text

@@ -5,7 +5,7 @@ Services flush; the request (or command) boundary commits.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from questionnaires import Answer as GivenAnswer
@@ -64,6 +64,7 @@ def create_assessment(
     cycle: int,
     by: User | None,
     carry_over_from: Assessment | None = None,
+    at=None,
 ) -> Assessment:
     """Start a draft assessment of `city` for `cycle`, empty or with an earlier cycle's answers.
 
@@ -76,10 +77,13 @@ def create_assessment(
         questionnaire_version=questionnaire.version,
         cycle=cycle,
         created_by_id=by.id if by else None,
+        created_at=at or utcnow(),
     )
     db.session.add(assessment)
     db.session.flush()
-    carried = _carry_over(assessment, questionnaire, carry_over_from, by) if carry_over_from else 0
+    carried = 0
+    if carry_over_from is not None:
+        carried = _carry_over(assessment, questionnaire, carry_over_from, by, assessment.created_at)
     refresh_scores(assessment)
     record(
         "assessment_created",
@@ -106,9 +110,12 @@ def earlier_assessments(city: City, questionnaire_id: str, before: int) -> list[
 
 
 def _carry_over(
-    assessment: Assessment, questionnaire: Questionnaire, source: Assessment, by: User | None
+    assessment: Assessment,
+    questionnaire: Questionnaire,
+    source: Assessment,
+    by: User | None,
+    now,
 ) -> int:
-    now = utcnow()
     count = 0
     for old in source.answers:
         question = questionnaire.find(old.question_id)
@@ -151,6 +158,7 @@ class SaveResult:
 
     saved: list[Answer] = field(default_factory=list)
     conflicts: list[AnswerConflict] = field(default_factory=list)
+    card: Scorecard | None = None  # the scores after the save, when something changed
 
 
 def save_answers(
@@ -165,7 +173,7 @@ def save_answers(
     questionnaires.AnswerValueError, KeyError or ValueError before anything changes.
     """
     questionnaire = questionnaire_of(assessment)
-    existing = {a.question_id: a for a in assessment.answers}
+    existing = answers_to(assessment, given.keys())
     result, changes = SaveResult(), []
     for question_id, item in given.items():
         question = questionnaire.question(question_id)
@@ -191,7 +199,7 @@ def save_answers(
     for question_id, answer, new, kind in changes:
         old = answer.snapshot() if answer is not None else None
         if answer is None:
-            answer = Answer(assessment=assessment, question_id=question_id, version=0)
+            answer = Answer(assessment_id=assessment.id, question_id=question_id, version=0)
             db.session.add(answer)
         answer.value = new["value"]
         answer.not_applicable = new["not_applicable"]
@@ -202,17 +210,31 @@ def save_answers(
         answer.updated_at = at
         answer.version += 1
         answer.carried_over = False
-        answer.revisions.append(
-            AnswerRevision(
-                changed_by_id=answer.updated_by_id, changed_at=at, old=old, new=new, kind=kind
-            )
+        # Set from the revision's side, so the answer's whole history is not loaded first.
+        revision = AnswerRevision(
+            answer=answer,
+            changed_by_id=answer.updated_by_id,
+            changed_at=at,
+            old=old,
+            new=new,
+            kind=kind,
         )
+        db.session.add(revision)
         result.saved.append(answer)
     if changes:
         assessment.version += 1
-        db.session.flush()
-        refresh_scores(assessment)
+        result.card = refresh_scores(assessment, result.saved)
     return result
+
+
+def answers_to(assessment: Assessment, question_ids) -> dict[str, Answer]:
+    """The stored answers to these questions of the assessment, by question id."""
+    rows = db.session.execute(
+        db.select(Answer).where(
+            Answer.assessment_id == assessment.id, Answer.question_id.in_(list(question_ids))
+        )
+    ).scalars()
+    return {a.question_id: a for a in rows}
 
 
 def assign_areas(assessment: Assessment, people: Mapping[str, set[int]], by: User) -> None:
@@ -281,34 +303,54 @@ def _reviewed(assessment: Assessment, by: User, comment: str | None, at) -> None
     assessment.review_notes.clear()
 
 
-def scorecard(assessment: Assessment) -> Scorecard:
-    """Score the assessment's current answers."""
-    given = {
-        a.question_id: GivenAnswer(a.value, a.not_applicable, a.not_applicable_reason or "")
-        for a in assessment.answers
-        if a.not_applicable or a.value is not None
-    }
+def scorecard(assessment: Assessment, changed: Iterable[Answer] = ()) -> Scorecard:
+    """Score the assessment's answers: the stored ones, read as plain rows (scoring needs no
+    objects), and those `changed` in this session and not written yet.
+
+    Not flushing first lets a save write everything in one flush, at the commit.
+    """
+    with db.session.no_autoflush:
+        rows = db.session.execute(
+            db.select(
+                Answer.question_id,
+                Answer.value,
+                Answer.not_applicable,
+                Answer.not_applicable_reason,
+            ).where(Answer.assessment_id == assessment.id)
+        ).all()
+    rows += [(a.question_id, a.value, a.not_applicable, a.not_applicable_reason) for a in changed]
+    given = {}
+    for question_id, value, not_applicable, reason in rows:  # changed answers come last
+        given.pop(question_id, None)
+        if not_applicable or value is not None:
+            given[question_id] = GivenAnswer(value, not_applicable, reason or "")
     return score(questionnaire_of(assessment), given)
 
 
-def refresh_scores(assessment: Assessment) -> Scorecard:
+def refresh_scores(assessment: Assessment, changed: Iterable[Answer] = ()) -> Scorecard:
     """Recompute and store the overall and per-area scores used by lists and comparisons."""
-    card = scorecard(assessment)
+    card = scorecard(assessment, changed)
     assessment.overall_score = card.overall
     assessment.completeness = card.completeness
     rows = {row.area_id: row for row in assessment.area_scores}
     now = utcnow()
     for result in card.areas:
+        values = {
+            "score": result.score,
+            "stage": result.stage.id if result.stage else None,
+            "completeness": result.completeness,
+            "answered": result.answered,
+            "applicable": result.applicable,
+            "provisional": result.provisional,
+        }
         row = rows.get(result.area.id)
         if row is None:
             row = AreaScore(assessment=assessment, area_id=result.area.id)
             db.session.add(row)
-        row.score = result.score
-        row.stage = result.stage.id if result.stage else None
-        row.completeness = result.completeness
-        row.answered = result.answered
-        row.applicable = result.applicable
-        row.provisional = result.provisional
+        elif all(getattr(row, name) == value for name, value in values.items()):
+            continue  # one answer changes one area: the other rows need no write
+        for name, value in values.items():
+            setattr(row, name, value)
         row.computed_at = now
     return card
 

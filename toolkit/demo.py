@@ -20,6 +20,7 @@ from . import accounts, instrument
 from .answers import (
     AnswerInput,
     approve,
+    assign_areas,
     create_assessment,
     return_to_city,
     save_answers,
@@ -299,8 +300,12 @@ def _assessment(city: City, questionnaire_id: str, cycle: int) -> Assessment | N
 def _make_assessment(spec, city, questionnaire, cycle, status, lead, editor, reviewer):
     rng = random.Random(f"{spec.slug}/{questionnaire.id}/{cycle}")
     start = datetime(cycle, 2, 3, 9, 0)
-    assessment = create_assessment(city, questionnaire, cycle, lead)
-    assessment.created_at = start
+    # Drafts start from last cycle's answers where there is one, as cities usually do: what the
+    # editors have not touched yet stays "carried over" for someone to confirm.
+    earlier = _assessment(city, questionnaire.id, cycle - 1) if status == "draft" else None
+    assessment = create_assessment(
+        city, questionnaire, cycle, lead, carry_over_from=earlier, at=start
+    )
     share = DRAFT_SHARE + rng.uniform(-0.2, 0.3) if status == "draft" else 1.0
     given = {}
     for question in questionnaire.questions():
@@ -316,7 +321,12 @@ def _make_assessment(spec, city, questionnaire, cycle, status, lead, editor, rev
             given[question.id] = AnswerInput(value=value)
     by = editor if rng.random() < 0.7 else lead
     save_answers(assessment, given, by, at=start + timedelta(days=21))
-    if status != "draft":
+    if status == "draft":
+        half = len(AREA_IDS) // 2
+        people = {area_id: {editor.id} for area_id in AREA_IDS[:half]}
+        people.update({area_id: {lead.id} for area_id in AREA_IDS[half:]})
+        assign_areas(assessment, people, lead)
+    else:
         submit(assessment, lead, at=start + timedelta(days=40))
     reviewed = start + timedelta(days=55)
     if status == "approved":

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from questionnaires import Area, Question
 from reports.charts import Series, radar
@@ -15,6 +15,7 @@ from .. import instrument
 from ..access import authorize, can
 from ..answers import (
     AnswerInput,
+    answers_to,
     assign_areas,
     create_assessment,
     earlier_assessments,
@@ -32,6 +33,7 @@ from .forms import (
     area_form_class,
     assignment_form,
     parse_evidence,
+    question_form_class,
     review_form_class,
     show_if_values,
 )
@@ -100,13 +102,22 @@ def overview(assessment_id: int):
     for assignment in assessment.assignments:
         assigned.setdefault(assignment.area_id, []).append(assignment.user)
     mine = [a for a in card.areas if current_user in assigned.get(a.area.id, [])]
+    areas = mine + [a for a in card.areas if a not in mine]
+    unanswered = (
+        r.question
+        for a in areas
+        for s in a.sub_areas
+        for r in s.questions
+        if r.status == "unanswered"
+    )
     return render_template(
         "assessments/overview.html",
         assessment=assessment,
         card=card,
         last=last,
         assigned=assigned,
-        areas=mine + [a for a in card.areas if a not in mine],
+        areas=areas,
+        next_question=next(unanswered, None),
         mine={a.area.id for a in mine},
         carried=[a for a in assessment.answers if a.carried_over],
         can_assign=can(current_user, "assign_areas", assessment),
@@ -185,20 +196,17 @@ def save_answer(assessment_id: int, question_id: str):
     200 saved (or unchanged), 400 with the messages per field, 409 with both answers when
     someone else saved this question since the version the page holds.
     """
-    assessment = _assessment(assessment_id, "edit_assessment")
+    assessment = _assessment(assessment_id, "edit_assessment", with_answers=False)
     questionnaire = questionnaire_of(assessment)
     question = questionnaire.find(question_id)
     if not isinstance(question, Question):
         abort(404)
     # The CSRF token came in the X-CSRFToken header, checked by CSRFProtect for every POST.
-    form = area_form_class(questionnaire, questionnaire.area(question.area_id))(
-        meta={"csrf": False}
-    )
+    form = question_form_class(questionnaire, question)(meta={"csrf": False})
     if not form.validate():
         errors = {name: field.errors for name, field in form._fields.items() if field.errors}
         return jsonify(status="invalid", question=question_id, errors=errors), 400
-    given = _given([question], form)
-    result = save_answers(assessment, given, current_user)
+    result = save_answers(assessment, _given([question], form), current_user)
     if result.conflicts:
         conflict = result.conflicts[0]
         theirs = conflict.answer
@@ -215,10 +223,13 @@ def save_answer(assessment_id: int, question_id: str):
             },
             yours={"text": describe_snapshot(question, conflict.yours)},
         ), 409
-    answer = next((a for a in assessment.answers if a.question_id == question_id), None)
+    # Each change is in the question's history; the timeline is not flooded with one event
+    # per autosave.
     if result.saved:
-        record("answers_saved", assessment, area=question.area_id, count=1)
-    progress = scorecard(assessment).area(question.area_id)
+        answer = result.saved[0]
+    else:
+        answer = answers_to(assessment, [question_id]).get(question_id)
+    progress = (result.card or scorecard(assessment)).area(question.area_id)
     return jsonify(
         status="saved" if result.saved else "unchanged",
         question=question_id,
@@ -411,12 +422,17 @@ def timeline(assessment_id: int):
     )
 
 
-def _assessment(assessment_id: int, action: str) -> Assessment:
-    assessment = db.session.execute(
-        db.select(Assessment)
-        .options(selectinload(Assessment.answers), selectinload(Assessment.area_scores))
-        .filter_by(id=assessment_id)
-    ).scalar_one_or_none()
+def _assessment(assessment_id: int, action: str, with_answers: bool = True) -> Assessment:
+    query = db.select(Assessment).filter_by(id=assessment_id)
+    if with_answers:
+        query = query.options(selectinload(Assessment.answers))
+    assessment = (
+        db.session.execute(
+            query.options(joinedload(Assessment.area_scores), joinedload(Assessment.city))
+        )
+        .unique()
+        .scalar_one_or_none()
+    )
     if assessment is None:
         abort(404)
     authorize(action, assessment)

@@ -111,7 +111,8 @@ def _evidence_validator(form, field):
 
 
 class AreaForm(FlaskForm):
-    """The answers of one area. Subclasses get the question fields (see `area_form_class`)."""
+    """The answers of one area, or of one question: subclasses get the question fields (see
+    `area_form_class` and `question_form_class`)."""
 
     questions: tuple[Question, ...] = ()
 
@@ -124,28 +125,40 @@ class AreaForm(FlaskForm):
         return ok
 
 
+def _question_fields(q: Question) -> dict:
+    """The form fields of one question, named after its id."""
+    fields = {f"{q.id}__value": FIELD_FOR_TYPE[q.type](q)}
+    if q.allow_na:
+        fields[f"{q.id}__na"] = BooleanField(_l("Not applicable to our city"))
+        fields[f"{q.id}__reason"] = TextAreaField(
+            _l("Why it does not apply"), validators=[Optional(), Length(max=MAX_TEXT)]
+        )
+    fields[f"{q.id}__comment"] = TextAreaField(
+        _l("Comment"), validators=[Optional(), Length(max=MAX_TEXT)]
+    )
+    fields[f"{q.id}__evidence"] = TextAreaField(
+        _l("Evidence links"),
+        validators=[Optional(), Length(max=MAX_TEXT), _evidence_validator],
+    )
+    fields[f"{q.id}__confirm"] = BooleanField(_l("Confirm: this still holds for this cycle"))
+    fields[f"{q.id}__version"] = HiddenField()
+    return fields
+
+
 @cache
 def area_form_class(questionnaire: Questionnaire, area: Area) -> type[AreaForm]:
     """The form class of one area of one questionnaire version (built once)."""
-    fields = {}
-    for q in area.questions():
-        fields[f"{q.id}__value"] = FIELD_FOR_TYPE[q.type](q)
-        if q.allow_na:
-            fields[f"{q.id}__na"] = BooleanField(_l("Not applicable to our city"))
-            fields[f"{q.id}__reason"] = TextAreaField(
-                _l("Why it does not apply"), validators=[Optional(), Length(max=MAX_TEXT)]
-            )
-        fields[f"{q.id}__comment"] = TextAreaField(
-            _l("Comment"), validators=[Optional(), Length(max=MAX_TEXT)]
-        )
-        fields[f"{q.id}__evidence"] = TextAreaField(
-            _l("Evidence links"),
-            validators=[Optional(), Length(max=MAX_TEXT), _evidence_validator],
-        )
-        fields[f"{q.id}__confirm"] = BooleanField(_l("Confirm: this still holds for this cycle"))
-        fields[f"{q.id}__version"] = HiddenField()
+    fields = {name: f for q in area.questions() for name, f in _question_fields(q).items()}
     fields["questions"] = tuple(area.questions())
     return type(f"AreaForm_{questionnaire.id}_{area.id}", (AreaForm,), fields)
+
+
+@cache
+def question_form_class(questionnaire: Questionnaire, question: Question) -> type[AreaForm]:
+    """The form class of one question alone, for saving one answer (built once)."""
+    fields = _question_fields(question)
+    fields["questions"] = (question,)
+    return type(f"QuestionForm_{questionnaire.id}_{question.id}", (AreaForm,), fields)
 
 
 def show_if_values(questionnaire: Questionnaire, q: Question) -> list[str]:

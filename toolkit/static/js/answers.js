@@ -186,6 +186,10 @@
       if (carried) carried.remove();
     }
     setState(id, "saved", say(text.saved, { time: clock(data.saved_at) }));
+    document.getElementById(id + "-saved").textContent = say(text.lastSaved, {
+      time: new Date(data.saved_at).toLocaleString([], { dateStyle: "medium", timeStyle: "short" }),
+      version: data.version,
+    });
     var progress = document.getElementById("area-progress");
     if (progress) {
       progress.textContent = say(text.progress, {
