@@ -5,7 +5,7 @@ Pure Python: this package knows nothing of Flask, the database or PDFs.
 
 from .loader import Problem, QuestionnaireError, catalogue, load
 from .model import AREA_IDS, AnswerValueError, Area, Question, Questionnaire, SubArea, Text
-from .scoring import Answer, AnswerError, Scorecard, score
+from .scoring import Answer, AnswerError, Scorecard, score, score_area, summarize
 
 __all__ = [
     "AREA_IDS",
@@ -23,4 +23,6 @@ __all__ = [
     "catalogue",
     "load",
     "score",
+    "score_area",
+    "summarize",
 ]

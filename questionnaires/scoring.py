@@ -11,7 +11,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from .model import AnswerValueError, Area, Question, Questionnaire, Stage, SubArea, _fmt
@@ -91,6 +91,10 @@ class AreaScore(_Group):
     stage: Stage | None
     provisional: bool
     sub_areas: tuple[SubAreaScore, ...]
+
+    def question(self, question_id: str) -> QuestionScore:
+        """The result for one question of the area."""
+        return next(q for s in self.sub_areas for q in s.questions if q.question.id == question_id)
 
 
 @dataclass(frozen=True)
@@ -214,50 +218,100 @@ def score(questionnaire: Questionnaire, answers: Mapping[str, object]) -> Scorec
     for question in questionnaire.questions():
         results[question.id] = _question_score(question, parsed.get(question.id), results)
 
-    areas = []
-    for area in questionnaire.areas:
-        sub_areas = []
-        for sub_area in area.sub_areas:
-            q_scores = tuple(results[q.id] for q in sub_area.questions)
-            scored = [(r.score, r.question.weight) for r in q_scores if r.score is not None]
-            sub_areas.append(
-                SubAreaScore(
-                    answered=sum(r.applies and r.status == ANSWERED for r in q_scores),
-                    applicable=sum(r.applies for r in q_scores),
-                    sub_area=sub_area,
-                    score=_weighted_mean(scored),
-                    questions=q_scores,
-                )
-            )
-        group = _totals(sub_areas)
-        area_score = _weighted_mean(
-            [(s.score, s.sub_area.weight) for s in sub_areas if s.score is not None]
-        )
-        areas.append(
-            AreaScore(
-                answered=group.answered,
-                applicable=group.applicable,
-                area=area,
-                score=area_score,
-                stage=questionnaire.stage_for(area_score),
-                provisional=_provisional(group, questionnaire),
-                sub_areas=tuple(sub_areas),
-            )
-        )
-    overall = _weighted_mean([(a.score, a.area.weight) for a in areas if a.score is not None])
-    group = _totals(areas)
+    areas = [_area_score(questionnaire, area, results) for area in questionnaire.areas]
+    summary = summarize(
+        questionnaire, [(a.area.id, a.score, a.answered, a.applicable) for a in areas]
+    )
     return Scorecard(
-        answered=group.answered,
-        applicable=group.applicable,
+        answered=summary.answered,
+        applicable=summary.applicable,
         questionnaire=questionnaire,
-        overall=overall,
-        stage=questionnaire.stage_for(overall),
-        provisional=_provisional(group, questionnaire),
+        overall=summary.overall,
+        stage=summary.stage,
+        provisional=summary.provisional,
         areas=tuple(areas),
         recommendations=_recommendations(areas),
         missing_required=tuple(
             r.question for r in results.values() if r.status == UNANSWERED and r.question.required
         ),
+    )
+
+
+def score_area(
+    questionnaire: Questionnaire, area_id: str, answers: Mapping[str, object]
+) -> AreaScore:
+    """Score one area from the answers to its questions: the same result as `score` gives for
+    it, at a sixth of the work (answers to other areas' questions are ignored).
+
+    Raises ValueError when a question of the area is shown only after an answer in another
+    area (`show_if`): score the whole questionnaire then.
+    """
+    area = questionnaire.area(area_id)
+    own = {q.id for q in area.questions()}
+    if any(q.show_if and q.show_if.question not in own for q in area.questions()):
+        raise ValueError(f"{area_id} depends on answers in other areas: use score()")
+    parsed = _parse_answers(questionnaire, {k: v for k, v in answers.items() if k in own})
+    results: dict[str, QuestionScore] = {}
+    for question in area.questions():
+        results[question.id] = _question_score(question, parsed.get(question.id), results)
+    return _area_score(questionnaire, area, results)
+
+
+@dataclass(frozen=True)
+class Summary(_Group):
+    """The overall figures, from the results of the areas."""
+
+    overall: float | None
+    stage: Stage | None
+    provisional: bool
+
+
+def summarize(
+    questionnaire: Questionnaire, areas: Sequence[tuple[str, float | None, int, int]]
+) -> Summary:
+    """The overall score, stage, completeness and provisional flag from each area's
+    (id, score, answered, applicable), in the questionnaire's order of areas.
+
+    `score` uses it too, so stored area scores and a full scoring give the same overall figures.
+    """
+    weights = {a.id: a.weight for a in questionnaire.areas}
+    overall = _weighted_mean([(s, weights[a]) for a, s, _, _ in areas if s is not None])
+    group = _Group(sum(a[2] for a in areas), sum(a[3] for a in areas))
+    return Summary(
+        answered=group.answered,
+        applicable=group.applicable,
+        overall=overall,
+        stage=questionnaire.stage_for(overall),
+        provisional=_provisional(group, questionnaire),
+    )
+
+
+def _area_score(questionnaire: Questionnaire, area: Area, results) -> AreaScore:
+    sub_areas = []
+    for sub_area in area.sub_areas:
+        q_scores = tuple(results[q.id] for q in sub_area.questions)
+        scored = [(r.score, r.question.weight) for r in q_scores if r.score is not None]
+        sub_areas.append(
+            SubAreaScore(
+                answered=sum(r.applies and r.status == ANSWERED for r in q_scores),
+                applicable=sum(r.applies for r in q_scores),
+                sub_area=sub_area,
+                score=_weighted_mean(scored),
+                questions=q_scores,
+            )
+        )
+    group = _totals(sub_areas)
+    area_score = _weighted_mean(
+        [(s.score, s.sub_area.weight) for s in sub_areas if s.score is not None]
+    )
+    return AreaScore(
+        answered=group.answered,
+        applicable=group.applicable,
+        area=area,
+        score=area_score,
+        stage=questionnaire.stage_for(area_score),
+        provisional=_provisional(group, questionnaire),
+        sub_areas=tuple(sub_areas),
     )
 
 

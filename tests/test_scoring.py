@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from questionnaires import AREA_IDS, Answer, AnswerError, load, score
+from questionnaires import AREA_IDS, Answer, AnswerError, load, score, score_area, summarize
 from questionnaires.model import (
     Area,
     Level,
@@ -367,3 +367,39 @@ def test_recommendation_ranking_equals_brute_force_recomputation(case):
     for r, (_, gain, area_gain, _) in zip(card.recommendations, expected, strict=True):
         assert math.isclose(r.overall_gain, gain, abs_tol=1e-9)
         assert math.isclose(r.area_gain, area_gain, abs_tol=1e-9)
+
+
+@settings(max_examples=200, deadline=None)
+@given(scored_cases())
+def test_one_area_scored_alone_and_the_summary_equal_the_full_scorecard(case):
+    """Saving one answer rescores only its area and rebuilds the overall figures from the stored
+    areas (toolkit.answers): that must give exactly what scoring everything gives."""
+    q, answers = case
+    card = score(q, answers)
+    alone = [score_area(q, area.id, answers) for area in q.areas]
+    assert alone == list(card.areas)
+    summary = summarize(q, [(a.area.id, a.score, a.answered, a.applicable) for a in alone])
+    assert (summary.overall, summary.stage, summary.provisional) == (
+        card.overall,
+        card.stage,
+        card.provisional,
+    )
+    assert (summary.answered, summary.applicable) == (card.answered, card.applicable)
+
+
+def test_an_area_that_depends_on_another_area_is_scored_whole(example):
+    """show_if across areas: score_area refuses rather than guess the other area's answer."""
+    security = example.area("security")
+    outside = next(example.area("civic_social").questions()).id
+    first, question = security.sub_areas[0].questions
+    moved = replace(question, show_if=replace(question.show_if, question=outside))
+    sub = replace(security.sub_areas[0], questions=(first, moved))
+    q = replace(
+        example,
+        areas=tuple(
+            replace(a, sub_areas=(sub,)) if a.id == "security" else a for a in example.areas
+        ),
+    )
+    with pytest.raises(ValueError, match="security depends on answers in other areas"):
+        score_area(q, "security", {})
+    assert score_area(example, "security", {}).area.id == "security"

@@ -6,10 +6,11 @@ Services flush; the request (or command) boundary commits.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 
 from questionnaires import Answer as GivenAnswer
-from questionnaires import Question, Questionnaire, Scorecard, score
+from questionnaires import Question, Questionnaire, Scorecard, score, score_area, summarize
 
 from . import instrument
 from .audit import record
@@ -158,7 +159,6 @@ class SaveResult:
 
     saved: list[Answer] = field(default_factory=list)
     conflicts: list[AnswerConflict] = field(default_factory=list)
-    card: Scorecard | None = None  # the scores after the save, when something changed
 
 
 def save_answers(
@@ -223,7 +223,8 @@ def save_answers(
         result.saved.append(answer)
     if changes:
         assessment.version += 1
-        result.card = refresh_scores(assessment, result.saved)
+        areas = {questionnaire.question(a.question_id).area_id for a in result.saved}
+        refresh_area_scores(assessment, areas, result.saved)
     return result
 
 
@@ -303,56 +304,117 @@ def _reviewed(assessment: Assessment, by: User, comment: str | None, at) -> None
     assessment.review_notes.clear()
 
 
-def scorecard(assessment: Assessment, changed: Iterable[Answer] = ()) -> Scorecard:
-    """Score the assessment's answers: the stored ones, read as plain rows (scoring needs no
-    objects), and those `changed` in this session and not written yet.
-
-    Not flushing first lets a save write everything in one flush, at the commit.
-    """
-    with db.session.no_autoflush:
-        rows = db.session.execute(
-            db.select(
-                Answer.question_id,
-                Answer.value,
-                Answer.not_applicable,
-                Answer.not_applicable_reason,
-            ).where(Answer.assessment_id == assessment.id)
-        ).all()
-    rows += [(a.question_id, a.value, a.not_applicable, a.not_applicable_reason) for a in changed]
-    given = {}
-    for question_id, value, not_applicable, reason in rows:  # changed answers come last
-        given.pop(question_id, None)
-        if not_applicable or value is not None:
-            given[question_id] = GivenAnswer(value, not_applicable, reason or "")
-    return score(questionnaire_of(assessment), given)
+def scorecard(assessment: Assessment) -> Scorecard:
+    """Score the assessment's current answers."""
+    return score(questionnaire_of(assessment), _given_answers(assessment))
 
 
 def refresh_scores(assessment: Assessment, changed: Iterable[Answer] = ()) -> Scorecard:
     """Recompute and store the overall and per-area scores used by lists and comparisons."""
-    card = scorecard(assessment, changed)
+    card = score(questionnaire_of(assessment), _given_answers(assessment, changed))
+    rows = assessment.scores_by_area()
+    for result in card.areas:
+        _store_area_score(assessment, rows, result)
     assessment.overall_score = card.overall
     assessment.completeness = card.completeness
-    rows = {row.area_id: row for row in assessment.area_scores}
-    now = utcnow()
-    for result in card.areas:
-        values = {
-            "score": result.score,
-            "stage": result.stage.id if result.stage else None,
-            "completeness": result.completeness,
-            "answered": result.answered,
-            "applicable": result.applicable,
-            "provisional": result.provisional,
-        }
-        row = rows.get(result.area.id)
-        if row is None:
-            row = AreaScore(assessment=assessment, area_id=result.area.id)
-            db.session.add(row)
-        elif all(getattr(row, name) == value for name, value in values.items()):
-            continue  # one answer changes one area: the other rows need no write
-        for name, value in values.items():
-            setattr(row, name, value)
-        row.computed_at = now
     return card
+
+
+def refresh_area_scores(
+    assessment: Assessment, area_ids: Iterable[str], changed: Iterable[Answer] = ()
+) -> None:
+    """Rescore only these areas, then the overall figures from the stored area scores.
+
+    What a save does: one answer changes one area, and the other five need no work. Falls back
+    to `refresh_scores` when scores were never stored or an area depends on another one.
+    """
+    questionnaire = questionnaire_of(assessment)
+    rows = assessment.scores_by_area()
+    area_ids = sorted(set(area_ids))
+    own = [q.id for area_id in area_ids for q in questionnaire.area(area_id).questions()]
+    try:
+        if len(rows) != len(questionnaire.areas):
+            raise ValueError("no stored scores yet")
+        given = _given_answers(assessment, changed, own)
+        results = [score_area(questionnaire, area_id, given) for area_id in area_ids]
+    except ValueError:
+        refresh_scores(assessment, changed)
+        return
+    for result in results:
+        _store_area_score(assessment, rows, result)
+    summary = summarize(
+        questionnaire,
+        [
+            (a.id, rows[a.id].score, rows[a.id].answered, rows[a.id].applicable)
+            for a in questionnaire.areas
+        ],
+    )
+    assessment.overall_score = summary.overall
+    assessment.completeness = summary.completeness
+
+
+def area_result(assessment: Assessment, area_id: str, answers: Iterable[Answer]):
+    """The scores of one area from its loaded `answers` (what an area page shows)."""
+    questionnaire = questionnaire_of(assessment)
+    rows = [(a.question_id, a.value, a.not_applicable, a.not_applicable_reason) for a in answers]
+    try:
+        return score_area(questionnaire, area_id, _as_given(rows))
+    except ValueError:  # the area depends on another one: score everything
+        return scorecard(assessment).area(area_id)
+
+
+def _given_answers(
+    assessment: Assessment, changed: Iterable[Answer] = (), question_ids=None
+) -> dict[str, GivenAnswer]:
+    """The answers as scoring takes them: the stored ones (of `question_ids`, or all), read as
+    plain rows, and those `changed` in this session and not written yet.
+
+    With `changed` given nothing is flushed first, so that a save writes everything in one
+    flush, at the commit.
+    """
+    changed = list(changed)
+    query = db.select(
+        Answer.question_id, Answer.value, Answer.not_applicable, Answer.not_applicable_reason
+    ).where(Answer.assessment_id == assessment.id)
+    if question_ids is not None:
+        query = query.where(Answer.question_id.in_(question_ids))
+    with db.session.no_autoflush if changed else nullcontext():
+        rows = db.session.execute(query).all()
+    rows += [(a.question_id, a.value, a.not_applicable, a.not_applicable_reason) for a in changed]
+    return _as_given(rows)
+
+
+def _as_given(rows) -> dict[str, GivenAnswer]:
+    """(question id, value, not applicable, reason) rows as scoring takes them; a later row of
+    the same question wins."""
+    given = {}
+    for question_id, value, not_applicable, reason in rows:
+        given.pop(question_id, None)
+        if not_applicable or value is not None:
+            given[question_id] = GivenAnswer(value, not_applicable, reason or "")
+    return given
+
+
+def _store_area_score(assessment: Assessment, rows: dict, result) -> None:
+    """Write one area's result into its stored row, unless the row already says the same."""
+    values = {
+        "score": result.score,
+        "stage": result.stage.id if result.stage else None,
+        "completeness": result.completeness,
+        "answered": result.answered,
+        "applicable": result.applicable,
+        "provisional": result.provisional,
+    }
+    row = rows.get(result.area.id)
+    if row is None:
+        row = AreaScore(assessment=assessment, area_id=result.area.id)
+        rows[result.area.id] = row
+        db.session.add(row)
+    elif all(getattr(row, name) == value for name, value in values.items()):
+        return
+    for name, value in values.items():
+        setattr(row, name, value)
+    row.computed_at = utcnow()
 
 
 def _storable(value):

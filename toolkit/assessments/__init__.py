@@ -16,6 +16,7 @@ from ..access import authorize, can
 from ..answers import (
     AnswerInput,
     answers_to,
+    area_result,
     assign_areas,
     create_assessment,
     earlier_assessments,
@@ -133,11 +134,11 @@ def overview(assessment_id: int):
 def area(assessment_id: int, area_id: str):
     """One area's questions. Each answer is saved as it changes (answers.js, see save_answer);
     without JavaScript, the Save button saves every changed answer on the page."""
-    assessment = _assessment(assessment_id, "view_assessment")
+    assessment = _assessment(assessment_id, "view_assessment", with_answers=False)
     questionnaire = questionnaire_of(assessment)
     area = _area(questionnaire, area_id)
     form_class = area_form_class(questionnaire, area)
-    answers = {a.question_id: a for a in assessment.answers}
+    answers = answers_to(assessment, [q.id for q in area.questions()])
     editable = can(current_user, "edit_assessment", assessment)
     data = {k: v for q in area.questions() for k, v in _form_data(q, answers.get(q.id)).items()}
     form = form_class(data=data) if editable else form_class(formdata=None, data=data)
@@ -160,6 +161,7 @@ def area(assessment_id: int, area_id: str):
             return redirect(
                 url_for("assessments.area", assessment_id=assessment.id, area_id=area_id)
             )
+        answers = answers_to(assessment, [q.id for q in area.questions()])  # with the saved
         people = _people(c.answer.updated_by_id for c in result.conflicts)
         for conflict in result.conflicts:
             conflicts[conflict.answer.question_id] = (
@@ -168,17 +170,17 @@ def area(assessment_id: int, area_id: str):
             )
             # Saving the page again now keeps this person's answer, knowingly.
             form[f"{conflict.answer.question_id}__version"].data = str(conflict.answer.version)
-    card = scorecard(assessment)
     status = 409 if conflicts else (400 if form.errors else 200)
     return render_template(
         "assessments/area.html",
         assessment=assessment,
+        questionnaire=questionnaire,
         area=area,
+        result=area_result(assessment, area.id, answers.values()),
         form=form,
         answers=answers,
         conflicts=conflicts,
         editable=editable,
-        card=card,
         notes={n.question_id: n for n in assessment.review_notes},
         assigned=sorted(
             (a.user for a in assessment.assignments if a.area_id == area.id),
@@ -229,7 +231,7 @@ def save_answer(assessment_id: int, question_id: str):
         answer = result.saved[0]
     else:
         answer = answers_to(assessment, [question_id]).get(question_id)
-    progress = (result.card or scorecard(assessment)).area(question.area_id)
+    progress = assessment.scores_by_area()[question.area_id]
     return jsonify(
         status="saved" if result.saved else "unchanged",
         question=question_id,
