@@ -314,3 +314,40 @@ def test_the_overview_leads_to_the_next_unanswered_question(
     text = client.get(f"/assessments/{assessment.id}").data.decode()
     link = f'/assessments/{assessment.id}/areas/civic_social#q-cs_global_agendas">'
     assert link + "Continue with the next unanswered question</a>" in text
+
+
+def test_stored_scores_after_many_saves_equal_a_full_scoring(
+    client, login, da_nang, make_assessment, db
+):
+    """Each save rescores only its area; the stored figures must still be exactly those of
+    scoring every answer again."""
+    from toolkit.answers import scorecard
+
+    city, _, editor = da_nang
+    assessment = make_assessment(city, questionnaire_id="asus-detailed")
+    login(client, editor)
+    saves = [
+        ("se_drr_plan", {"value": "3"}),
+        ("cs_participatory_budget", {"value": "4"}),
+        ("se_drr_plan", {"value": "1", "version": "1"}),
+        ("hw_phc_facility_planning", {"value": "5"}),
+        ("qe_air_monitoring", {"value": "2"}),
+        ("cs_participatory_budget", {"value": "", "version": "1"}),
+    ]
+    for question_id, fields in saves:
+        assert autosave(client, assessment, question_id, **fields).status_code == 200
+    db.session.expire_all()
+    card = scorecard(assessment)
+    stored = assessment.scores_by_area()
+    for area in card.areas:
+        row = stored[area.area.id]
+        assert (row.score, row.answered, row.applicable) == (
+            area.score,
+            area.answered,
+            area.applicable,
+        )
+    assert (assessment.overall_score, assessment.completeness) == (
+        card.overall,
+        card.completeness,
+    )
+    assert card.answered == 3

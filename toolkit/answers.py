@@ -6,7 +6,6 @@ Services flush; the request (or command) boundary commits.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from contextlib import nullcontext
 from dataclasses import dataclass, field
 
 from questionnaires import Answer as GivenAnswer
@@ -173,7 +172,11 @@ def save_answers(
     questionnaires.AnswerValueError, KeyError or ValueError before anything changes.
     """
     questionnaire = questionnaire_of(assessment)
-    existing = answers_to(assessment, given.keys())
+    # Every answer of the areas concerned: to compare with, and then to rescore those areas.
+    areas = {questionnaire.question(question_id).area_id for question_id in given}
+    existing = answers_to(
+        assessment, [q.id for area_id in areas for q in questionnaire.area(area_id).questions()]
+    )
     result, changes = SaveResult(), []
     for question_id, item in given.items():
         question = questionnaire.question(question_id)
@@ -201,6 +204,7 @@ def save_answers(
         if answer is None:
             answer = Answer(assessment_id=assessment.id, question_id=question_id, version=0)
             db.session.add(answer)
+            existing[question_id] = answer
         answer.value = new["value"]
         answer.not_applicable = new["not_applicable"]
         answer.not_applicable_reason = new["reason"]
@@ -223,8 +227,8 @@ def save_answers(
         result.saved.append(answer)
     if changes:
         assessment.version += 1
-        areas = {questionnaire.question(a.question_id).area_id for a in result.saved}
-        refresh_area_scores(assessment, areas, result.saved)
+        changed_areas = {questionnaire.question(a.question_id).area_id for a in result.saved}
+        refresh_area_scores(assessment, changed_areas, existing.values())
     return result
 
 
@@ -309,9 +313,9 @@ def scorecard(assessment: Assessment) -> Scorecard:
     return score(questionnaire_of(assessment), _given_answers(assessment))
 
 
-def refresh_scores(assessment: Assessment, changed: Iterable[Answer] = ()) -> Scorecard:
+def refresh_scores(assessment: Assessment) -> Scorecard:
     """Recompute and store the overall and per-area scores used by lists and comparisons."""
-    card = score(questionnaire_of(assessment), _given_answers(assessment, changed))
+    card = scorecard(assessment)
     rows = assessment.scores_by_area()
     for result in card.areas:
         _store_area_score(assessment, rows, result)
@@ -321,24 +325,24 @@ def refresh_scores(assessment: Assessment, changed: Iterable[Answer] = ()) -> Sc
 
 
 def refresh_area_scores(
-    assessment: Assessment, area_ids: Iterable[str], changed: Iterable[Answer] = ()
+    assessment: Assessment, area_ids: Iterable[str], answers: Iterable[Answer]
 ) -> None:
-    """Rescore only these areas, then the overall figures from the stored area scores.
+    """Rescore only these areas from `answers` (all of theirs, as they are now in the session),
+    then the overall figures from the stored area scores.
 
-    What a save does: one answer changes one area, and the other five need no work. Falls back
-    to `refresh_scores` when scores were never stored or an area depends on another one.
+    What a save does: one answer changes one area, and the other five need no work. Nothing is
+    flushed before the commit writes it all. Falls back to `refresh_scores` when scores were
+    never stored or an area depends on another one.
     """
     questionnaire = questionnaire_of(assessment)
     rows = assessment.scores_by_area()
-    area_ids = sorted(set(area_ids))
-    own = [q.id for area_id in area_ids for q in questionnaire.area(area_id).questions()]
     try:
         if len(rows) != len(questionnaire.areas):
             raise ValueError("no stored scores yet")
-        given = _given_answers(assessment, changed, own)
-        results = [score_area(questionnaire, area_id, given) for area_id in area_ids]
+        given = _as_given(answers)
+        results = [score_area(questionnaire, area_id, given) for area_id in sorted(area_ids)]
     except ValueError:
-        refresh_scores(assessment, changed)
+        refresh_scores(assessment)
         return
     for result in results:
         _store_area_score(assessment, rows, result)
@@ -355,44 +359,33 @@ def refresh_area_scores(
 
 def area_result(assessment: Assessment, area_id: str, answers: Iterable[Answer]):
     """The scores of one area from its loaded `answers` (what an area page shows)."""
-    questionnaire = questionnaire_of(assessment)
-    rows = [(a.question_id, a.value, a.not_applicable, a.not_applicable_reason) for a in answers]
     try:
-        return score_area(questionnaire, area_id, _as_given(rows))
+        return score_area(questionnaire_of(assessment), area_id, _as_given(answers))
     except ValueError:  # the area depends on another one: score everything
         return scorecard(assessment).area(area_id)
 
 
-def _given_answers(
-    assessment: Assessment, changed: Iterable[Answer] = (), question_ids=None
-) -> dict[str, GivenAnswer]:
-    """The answers as scoring takes them: the stored ones (of `question_ids`, or all), read as
-    plain rows, and those `changed` in this session and not written yet.
-
-    With `changed` given nothing is flushed first, so that a save writes everything in one
-    flush, at the commit.
-    """
-    changed = list(changed)
-    query = db.select(
-        Answer.question_id, Answer.value, Answer.not_applicable, Answer.not_applicable_reason
-    ).where(Answer.assessment_id == assessment.id)
-    if question_ids is not None:
-        query = query.where(Answer.question_id.in_(question_ids))
-    with db.session.no_autoflush if changed else nullcontext():
-        rows = db.session.execute(query).all()
-    rows += [(a.question_id, a.value, a.not_applicable, a.not_applicable_reason) for a in changed]
-    return _as_given(rows)
+def _given_answers(assessment: Assessment) -> dict[str, GivenAnswer]:
+    """Every stored answer as scoring takes it, read as plain rows (scoring needs no objects)."""
+    rows = db.session.execute(
+        db.select(
+            Answer.question_id, Answer.value, Answer.not_applicable, Answer.not_applicable_reason
+        ).where(Answer.assessment_id == assessment.id)
+    )
+    return {
+        question_id: GivenAnswer(value, not_applicable, reason or "")
+        for question_id, value, not_applicable, reason in rows
+        if not_applicable or value is not None
+    }
 
 
-def _as_given(rows) -> dict[str, GivenAnswer]:
-    """(question id, value, not applicable, reason) rows as scoring takes them; a later row of
-    the same question wins."""
-    given = {}
-    for question_id, value, not_applicable, reason in rows:
-        given.pop(question_id, None)
-        if not_applicable or value is not None:
-            given[question_id] = GivenAnswer(value, not_applicable, reason or "")
-    return given
+def _as_given(answers: Iterable[Answer]) -> dict[str, GivenAnswer]:
+    """Answer objects as scoring takes them."""
+    return {
+        a.question_id: GivenAnswer(a.value, a.not_applicable, a.not_applicable_reason or "")
+        for a in answers
+        if a.not_applicable or a.value is not None
+    }
 
 
 def _store_area_score(assessment: Assessment, rows: dict, result) -> None:

@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from markupsafe import escape
 from wtforms import (
     BooleanField,
     FloatField,
@@ -39,7 +40,10 @@ class CheckboxesField(SelectMultipleField):
 
 
 def _level_field(q: Question):
-    choices = [SelectChoice(str(lv.number), f"{lv.number}. {lv.descriptor}") for lv in q.levels]
+    # Escaped once here, as the class is built once: an area page shows a hundred of these.
+    choices = [
+        SelectChoice(str(lv.number), escape(f"{lv.number}. {lv.descriptor}")) for lv in q.levels
+    ]
     return RadioField(str(q.text), choices=choices, validators=[Optional()])
 
 
@@ -49,12 +53,12 @@ def _yes_no_field(q: Question):
 
 
 def _choice_field(q: Question):
-    choices = [SelectChoice(c.id, str(c.label)) for c in q.choices]
+    choices = [SelectChoice(c.id, escape(str(c.label))) for c in q.choices]
     return RadioField(str(q.text), choices=choices, validators=[Optional()])
 
 
 def _multi_choice_field(q: Question):
-    choices = [SelectChoice(c.id, str(c.label)) for c in q.choices]
+    choices = [SelectChoice(c.id, escape(str(c.label))) for c in q.choices]
     return CheckboxesField(str(q.text), choices=choices, validators=[Optional()])
 
 
