@@ -6,8 +6,9 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 5000
 CHROMIUM := /usr/bin/chromium
+NOTO := /usr/share/fonts/truetype/noto/NotoSansThai-Regular.ttf
 
-.PHONY: run test lint format install browser clean
+.PHONY: run test lint format install system browser clean
 
 $(STAMP): setup.cfg pyproject.toml
 	python3 -m venv $(VENV)
@@ -17,14 +18,27 @@ $(STAMP): setup.cfg pyproject.toml
 
 install: $(STAMP)
 
-# Browser tests drive Debian's Chromium through Playwright; Playwright never downloads a browser.
-browser:
-	@if [ ! -x $(CHROMIUM) ]; then \
+# PDF reports need Pango (WeasyPrint) and the Noto fonts that print every ASEAN script.
+system:
+	@if ! ldconfig -p | grep -q libpangoft2-1.0 || [ ! -f $(NOTO) ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	    echo "Installing Debian's chromium for the browser tests..."; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium fonts-noto-core >/dev/null; \
+	    echo "Installing Debian's Pango and Noto fonts for the PDF reports..."; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 fonts-noto-core >/dev/null; \
 	  else \
-	    echo "The browser tests need Debian's chromium at $(CHROMIUM): run 'sudo apt-get install chromium'." >&2; \
+	    echo "PDF reports need Pango and the Noto fonts: run 'sudo apt-get install libpango-1.0-0 libpangoft2-1.0-0 fonts-noto-core'." >&2; \
+	    exit 1; \
+	  fi; \
+	fi
+
+# Browser tests drive Debian's Chromium through Playwright (Playwright never downloads a browser);
+# report tests read PDFs back with poppler's pdftotext and pdftoppm.
+browser:
+	@if [ ! -x $(CHROMIUM) ] || ! command -v pdftotext >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "Installing Debian's chromium and poppler-utils for the tests..."; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium poppler-utils >/dev/null; \
+	  else \
+	    echo "The tests need Debian's chromium and poppler-utils: run 'sudo apt-get install chromium poppler-utils'." >&2; \
 	    exit 1; \
 	  fi; \
 	fi
@@ -44,14 +58,14 @@ node_modules/axe-core/axe.min.js: package.json package-lock.json
 	npm ci --no-audit --no-fund
 	touch $@
 
-run: install
+run: install system
 	$(BIN)/toolkit questionnaire check questionnaires/*.yaml
 	$(BIN)/toolkit db upgrade
 	$(BIN)/toolkit demo
 	@echo "Serving on http://$(HOST):$(PORT)/ (Ctrl+C to stop)"
 	$(BIN)/toolkit --debug run --host $(HOST) --port $(PORT) --no-debugger --no-reload
 
-test: install browser node_modules/axe-core/axe.min.js
+test: install system browser node_modules/axe-core/axe.min.js
 	$(BIN)/python -m pytest
 
 lint: install

@@ -1,0 +1,10 @@
+"""Reports: the report model built from a scorecard and the city's facts, its HTML, its PDF.
+
+Knows nothing of Flask or the database: the web app, the command line and background jobs
+gather the facts into a `Report` and call `render_html` or `render_pdf`.
+"""
+
+from .model import AnswerFacts, Report
+from .render import PAPER_SIZES, render_html, render_pdf
+
+__all__ = ["PAPER_SIZES", "AnswerFacts", "Report", "render_html", "render_pdf"]

@@ -165,7 +165,7 @@ def _check(axes: list[str], series: Sequence[Series]) -> None:
 
 def _chart_id(*inputs: object) -> str:
     digest = hashlib.sha256(repr(inputs).encode("utf-8")).hexdigest()
-    return f"radar-{digest[:10]}"
+    return f"chart-{digest[:10]}"
 
 
 def _n(number: float) -> str:
@@ -371,3 +371,58 @@ def _summary(axes: list[str], series: Sequence[Series], no_score: str) -> str:
         )
         sentences.append(f"{one.label}: {values}.")
     return " ".join(sentences)
+
+
+BAR_ROW_HEIGHT = 38
+BAR_HEIGHT = 12
+BAR_WIDTH = 420
+
+
+def bars(rows: Sequence[tuple[str, float | None]], *, title: str, no_score: str = "no score"):
+    """Horizontal bars, 0 to 100, one per (label, value): the label above its bar, the value
+    written at the bar's end (so the chart reads without colour), ticks at 25, 50 and 75.
+
+    A value of None draws no bar and writes ``no_score`` instead. Returns SVG markup.
+    """
+    chart_id = _chart_id([label for label, _ in rows], [value for _, value in rows], title)
+    width = BAR_WIDTH + 60
+    height = len(rows) * BAR_ROW_HEIGHT + PADDING
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="100%"'
+        f' class="chart bars" role="img" aria-labelledby="{chart_id}-title"'
+        f' font-family="sans-serif">',
+        f'<title id="{chart_id}-title">{escape(title)}</title>',
+    ]
+    for i, (label, value) in enumerate(rows):
+        top = i * BAR_ROW_HEIGHT + PADDING
+        bar_top = top + 18
+        parts.append(
+            f'<text x="0" y="{top + 11}" font-size="{LEGEND_FONT_SIZE}" fill="{INK}"'
+            f' class="bar-label">{escape(label)}</text>'
+        )
+        parts.append(
+            f'<rect x="0" y="{bar_top}" width="{BAR_WIDTH}" height="{BAR_HEIGHT}" fill="#eeeeee"'
+            f' stroke="{GRID}" stroke-width="0.5" class="bar-track"/>'
+        )
+        for tick in (25, 50, 75):
+            x = _n(BAR_WIDTH * tick / 100)
+            parts.append(
+                f'<line x1="{x}" y1="{bar_top}" x2="{x}" y2="{bar_top + BAR_HEIGHT}"'
+                f' stroke="#ffffff" stroke-width="1"/>'
+            )
+        if value is None:
+            parts.append(
+                f'<text x="4" y="{bar_top + 10}" font-size="{VALUE_FONT_SIZE}" fill="{INK}"'
+                f' font-style="italic">{escape(no_score)}</text>'
+            )
+            continue
+        parts.append(
+            f'<rect x="0" y="{bar_top}" width="{_n(BAR_WIDTH * value / 100)}"'
+            f' height="{BAR_HEIGHT}" fill="{PRIMARY}" class="bar"/>'
+        )
+        parts.append(
+            f'<text x="{BAR_WIDTH + 8}" y="{bar_top + 10}" font-size="{LEGEND_FONT_SIZE}"'
+            f' font-weight="bold" fill="{INK}">{value:.1f}</text>'
+        )
+    parts.append("</svg>")
+    return Markup("\n".join(parts))

@@ -190,6 +190,16 @@ ROUTES = {
         ("GET", "/assessments/{own_assessment}/timeline", expect()),
         ("GET", "/assessments/{other_assessment}/timeline", expect(lead=404, editor=404)),
     ],
+    "report.pdf": [
+        ("GET", "/assessments/{own_assessment}/report.pdf", expect()),
+        ("GET", "/assessments/{other_assessment}/report.pdf", expect(lead=404, editor=404)),
+        ("GET", "/assessments/999999/report.pdf", expect(LOGIN, 404, 404, 404, 404)),
+    ],
+    "report.preview": [
+        ("GET", "/assessments/{own_assessment}/report", expect()),
+        ("GET", "/assessments/{other_assessment}/report", expect(lead=404, editor=404)),
+    ],
+    "report.static": [("GET", "/report-assets/report.css", expect(anonymous=200))],
     "people.index": [("GET", "/people/", ADMIN_ONLY)],
     "people.new": [("GET", "/people/new", ADMIN_ONLY), ("POST", "/people/new", ADMIN_ONLY)],
     "people.edit": [

@@ -44,16 +44,28 @@ def create_app(config: dict | None = None) -> Flask:
     login_manager.login_message = None
     login_manager.session_protection = "basic"
 
-    from . import assessments, auth, cities, errors, home, models, people, templating, users_cli
+    from . import (
+        assessments,
+        auth,
+        cities,
+        errors,
+        home,
+        models,
+        people,
+        report_views,
+        templating,
+        users_cli,
+    )
     from .demo import demo_command
 
     login_manager.user_loader(models.load_user)
-    for blueprint in (auth.bp, home.bp, people.bp, cities.bp, assessments.bp):
+    for blueprint in (auth.bp, home.bp, people.bp, cities.bp, assessments.bp, report_views.bp):
         app.register_blueprint(blueprint)
     errors.register(app)
     templating.register(app)
     app.cli.add_command(users_cli.user_cli)
     app.cli.add_command(demo_command)
+    app.cli.add_command(report_views.report_command)
 
     app.after_request(_commit_and_secure)
     return app

@@ -283,6 +283,26 @@ class AreaScore(db.Model):
     assessment: Mapped[Assessment] = relationship(back_populates="area_scores")
 
 
+class ReportFile(db.Model):
+    """A rendered PDF report, kept per assessment version so that every app host serves the
+    same file without rendering it again."""
+
+    __table_args__ = (
+        sa.UniqueConstraint(
+            "assessment_id", "assessment_version", "paper", "language", name="one_per_version"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assessment_id: Mapped[int] = mapped_column(sa.ForeignKey("assessment.id"), index=True)
+    assessment_version: Mapped[int]
+    paper: Mapped[str] = mapped_column(sa.String(10))
+    language: Mapped[str] = mapped_column(sa.String(10))
+    pdf: Mapped[bytes] = mapped_column(sa.LargeBinary)
+    render_seconds: Mapped[float]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 def load_user(user_id: str) -> User | None:
     """Flask-Login's loader: the id carries the session token, so old sessions stop working."""
     number, _, token = user_id.partition(":")

@@ -1,0 +1,101 @@
+"""The report as plain data: everything a report page shows, computed before any HTML."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+
+from questionnaires import Scorecard
+from questionnaires.scoring import AreaScore, PriorityRecommendation
+
+from .charts import Series, radar
+
+TOP_PRIORITIES = 5
+STRENGTHS = 3
+
+
+@dataclass(frozen=True)
+class AnswerFacts:
+    """One stored answer as the report shows it."""
+
+    value: object = None
+    not_applicable: bool = False
+    reason: str | None = None
+    comment: str | None = None
+    evidence: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class AreaChange:
+    """An area's score now and in the previous cycle."""
+
+    area: AreaScore
+    before: float | None
+
+    @property
+    def change(self) -> float | None:
+        """Points gained (or lost) since the previous cycle."""
+        if self.area.score is None or self.before is None:
+            return None
+        return self.area.score - self.before
+
+
+@dataclass(frozen=True)
+class Report:
+    """One assessment's report: facts, scores, and what to do first."""
+
+    city: str
+    country: str
+    cycle: int
+    status: str  # draft, submitted, returned, approved
+    questionnaire_title: str
+    questionnaire_version: str
+    card: Scorecard
+    answers: Mapping[str, AnswerFacts]
+    generated: date = field(default_factory=date.today)
+    previous_cycle: int | None = None
+    previous_scores: Mapping[str, float | None] = field(default_factory=dict)
+    paper: str = "A4"
+    language: str = "en"
+
+    @property
+    def draft(self) -> bool:
+        """Anything not approved by the network is a draft, and says so on every page."""
+        return self.status != "approved"
+
+    @property
+    def title(self) -> str:
+        return f"{self.city}: {self.questionnaire_title} {self.cycle}"
+
+    @property
+    def priorities(self) -> tuple[PriorityRecommendation, ...]:
+        """The recommendations the executive summary names first."""
+        return self.card.recommendations[:TOP_PRIORITIES]
+
+    @property
+    def strengths(self) -> list[AreaScore]:
+        """The best-scored areas, strongest first."""
+        scored = [a for a in self.card.areas if a.score is not None]
+        return sorted(scored, key=lambda a: -a.score)[:STRENGTHS]
+
+    @property
+    def changes(self) -> list[AreaChange]:
+        """Each area now and in the previous cycle (empty without a previous cycle)."""
+        if self.previous_cycle is None:
+            return []
+        return [AreaChange(a, self.previous_scores.get(a.area.id)) for a in self.card.areas]
+
+    def radar(self, title: str, description: str, no_score: str):
+        """The six areas, with the previous cycle dashed where there is one."""
+        series = [Series(str(self.cycle), tuple(a.score for a in self.card.areas))]
+        if self.previous_cycle is not None:
+            series.append(
+                Series(
+                    str(self.previous_cycle),
+                    tuple(self.previous_scores.get(a.area.id) for a in self.card.areas),
+                    style="comparison",
+                )
+            )
+        axes = [a.area.name.get(self.language) for a in self.card.areas]
+        return radar(axes, series, title=title, description=description, no_score=no_score)

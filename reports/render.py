@@ -1,0 +1,69 @@
+"""Report HTML (Jinja, without Flask) and PDF (WeasyPrint with the locked URL fetcher)."""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+from babel.support import Translations
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from weasyprint import CSS, HTML
+
+from .charts import bars
+from .fetcher import ASSETS, AssetsOnlyFetcher
+from .model import Report
+
+ROOT = Path(__file__).resolve().parent.parent
+PAPER_SIZES = {"A4": "A4", "Letter": "letter"}
+
+
+def score(value: float | None) -> str:
+    """A 0-100 score as people read it: one decimal, or a dash when there is none."""
+    return "–" if value is None else f"{value:.1f}"
+
+
+def percent(value: float | None) -> str:
+    """A 0-1 share as a whole percentage."""
+    return "–" if value is None else f"{value * 100:.0f}%"
+
+
+def signed(value: float | None) -> str:
+    """A change in points with its sign."""
+    return "–" if value is None else f"{value:+.1f}"
+
+
+@cache
+def _environment(language: str) -> Environment:
+    """One Jinja environment per language: the report's templates with its translations."""
+    environment = Environment(
+        loader=FileSystemLoader(ROOT / "templates"),
+        autoescape=select_autoescape(["html"]),
+        extensions=["jinja2.ext.i18n", "jinja2.ext.do"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    translations = Translations.load(ROOT / "translations", [language])
+    environment.install_gettext_translations(translations, newstyle=True)
+    environment.filters.update(score=score, percent=percent, signed=signed)
+    return environment
+
+
+def render_html(report: Report, assets_url: str = ASSETS.as_uri() + "/") -> str:
+    """The report as one HTML document; its stylesheet is looked up under `assets_url`."""
+    template = _environment(report.language).get_template("reports/report.html")
+    return template.render(report=report, card=report.card, assets_url=assets_url, bars=bars)
+
+
+def render_pdf(report: Report) -> bytes:
+    """The report as a tagged PDF (PDF/UA-1) with its metadata, bookmarks and fonts embedded.
+
+    Works without a request or an app: the command line, a view and a background job all call
+    it. Only files under reports/assets are ever read (see fetcher.py).
+    """
+    html = HTML(
+        string=render_html(report),
+        base_url=ASSETS.as_uri() + "/",
+        url_fetcher=AssetsOnlyFetcher(),
+    )
+    paper = CSS(string=f"@page {{ size: {PAPER_SIZES[report.paper]}; }}")
+    return html.write_pdf(stylesheets=[paper], pdf_variant="pdf/ua-1")

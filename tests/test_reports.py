@@ -1,0 +1,283 @@
+"""PDF reports: what a mayor receives. Rendered for real with WeasyPrint, read back with pypdf
+and poppler's pdftotext; the renderer's URL fetcher is attacked from user text and from markup."""
+
+import io
+import logging
+import shutil
+import socket
+import subprocess
+import threading
+
+import pytest
+from pypdf import PdfReader
+from weasyprint import HTML
+
+from reports.fetcher import ASSETS, AssetsOnlyFetcher, RefusedURL
+
+AREAS = (
+    "Civic and Social",
+    "Health and Well-being",
+    "Security",
+    "Quality Environment",
+    "Built Infrastructure",
+    "Industry and Innovation",
+)
+
+
+def pdftotext(pdf: bytes, page: int | None = None) -> str:
+    """The text of the PDF (or of one page), as poppler reads it."""
+    if shutil.which("pdftotext") is None:
+        from conftest import service_missing
+
+        service_missing("poppler's pdftotext (Debian package poppler-utils)")
+    pages = ["-f", str(page), "-l", str(page)] if page else []
+    return subprocess.run(
+        ["pdftotext", "-layout", *pages, "-", "-"], input=pdf, capture_output=True, check=True
+    ).stdout.decode()
+
+
+@pytest.fixture
+def da_nang(make_city, make_user, make_assessment, db):
+    city = make_city("da-nang", name="Da Nang")
+    editor = make_user("city_editor", city, name="Eddy Editor")
+    make_assessment(city, cycle=2025, answers={"se_drr_plan": 1}, status="approved")
+    assessment = make_assessment(
+        city, cycle=2026, answers={"se_drr_plan": 3, "cs_participation": 2}
+    )
+    db.session.commit()
+    return assessment, editor
+
+
+def test_the_pdf_is_named_tagged_bookmarked_and_served_again_from_the_store(
+    client, login, da_nang, db, monkeypatch
+):
+    from toolkit import report_service
+    from toolkit.models import ReportFile
+
+    renders = []
+    real_render = report_service.render_pdf
+    monkeypatch.setattr(
+        report_service, "render_pdf", lambda report: renders.append(1) or real_render(report)
+    )
+    assessment, editor = da_nang
+    login(client, editor)
+    response = client.get(f"/assessments/{assessment.id}/report.pdf")
+    assert response.status_code == 200
+    assert response.mimetype == "application/pdf"
+    assert response.headers["Content-Disposition"] == (
+        'attachment; filename="asus-da-nang-2026-asus-quick.pdf"'
+    )
+    pdf = response.data
+    reader = PdfReader(io.BytesIO(pdf))
+    assert reader.metadata.title == "Da Nang: ASUS quick screening 2026"
+    assert reader.metadata.author == "Da Nang, Viet Nam"
+    assert "ASEAN Sustainable Urbanisation Strategy" in reader.metadata.subject
+    root = reader.trailer["/Root"]
+    assert root["/MarkInfo"]["/Marked"] == True  # noqa: E712 (a pypdf BooleanObject): tagged
+    assert "/StructTreeRoot" in root and root["/Lang"] == "en"
+    bookmarks = [item.title for item in reader.outline if not isinstance(item, list)]
+    for title in ("Executive summary", *AREAS, "Priority action plan", "Methodology"):
+        assert title in bookmarks
+    assert "Change since 2025" in bookmarks
+    # Page 1 is the cover; every other page carries the city and "Page X of Y".
+    pages = len(reader.pages)
+    assert f"Page 2 of {pages}" in pdftotext(pdf, 2) and "Da Nang" in pdftotext(pdf, 2)
+
+    again = client.get(f"/assessments/{assessment.id}/report.pdf")
+    assert again.data == pdf and len(renders) == 1  # served from the store
+    assert db.session.execute(db.select(db.func.count(ReportFile.id))).scalar() == 1
+
+    # A new answer makes a new version: the report is rendered again, the old file goes.
+    client.post(
+        f"/assessments/{assessment.id}/questions/se_early_warning",
+        data={"se_early_warning__value": "2", "se_early_warning__version": "0"},
+        headers={"Accept": "application/json"},
+    )
+    client.get(f"/assessments/{assessment.id}/report.pdf")
+    assert len(renders) == 2
+    db.session.expire_all()
+    files = db.session.execute(db.select(ReportFile)).scalars().all()
+    assert [f.assessment_version for f in files] == [assessment.version]
+
+
+def test_every_page_of_a_draft_says_draft_and_an_approved_report_does_not(
+    client, login, da_nang, make_user, db
+):
+    from toolkit.models import Assessment
+
+    assessment, _ = da_nang
+    login(client, make_user("network"))
+    draft = client.get(f"/assessments/{assessment.id}/report.pdf").data
+    for page in range(1, len(PdfReader(io.BytesIO(draft)).pages) + 1):
+        assert "DRAFT" in pdftotext(draft, page), page
+    approved = db.session.execute(db.select(Assessment).filter_by(cycle=2025)).scalar_one()
+    text = pdftotext(client.get(f"/assessments/{approved.id}/report.pdf").data)
+    assert "DRAFT" not in text and "Approved" in text
+
+
+def test_us_letter_on_request_and_a_clear_refusal_of_other_papers(client, login, da_nang):
+    assessment, editor = da_nang
+    login(client, editor)
+    letter = client.get(f"/assessments/{assessment.id}/report.pdf?paper=Letter").data
+    box = PdfReader(io.BytesIO(letter)).pages[0].mediabox
+    assert (round(float(box.width)), round(float(box.height))) == (612, 792)
+    refused = client.get(f"/assessments/{assessment.id}/report.pdf?paper=A0")
+    assert refused.status_code == 400 and b"paper must be one of A4, Letter" in refused.data
+
+
+def test_asean_scripts_print_and_read_back(
+    client, login, make_city, make_user, make_assessment, db
+):
+    """Thai, Lao, Khmer, Myanmar and Vietnamese text in city names and comments comes out of the
+    PDF as the same text (Noto fonts embedded)."""
+    from toolkit.answers import AnswerInput, save_answers
+
+    city = make_city("chiang-mai", country="TH", name="เชียงใหม่")
+    assessment = make_assessment(city)
+    comments = {
+        "cs_participation": "ວຽງຈັນ ປະຊາຊົນ",  # Lao
+        "se_drr_plan": "ភ្នំពេញ ក្រុង",  # Khmer
+        "se_early_warning": "မန္တလေး ရန်ကုန်",  # Myanmar
+        "hw_primary_care": "Đà Nẵng: trạm y tế phường",  # Vietnamese
+    }
+    save_answers(
+        assessment,
+        {qid: AnswerInput(value=1, comment=text) for qid, text in comments.items()},
+        None,
+    )
+    editor = make_user("city_editor", city)
+    login(client, editor)
+    pdf = client.get(f"/assessments/{assessment.id}/report.pdf").data
+    # poppler puts spaces between some Khmer and Myanmar clusters, so spaces are not compared.
+    text = "".join(pdftotext(pdf).split())
+    for expected in ("เชียงใหม่", *comments.values()):
+        assert "".join(expected.split()) in text, expected
+
+
+def test_the_preview_is_the_same_report_as_a_page(client, login, da_nang, db):
+    from toolkit.answers import AnswerInput, save_answers
+
+    assessment, editor = da_nang
+    save_answers(
+        assessment,
+        {"se_early_warning": AnswerInput(value=1, comment='<script>alert("x")</script>')},
+        None,
+    )
+    login(client, editor)
+    response = client.get(f"/assessments/{assessment.id}/report")
+    page = response.data.decode()
+    assert response.status_code == 200
+    assert '<link rel="stylesheet" href="/report-assets/report.css">' in page
+    assert "Executive summary" in page and "Priority action plan" in page
+    assert "<script>" not in page and "&lt;script&gt;" in page
+    assert "script-src 'self'" in response.headers["Content-Security-Policy"]
+
+
+def test_the_command_writes_the_report(runner, da_nang, tmp_path):
+    assessment, _ = da_nang
+    by_id = tmp_path / "by-id.pdf"
+    result = runner.invoke(args=["report", str(assessment.id), "-o", str(by_id)])
+    assert result.exit_code == 0, result.output
+    assert "asus-da-nang-2026-asus-quick.pdf" in result.output
+    assert by_id.read_bytes().startswith(b"%PDF-")
+    by_city = tmp_path / "by-city.pdf"
+    result = runner.invoke(
+        args=["report", "--city", "da-nang", "--cycle", "2025", "-o", str(by_city)]
+    )
+    assert result.exit_code == 0 and "DRAFT" not in pdftotext(by_city.read_bytes())
+    missing = runner.invoke(args=["report", "--city", "nowhere", "--cycle", "2025", "-o", "x"])
+    assert missing.exit_code != 0 and "No such assessment." in missing.output
+
+
+# -- the locked URL fetcher ------------------------------------------------------------------
+
+
+@pytest.fixture
+def listener():
+    """A TCP listener on 127.0.0.1 that records every connection it receives."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen()
+    server.settimeout(0.2)
+    received, stop = [], threading.Event()
+
+    def accept():
+        while not stop.is_set():
+            try:
+                connection, _ = server.accept()
+            except OSError:
+                continue
+            received.append(connection.recv(1024))
+            connection.close()
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    yield server.getsockname()[1], received
+    stop.set()
+    thread.join(timeout=2)
+    server.close()
+
+
+def test_the_fetcher_serves_only_the_reports_own_assets(caplog):
+    fetcher = AssetsOnlyFetcher()
+    css = fetcher.fetch((ASSETS / "report.css").as_uri())
+    assert css.read().startswith(b"/* The printed report")
+    refused = [
+        "file:///etc/passwd",
+        (ASSETS / ".." / "fetcher.py").as_uri(),
+        (ASSETS / "missing.css").as_uri(),
+        "file://evil.example/etc/passwd",
+        "http://127.0.0.1:9/x.png",
+        "https://example.org/logo.png",
+        "data:image/svg+xml;base64,PHN2Zz48L3N2Zz4=",
+        "ftp://example.org/x",
+    ]
+    with caplog.at_level(logging.WARNING, logger="reports.fetcher"):
+        for url in refused:
+            with pytest.raises(RefusedURL):
+                fetcher.fetch(url)
+    assert len([r for r in caplog.records if "refused to fetch" in r.getMessage()]) == len(refused)
+
+
+def test_markup_asking_for_files_or_the_network_gets_nothing(listener, caplog):
+    """Images and CSS url() pointing at local files or a local listener: nothing is read, the
+    listener receives no connection, every attempt is logged, the PDF is still made."""
+    port, received = listener
+    html = f"""<html><head><style>
+        body {{ background: url(http://127.0.0.1:{port}/bg.png); }}
+        p {{ background: url(file:///etc/passwd); }}
+        @import url(http://127.0.0.1:{port}/more.css);
+      </style><link rel="stylesheet" href="http://127.0.0.1:{port}/linked.css"></head>
+      <body><p>Report</p><img src="file:///etc/passwd"><img src="http://127.0.0.1:{port}/i.png">
+      <img src="data:image/png;base64,iVBORw0KGgo="></body></html>"""
+    with caplog.at_level(logging.WARNING, logger="reports.fetcher"):
+        pdf = HTML(
+            string=html, base_url=ASSETS.as_uri() + "/", url_fetcher=AssetsOnlyFetcher()
+        ).write_pdf()
+    assert pdf.startswith(b"%PDF-")
+    assert received == []
+    logged = " ".join(r.getMessage() for r in caplog.records)
+    assert f"http://127.0.0.1:{port}/i.png" in logged and "file:///etc/passwd" in logged
+
+
+def test_user_text_is_printed_as_text_and_fetches_nothing(listener, client, login, da_nang, db):
+    from toolkit.answers import AnswerInput, save_answers
+
+    port, received = listener
+    assessment, editor = da_nang
+    attack = f'<img src="file:///etc/passwd"><img src="http://127.0.0.1:{port}/x.png">'
+    save_answers(
+        assessment,
+        {
+            "se_early_warning": AnswerInput(
+                value=1,
+                comment=attack,
+                evidence=(f"http://127.0.0.1:{port}/evidence.pdf Minutes {attack}",),
+            )
+        },
+        None,
+    )
+    login(client, editor)
+    text = pdftotext(client.get(f"/assessments/{assessment.id}/report.pdf").data)
+    assert '<img src="file:///etc/passwd">' in text.replace("\n", "")
+    assert received == [] and "root:x:0:0" not in text

@@ -1,0 +1,85 @@
+"""Reports in the web app: the PDF download and the same report as an HTML page."""
+
+from __future__ import annotations
+
+import click
+from flask import Blueprint, Response, abort, request, url_for
+from flask.cli import with_appcontext
+from flask_babel import get_locale
+from flask_login import login_required
+
+from reports import PAPER_SIZES, render_html
+from reports.fetcher import ASSETS
+
+from .access import authorize
+from .extensions import db
+from .models import Assessment, City
+from .report_service import file_name, report_of, report_pdf
+
+bp = Blueprint("report", __name__, static_folder=str(ASSETS), static_url_path="/report-assets")
+
+
+@bp.get("/assessments/<int:assessment_id>/report.pdf")
+@login_required
+def pdf(assessment_id: int):
+    """The report as a PDF download (A4, or ?paper=Letter)."""
+    assessment = _assessment(assessment_id)
+    paper = request.args.get("paper", "A4")
+    if paper not in PAPER_SIZES:
+        abort(400, f"paper must be one of {', '.join(PAPER_SIZES)}")
+    data = report_pdf(assessment, paper, _language())
+    response = Response(data, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'attachment; filename="{file_name(assessment)}"'
+    response.headers["Cache-Control"] = "private, no-cache"
+    return response
+
+
+@bp.get("/assessments/<int:assessment_id>/report")
+@login_required
+def preview(assessment_id: int):
+    """The report's own template as a web page, to read before downloading."""
+    assessment = _assessment(assessment_id)
+    report = report_of(assessment, language=_language())
+    return render_html(report, assets_url=url_for("report.static", filename=""))
+
+
+@click.command("report")
+@click.argument("assessment_id", type=int, required=False)
+@click.option("--city", help="City slug, with --cycle, instead of an assessment id.")
+@click.option("--cycle", type=int)
+@click.option("--questionnaire", default="asus-quick", show_default=True)
+@click.option("--paper", type=click.Choice(list(PAPER_SIZES)), default="A4", show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), required=True)
+@with_appcontext
+def report_command(assessment_id, city, cycle, questionnaire, paper, output):
+    """Write the PDF report of an assessment to OUTPUT."""
+    if assessment_id is not None:
+        assessment = db.session.get(Assessment, assessment_id)
+    elif city and cycle:
+        assessment = db.session.execute(
+            db.select(Assessment)
+            .join(Assessment.city)
+            .where(City.slug == city, Assessment.cycle == cycle)
+            .filter_by(questionnaire_id=questionnaire)
+        ).scalar_one_or_none()
+    else:
+        raise click.UsageError("Give an ASSESSMENT_ID, or --city and --cycle.")
+    if assessment is None:
+        raise click.ClickException("No such assessment.")
+    data = report_pdf(assessment, paper)
+    db.session.commit()
+    with open(output, "wb") as file:
+        file.write(data)
+    click.echo(f"Wrote {output} ({len(data) // 1024} KB): {file_name(assessment)}")
+
+
+def _assessment(assessment_id: int) -> Assessment:
+    assessment = db.session.get(Assessment, assessment_id)
+    if assessment is None:
+        abort(404)
+    authorize("view_assessment", assessment)
+    return assessment
+
+
+def _language() -> str:
+    return str(get_locale() or "en")
