@@ -281,3 +281,35 @@ def test_user_text_is_printed_as_text_and_fetches_nothing(listener, client, logi
     text = pdftotext(client.get(f"/assessments/{assessment.id}/report.pdf").data)
     assert '<img src="file:///etc/passwd">' in text.replace("\n", "")
     assert received == [] and "root:x:0:0" not in text
+
+
+def test_two_first_downloads_at_once_both_get_the_report(client, login, da_nang, db, monkeypatch):
+    """While this request renders, another stores the same version: no error, one file kept."""
+    from toolkit import report_service
+    from toolkit.models import ReportFile
+
+    assessment, editor = da_nang
+    real_render = report_service.render_pdf
+
+    def render_while_another_request_stores(report):
+        pdf = real_render(report)
+        with db.engine.begin() as other:
+            other.execute(
+                ReportFile.__table__.insert().values(
+                    assessment_id=assessment.id,
+                    assessment_version=assessment.version,
+                    paper="A4",
+                    language="en",
+                    pdf=pdf,
+                    render_seconds=1.0,
+                    created_at=assessment.created_at,
+                )
+            )
+        return pdf
+
+    monkeypatch.setattr(report_service, "render_pdf", render_while_another_request_stores)
+    login(client, editor)
+    response = client.get(f"/assessments/{assessment.id}/report.pdf")
+    assert response.status_code == 200 and response.data.startswith(b"%PDF-")
+    db.session.expire_all()
+    assert db.session.execute(db.select(db.func.count(ReportFile.id))).scalar() == 1

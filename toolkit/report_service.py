@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import time
 
+from sqlalchemy.exc import IntegrityError
+
 from reports import PAPER_SIZES, AnswerFacts, Report, render_pdf
 
 from .answers import earlier_assessments, questionnaire_of, scorecard
@@ -68,16 +70,20 @@ def report_pdf(assessment: Assessment, paper: str = "A4", language: str = "en") 
             ReportFile.assessment_version != assessment.version,
         )
     )
-    db.session.add(
-        ReportFile(
-            assessment_id=assessment.id,
-            assessment_version=assessment.version,
-            paper=paper,
-            language=language,
-            pdf=pdf,
-            render_seconds=time.perf_counter() - start,
-        )
-    )
+    try:
+        with db.session.begin_nested():
+            db.session.add(
+                ReportFile(
+                    assessment_id=assessment.id,
+                    assessment_version=assessment.version,
+                    paper=paper,
+                    language=language,
+                    pdf=pdf,
+                    render_seconds=time.perf_counter() - start,
+                )
+            )
+    except IntegrityError:
+        pass  # another request stored this version meanwhile: the same report
     return pdf
 
 
