@@ -200,6 +200,19 @@ ROUTES = {
         ("GET", "/assessments/{other_assessment}/report", expect(lead=404, editor=404)),
     ],
     "report.static": [("GET", "/report-assets/report.css", expect(anonymous=200))],
+    "network.dashboard": [
+        ("GET", "/network/", expect(lead=403, editor=403)),
+        ("GET", "/network/?status=nonsense", expect(LOGIN, 400, 400, 403, 403)),
+    ],
+    "network.export_area_scores": [
+        ("GET", "/network/export/area-scores.csv", expect(lead=403, editor=403))
+    ],
+    "network.cohorts": [("GET", "/network/cohorts", expect(lead=403, editor=403))],
+    "network.cohort_form": [
+        ("GET", "/network/cohorts/new", ADMIN_ONLY),
+        ("POST", "/network/cohorts/new", expect(admin=400, network=403, lead=403, editor=403)),
+        ("GET", "/network/cohorts/999999/edit", expect(LOGIN, 404, 403, 403, 403)),
+    ],
     "people.index": [("GET", "/people/", ADMIN_ONLY)],
     "people.new": [("GET", "/people/new", ADMIN_ONLY), ("POST", "/people/new", ADMIN_ONLY)],
     "people.edit": [

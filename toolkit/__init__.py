@@ -51,6 +51,7 @@ def create_app(config: dict | None = None) -> Flask:
         errors,
         home,
         models,
+        network,
         people,
         report_views,
         templating,
@@ -59,7 +60,15 @@ def create_app(config: dict | None = None) -> Flask:
     from .demo import demo_command
 
     login_manager.user_loader(models.load_user)
-    for blueprint in (auth.bp, home.bp, people.bp, cities.bp, assessments.bp, report_views.bp):
+    for blueprint in (
+        auth.bp,
+        home.bp,
+        people.bp,
+        cities.bp,
+        assessments.bp,
+        report_views.bp,
+        network.bp,
+    ):
         app.register_blueprint(blueprint)
     errors.register(app)
     templating.register(app)

@@ -123,6 +123,8 @@ class Assessment(db.Model):
     __table_args__ = (
         sa.UniqueConstraint("city_id", "questionnaire_id", "cycle", name="one_per_cycle"),
         sa.CheckConstraint(f"status IN ({_in(STATUSES)})", name="status"),
+        # The dashboard's filter: one questionnaire, one cycle, one status.
+        sa.Index("ix_assessment_compare", "questionnaire_id", "cycle", "status"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -267,6 +269,7 @@ class AreaScore(db.Model):
     __table_args__ = (
         sa.UniqueConstraint("assessment_id", "area_id", name="one_per_area"),
         sa.CheckConstraint(f"area_id IN ({_in(AREA_IDS)})", name="area"),
+        sa.Index("ix_area_score_area_score", "area_id", "score"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -281,6 +284,23 @@ class AreaScore(db.Model):
     computed_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     assessment: Mapped[Assessment] = relationship(back_populates="area_scores")
+
+
+class Cohort(db.Model):
+    """Comparable cities, defined by their facts: countries, a population band, tags.
+
+    Membership follows the facts: a city that grows or gains a tag joins or leaves by itself.
+    """
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(120), unique=True)
+    description: Mapped[str | None] = mapped_column(sa.Text)
+    countries: Mapped[list[str]] = mapped_column(sa.JSON, default=list)  # codes; empty = all
+    population_min: Mapped[int | None]
+    population_max: Mapped[int | None]
+    tags: Mapped[list[str]] = mapped_column(sa.JSON, default=list)  # a member has every one
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class ReportFile(db.Model):

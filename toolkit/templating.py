@@ -16,6 +16,7 @@ EVENT_NAMES = {
     "assessment_created": _l("Started"),
     "answers_saved": _l("Answers saved"),
     "areas_assigned": _l("Areas assigned"),
+    "cohort_saved": _l("Cohort saved"),
     "assessment_submitted": _l("Submitted for review"),
     "assessment_approved": _l("Approved"),
     "assessment_returned": _l("Returned with comments"),

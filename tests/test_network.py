@@ -1,0 +1,133 @@
+"""Comparing cities: the dashboard's heatmap, its filters and sorting, cohort statistics (never
+for fewer than five cities) and the CSV export, through the real app and database."""
+
+import csv
+import io
+import re
+import statistics
+
+import pytest
+
+# One question per area of asus-quick: a level 0-3 there gives the area 0, 33.3, 66.7 or 100.
+ONE_PER_AREA = (
+    "cs_participation",
+    "hw_primary_care",
+    "se_drr_plan",
+    "qe_ghg_inventory",
+    "bi_land_use_plan",
+    "ii_led_strategy",
+)
+
+
+@pytest.fixture
+def network(make_city, make_user, make_assessment, db):
+    """Seven cities: six approved 2026 assessments with security levels 0..3, one draft."""
+    cities = [
+        ("da-nang", "VN", "Da Nang", 1_200_000, ["coastal"], 3),
+        ("hue", "VN", "Hue", 650_000, ["riverine"], 2),
+        ("surabaya", "ID", "Surabaya", 2_900_000, ["coastal"], 2),
+        ("makassar", "ID", "Makassar", 1_500_000, ["coastal"], 1),
+        ("cebu", "PH", "Cebu", 960_000, ["coastal", "island"], 0),
+        ("iloilo", "PH", '=HYPERLINK("http://x")', 450_000, ["coastal"], 1),
+    ]
+    for slug, country, name, population, tags, level in cities:
+        city = make_city(slug, country, name=name, population=population, tags=tags)
+        answers = {qid: 2 for qid in ONE_PER_AREA} | {"se_drr_plan": level}
+        make_assessment(city, answers=answers, status="approved")
+    draft_city = make_city("vientiane", "LA", name="Vientiane", population=950_000)
+    make_assessment(draft_city, answers={"se_drr_plan": 3})
+    network_user = make_user("network")
+    db.session.commit()
+    return network_user
+
+
+def rows_of(page: str) -> list[str]:
+    """The city names of the heatmap, in order."""
+    body = page[page.index('<table class="heatmap">') :].split("</table>")[0]
+    return re.findall(r'<th scope="row"><a href="[^"]+">([^<]+)</a>', body)
+
+
+def test_the_dashboard_shows_approved_assessments_sorted_and_filtered(client, login, network):
+    login(client, network)
+    page = client.get("/network/").data.decode()
+    assert "6 cities, cycle 2026" in page and "Vientiane" not in rows_of(page)
+    by_security = rows_of(client.get("/network/?sort=-security").data.decode())
+    assert by_security[0] == "Da Nang" and by_security[-1] == "Cebu"
+    assert rows_of(client.get("/network/?sort=security").data.decode())[0] == "Cebu"
+    indonesia = rows_of(client.get("/network/?country=ID").data.decode())
+    assert indonesia == ["Makassar", "Surabaya"]
+    every_status = client.get("/network/?status=any").data.decode()
+    assert "Vientiane" in rows_of(every_status) and "7 cities, cycle 2026" in every_status
+    # Each cell shows its number; the colour band is only a class on it.
+    assert '<td class="number heat heat-4">100.0</td>' in page
+    bad = client.get("/network/?sort=password")
+    assert bad.status_code == 400 and b"sort must be one of" in bad.data
+
+
+def test_statistics_need_five_cities_and_follow_the_cohort(client, login, network, db):
+    from toolkit.models import Cohort
+
+    login(client, network)
+    page = client.get("/network/").data.decode()
+    security = page[page.index('<th scope="row">Security</th>') :].split("</tr>")[0]
+    cells = re.findall(r'<td class="number">([^<]+)</td>', security)
+    values = [0.0, 33.3333, 66.6667, 66.6667, 33.3333, 100.0]
+    lower, median, upper = statistics.quantiles(values, n=4, method="inclusive")
+    assert cells == ["6", "0.0", f"{lower:.1f}", f"{median:.1f}", f"{upper:.1f}", "100.0"]
+
+    islands = Cohort(name="Island cities", tags=["island"])
+    big_coastal = Cohort(name="Big coastal", tags=["coastal"], population_min=900_000)
+    db.session.add_all([islands, big_coastal])
+    db.session.commit()
+    few = client.get(f"/network/?cohort={islands.id}").data.decode()
+    assert rows_of(few) == ["Cebu"]
+    assert (
+        few.count("Too few cities to compare.") == 6
+        and "0.0</td>" not in few.split("Spread of the area scores")[1]
+    )
+    coastal = rows_of(client.get(f"/network/?cohort={big_coastal.id}").data.decode())
+    assert coastal == ["Cebu", "Da Nang", "Makassar", "Surabaya"]
+    cohorts = client.get("/network/cohorts").data.decode()
+    assert "4 cities: Cebu, Da Nang, Makassar, Surabaya" in cohorts
+    assert "too few to compare" in cohorts
+
+
+def test_an_administrator_defines_a_cohort(client, login, network, make_user, db):
+    from toolkit.models import Cohort
+
+    login(client, make_user("admin"))
+    refused = client.post(
+        "/network/cohorts/new",
+        data={"name": "Mid-size", "population_min": "900000", "population_max": "500000"},
+    )
+    assert refused.status_code == 400 and b"The upper bound is below the lower one." in refused.data
+    saved = client.post(
+        "/network/cohorts/new",
+        data={
+            "name": "Mid-size coastal",
+            "countries": ["VN", "ID", "PH"],
+            "population_min": "500000",
+            "population_max": "2000000",
+            "tags": ["coastal"],
+        },
+    )
+    assert saved.status_code == 302
+    cohort = db.session.execute(db.select(Cohort)).scalar_one()
+    assert cohort.countries == ["VN", "ID", "PH"] and cohort.tags == ["coastal"]
+    page = client.get("/network/cohorts").data.decode()
+    assert "3 cities: Cebu, Da Nang, Makassar" in page
+    again = client.post("/network/cohorts/new", data={"name": "Mid-size coastal"})
+    assert again.status_code == 400 and b"Another cohort has this name." in again.data
+
+
+def test_the_csv_export_follows_the_filter_streams_and_defuses_formulas(client, login, network):
+    login(client, network)
+    response = client.get("/network/export/area-scores.csv?country=PH&sort=-overall")
+    assert response.is_streamed
+    assert response.headers["Content-Disposition"] == (
+        'attachment; filename="asus-area-scores-asus-quick-2026.csv"'
+    )
+    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
+    assert rows[0][:6] == ["city", "country", "cycle", "status", "overall", "completeness"]
+    assert [r[0] for r in rows[1:]] == ['\'=HYPERLINK("http://x")', "Cebu"]
+    assert rows[2][2:4] == ["2026", "approved"] and rows[2][8] == "0.00"  # Cebu's security

@@ -1,0 +1,221 @@
+"""Comparing cities, for network staff: the dashboard, cohorts, and exports of area scores."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+from wtforms import IntegerField, SelectChoice, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
+
+from questionnaires import AREA_IDS
+
+from . import comparison, instrument
+from .access import authorize
+from .assessments.forms import CheckboxesField
+from .audit import record
+from .cities import KNOWN_TAGS
+from .extensions import db
+from .models import Cohort, Country
+
+bp = Blueprint("network", __name__, url_prefix="/network")
+
+
+@bp.get("/")
+@login_required
+def dashboard():
+    """Cities by the six areas for one questionnaire and cycle, filtered and sortable."""
+    authorize("view_network")
+    f = comparison.resolved(_filter())
+    return render_template(
+        "network/dashboard.html",
+        f=f,
+        rows=comparison.heatmap(f),
+        spread=comparison.area_statistics(f),
+        options=_options(f),
+        area_names=instrument.area_names(),
+        minimum=comparison.MIN_COHORT,
+    )
+
+
+@bp.get("/export/area-scores.csv")
+@login_required
+def export_area_scores():
+    """The dashboard's rows as CSV, one assessment a row, streamed as they are read."""
+    authorize("view_network")
+    f = comparison.resolved(_filter())
+    header = ["city", "country", "cycle", "status", "overall", "completeness", *AREA_IDS]
+
+    def lines():
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(header)
+        for row in comparison.export_rows(f):
+            writer.writerow(
+                [
+                    safe_cell(row.city),
+                    safe_cell(row.country),
+                    row.cycle,
+                    row.status,
+                    _number(row.overall),
+                    _number(row.completeness),
+                    *(_number(row._mapping[area_id]) for area_id in AREA_IDS),
+                ]
+            )
+            if buffer.tell() > 64_000:
+                yield buffer.getvalue()
+                buffer.seek(0)
+                buffer.truncate()
+        yield buffer.getvalue()
+
+    name = f"asus-area-scores-{f.questionnaire}-{f.cycle}.csv"
+    return Response(
+        stream_with_context(lines()),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+def safe_cell(value):
+    """A spreadsheet shows text starting with = + - @ (or a tab or return) as a formula: such
+    text gets a leading apostrophe, so it stays text."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+def _number(value: float | None) -> str:
+    return "" if value is None else f"{value:.2f}"
+
+
+@bp.get("/cohorts")
+@login_required
+def cohorts():
+    """The cohorts with their cities (members follow the cities' facts)."""
+    authorize("view_network")
+    found = db.session.execute(db.select(Cohort).order_by(Cohort.name)).scalars().all()
+    return render_template(
+        "network/cohorts.html",
+        cohorts=[(c, comparison.cohort_members(c)) for c in found],
+        minimum=comparison.MIN_COHORT,
+    )
+
+
+class CohortForm(FlaskForm):
+    """An administrator defines a cohort from city facts."""
+
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
+    description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=2000)])
+    countries = CheckboxesField(_l("Countries (none ticked: all)"), choices=[])
+    population_min = IntegerField(
+        _l("Population from"), validators=[Optional(), NumberRange(min=0, max=100_000_000)]
+    )
+    population_max = IntegerField(
+        _l("Population up to"), validators=[Optional(), NumberRange(min=0, max=100_000_000)]
+    )
+    tags = CheckboxesField(
+        _l("Tags (a member has every one ticked)"),
+        choices=[SelectChoice(t, t.replace("_", " ")) for t in KNOWN_TAGS],
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        countries = db.session.execute(db.select(Country).order_by(Country.name)).scalars()
+        self.countries.choices = [SelectChoice(c.code, c.name) for c in countries]
+
+    def validate_population_max(self, field):
+        low = self.population_min.data
+        if field.data is not None and low is not None and field.data < low:
+            raise ValidationError(_("The upper bound is below the lower one."))
+
+
+@bp.route("/cohorts/new", methods=["GET", "POST"])
+@bp.route("/cohorts/<int:cohort_id>/edit", methods=["GET", "POST"])
+@login_required
+def cohort_form(cohort_id: int | None = None):
+    """Define a cohort, or change one."""
+    authorize("manage_cohorts")
+    cohort = db.session.get(Cohort, cohort_id) if cohort_id else Cohort()
+    if cohort is None:
+        abort(404)
+    form = CohortForm(obj=cohort)
+    if form.validate_on_submit():
+        clash = db.session.execute(
+            db.select(Cohort.id).where(Cohort.name == form.name.data, Cohort.id != cohort.id)
+        ).first()
+        if clash:
+            form.name.errors.append(_("Another cohort has this name."))
+        else:
+            form.populate_obj(cohort)
+            if cohort.id is None:
+                cohort.created_by_id = current_user.id
+                db.session.add(cohort)
+            db.session.flush()
+            record("cohort_saved", cohort, name=cohort.name)
+            flash(_("Cohort saved."), "success")
+            return redirect(url_for("network.cohorts"))
+    return render_template("network/cohort_form.html", form=form, cohort=cohort), (
+        400 if form.errors else 200
+    )
+
+
+def _filter() -> comparison.Filter:
+    """The filter from the query string; a bad value is a 400 with what is allowed."""
+    args = request.args
+    cohort = None
+    if args.get("cohort", "").isdigit():
+        cohort = db.session.get(Cohort, int(args["cohort"]))
+    cycle = args.get("cycle", "")
+    questionnaire = args.get("questionnaire") or "asus-quick"
+    if questionnaire not in instrument.titles():
+        abort(400, _("Unknown questionnaire."))
+    sort = args.get("sort", "city")
+    try:
+        return comparison.Filter(
+            questionnaire=questionnaire,
+            cycle=int(cycle) if re.fullmatch(r"\d{4}", cycle) else None,
+            country=args.get("country", "")[:2].upper(),
+            cohort=cohort,
+            status=args.get("status") or "approved",
+            sort=sort.removeprefix("-"),
+            descending=sort.startswith("-"),
+        )
+    except ValueError as error:
+        abort(400, str(error))
+
+
+def _options(f: comparison.Filter) -> dict:
+    """The choices of the dashboard's filter form."""
+    return {
+        "questionnaires": list(instrument.titles().items()),
+        "cycles": [(str(c), str(c)) for c in comparison.cycles(f.questionnaire)],
+        "countries": db.session.execute(
+            db.select(Country.code, Country.name).order_by(Country.name)
+        ).all(),
+        "cohorts": db.session.execute(
+            db.select(Cohort.id, Cohort.name).order_by(Cohort.name)
+        ).all(),
+        "statuses": [
+            ("approved", _("Approved")),
+            ("submitted", _("Submitted")),
+            ("returned", _("Returned")),
+            ("draft", _("Draft")),
+            ("any", _("Any status")),
+        ],
+    }
