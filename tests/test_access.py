@@ -207,6 +207,9 @@ ROUTES = {
     "network.export_area_scores": [
         ("GET", "/network/export/area-scores.csv", expect(lead=403, editor=403))
     ],
+    "network.export_answers": [
+        ("GET", "/network/export/answers.csv", expect(lead=403, editor=403))
+    ],
     "network.cohorts": [("GET", "/network/cohorts", expect(lead=403, editor=403))],
     "network.cohort_form": [
         ("GET", "/network/cohorts/new", ADMIN_ONLY),

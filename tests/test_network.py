@@ -131,3 +131,39 @@ def test_the_csv_export_follows_the_filter_streams_and_defuses_formulas(client, 
     assert rows[0][:6] == ["city", "country", "cycle", "status", "overall", "completeness"]
     assert [r[0] for r in rows[1:]] == ['\'=HYPERLINK("http://x")', "Cebu"]
     assert rows[2][2:4] == ["2026", "approved"] and rows[2][8] == "0.00"  # Cebu's security
+
+
+def test_the_answers_export_is_long_format_and_defuses_formulas(client, login, network, db):
+    from toolkit.answers import AnswerInput, save_answers
+    from toolkit.models import Assessment, City
+
+    cebu = db.session.execute(
+        db.select(Assessment).join(City).where(City.slug == "cebu")
+    ).scalar_one()
+    save_answers(
+        cebu,
+        {
+            "cs_informal_settlements": AnswerInput(
+                not_applicable=True, reason="No informal settlements"
+            ),
+            "hw_primary_care": AnswerInput(value=2, comment="=cmd|' /C calc'!A0"),
+        },
+        None,
+    )
+    db.session.commit()
+    login(client, network)
+    response = client.get("/network/export/answers.csv?country=PH")
+    assert response.is_streamed
+    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
+    assert rows[0] == [
+        "city", "country", "cycle", "questionnaire", "version", "area", "sub_area",
+        "question_id", "question", "value", "score_fraction", "not_applicable", "reason",
+        "comment",
+    ]  # fmt: skip
+    cebu_rows = {r[7]: r for r in rows[1:] if r[0] == "Cebu"}
+    assert len(cebu_rows) == 7  # six answered questions and the one marked N/A
+    care = cebu_rows["hw_primary_care"]
+    assert care[5:7] == ["Health and Well-being", "Primary health care and disease surveillance"]
+    assert care[9:12] == ["2", "0.6667", "no"] and care[13] == "'=cmd|' /C calc'!A0"
+    assert cebu_rows["cs_informal_settlements"][9:13] == ["", "", "yes", "No informal settlements"]
+    assert {r[0] for r in rows[1:]} == {"Cebu", '\'=HYPERLINK("http://x")'}

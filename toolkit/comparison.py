@@ -11,8 +11,9 @@ import sqlalchemy as sa
 
 from questionnaires import AREA_IDS
 
+from . import instrument
 from .extensions import db
-from .models import STATUSES, AreaScore, Assessment, City, Cohort, Country
+from .models import STATUSES, Answer, AreaScore, Assessment, City, Cohort, Country
 
 MIN_COHORT = 5  # fewer cities than this, and no statistics: a single city could be inferred
 SORTS = ("city", "country", "overall", *AREA_IDS)
@@ -204,6 +205,74 @@ def cohort_members(cohort: Cohort) -> list[City]:
             .order_by(City.name)
         ).scalars()
     )
+
+
+ANSWER_COLUMNS = [
+    "city",
+    "country",
+    "cycle",
+    "questionnaire",
+    "version",
+    "area",
+    "sub_area",
+    "question_id",
+    "question",
+    "value",
+    "score_fraction",
+    "not_applicable",
+    "reason",
+    "comment",
+]
+
+
+def answer_rows(f: Filter) -> Iterator[list]:
+    """The answers of the compared assessments in long format (ANSWER_COLUMNS), read from the
+    database in batches: memory stays flat whatever the number of rows."""
+    query = (
+        sa.select(
+            City.name,
+            Country.name,
+            Assessment.cycle,
+            Assessment.questionnaire_id,
+            Assessment.questionnaire_version,
+            Answer.question_id,
+            Answer.value,
+            Answer.not_applicable,
+            Answer.not_applicable_reason,
+            Answer.comment,
+        )
+        .join(Assessment, Answer.assessment_id == Assessment.id)
+        .join(City, Assessment.city_id == City.id)
+        .join(Country, City.country_id == Country.id)
+        .order_by(City.name, Assessment.id, Answer.question_id)
+    )
+    result = db.session.execute(
+        _where(query, resolved(f)).execution_options(yield_per=1000, stream_results=True)
+    )
+    for city, country, cycle, qid, version, question_id, value, na, reason, comment in result:
+        questionnaire = instrument.questionnaire(qid, version)
+        question = questionnaire.find(question_id)
+        if question is None:
+            continue  # an answer to a question this version no longer has
+        fraction = ""
+        if not na and value is not None and question.scored:
+            fraction = f"{question.points(question.parse_answer(value)) / question.max_points:.4f}"
+        yield [
+            city,
+            country,
+            cycle,
+            qid,
+            version,
+            str(questionnaire.area(question.area_id).name),
+            str(questionnaire.find(question.sub_area_id).name),
+            question_id,
+            str(question.text),
+            "; ".join(map(str, value)) if isinstance(value, list) else value,
+            fraction,
+            "yes" if na else "no",
+            reason or "",
+            comment or "",
+        ]
 
 
 def export_rows(f: Filter) -> Iterator:

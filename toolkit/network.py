@@ -61,32 +61,51 @@ def export_area_scores():
     authorize("view_network")
     f = comparison.resolved(_filter())
     header = ["city", "country", "cycle", "status", "overall", "completeness", *AREA_IDS]
+    rows = (
+        [
+            row.city,
+            row.country,
+            row.cycle,
+            row.status,
+            _number(row.overall),
+            _number(row.completeness),
+            *(_number(row._mapping[area_id]) for area_id in AREA_IDS),
+        ]
+        for row in comparison.export_rows(f)
+    )
+    return _csv(f"asus-area-scores-{f.questionnaire}-{f.cycle}.csv", header, rows)
 
-    def lines():
+
+@bp.get("/export/answers.csv")
+@login_required
+def export_answers():
+    """Every answer of the compared assessments, one a row (long format), streamed."""
+    authorize("view_network")
+    f = comparison.resolved(_filter())
+    return _csv(
+        f"asus-answers-{f.questionnaire}-{f.cycle}.csv",
+        comparison.ANSWER_COLUMNS,
+        comparison.answer_rows(f),
+    )
+
+
+def _csv(name: str, header: list[str], rows) -> Response:
+    """A CSV download written while the rows are read, in chunks of about 64 KB."""
+
+    def chunks():
         buffer = io.StringIO()
         writer = csv.writer(buffer)
         writer.writerow(header)
-        for row in comparison.export_rows(f):
-            writer.writerow(
-                [
-                    safe_cell(row.city),
-                    safe_cell(row.country),
-                    row.cycle,
-                    row.status,
-                    _number(row.overall),
-                    _number(row.completeness),
-                    *(_number(row._mapping[area_id]) for area_id in AREA_IDS),
-                ]
-            )
+        for row in rows:
+            writer.writerow([safe_cell(value) for value in row])
             if buffer.tell() > 64_000:
                 yield buffer.getvalue()
                 buffer.seek(0)
                 buffer.truncate()
         yield buffer.getvalue()
 
-    name = f"asus-area-scores-{f.questionnaire}-{f.cycle}.csv"
     return Response(
-        stream_with_context(lines()),
+        stream_with_context(chunks()),
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
