@@ -3,7 +3,6 @@ statistics, and the rows of exports. Nothing here reads answers."""
 
 from __future__ import annotations
 
-import statistics
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 
@@ -16,6 +15,7 @@ from .extensions import db
 from .models import STATUSES, Answer, AreaScore, Assessment, City, Cohort, Country
 
 MIN_COHORT = 5  # fewer cities than this, and no statistics: a single city could be inferred
+PAGE_SIZE = 100
 SORTS = ("city", "country", "overall", *AREA_IDS)
 
 
@@ -151,9 +151,25 @@ def heatmap_query(f: Filter):
     return _where(query, f).order_by(key.nulls_last(), City.name)
 
 
-def heatmap(f: Filter) -> list[HeatmapRow]:
-    """The dashboard's rows for filter `f` (its cycle resolved)."""
-    rows = db.session.execute(heatmap_query(resolved(f)))
+def count_query(f: Filter):
+    """How many assessments the filter selects (one SQL statement)."""
+    query = (
+        sa.select(sa.func.count(Assessment.id))
+        .join(City, Assessment.city_id == City.id)
+        .join(Country, City.country_id == Country.id)
+    )
+    return _where(query, f)
+
+
+def count(f: Filter) -> int:
+    """How many assessments the filter selects."""
+    return db.session.execute(count_query(resolved(f))).scalar_one()
+
+
+def heatmap(f: Filter, page: int = 1) -> list[HeatmapRow]:
+    """One page of the dashboard's rows for filter `f` (its cycle resolved)."""
+    query = heatmap_query(resolved(f)).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
+    rows = db.session.execute(query)
     return [
         HeatmapRow(
             assessment_id=r.id,
@@ -170,29 +186,60 @@ def heatmap(f: Filter) -> list[HeatmapRow]:
     ]
 
 
-def area_statistics(f: Filter) -> dict[str, AreaStatistics | None]:
-    """Per area: minimum, quartiles, median and maximum of the compared cities' scores, or None
-    where fewer than MIN_COHORT cities have a score. The scores come sorted from SQL."""
-    f = resolved(f)
-    query = (
-        sa.select(AreaScore.area_id, AreaScore.score)
+def spread_query(f: Filter):
+    """The scores the area statistics are made of (one SQL statement): SQL ranks the scores of
+    each area and returns only the lowest, the highest, and the two around each quartile, with
+    the number of scores, whatever the number of cities."""
+    ranked = (
+        sa.select(
+            AreaScore.area_id,
+            AreaScore.score,
+            (
+                sa.func.row_number().over(partition_by=AreaScore.area_id, order_by=AreaScore.score)
+                - 1
+            ).label("i"),
+            sa.func.count().over(partition_by=AreaScore.area_id).label("n"),
+        )
         .join(Assessment, AreaScore.assessment_id == Assessment.id)
         .join(City, Assessment.city_id == City.id)
         .join(Country, City.country_id == Country.id)
         .where(AreaScore.score.is_not(None))
-        .order_by(AreaScore.area_id, AreaScore.score)
     )
-    scores: dict[str, list[float]] = {area_id: [] for area_id in AREA_IDS}
-    for area_id, score in db.session.execute(_where(query, f)):
-        scores[area_id].append(score)
-    return {area_id: _spread(values) for area_id, values in scores.items()}
+    ranked = _where(ranked, f).subquery()
+    # Integer division: the rank just below each quartile's position (n - 1) * k / 4.
+    below = [((ranked.c.n - 1) * k) // 4 for k in (1, 2, 3)]
+    wanted = [ranked.c.i == 0, ranked.c.i == ranked.c.n - 1]
+    wanted += [ranked.c.i == b for b in below] + [ranked.c.i == b + 1 for b in below]
+    return sa.select(ranked.c.area_id, ranked.c.i, ranked.c.n, ranked.c.score).where(
+        sa.or_(*wanted)
+    )
 
 
-def _spread(values: list[float]) -> AreaStatistics | None:
-    if len(values) < MIN_COHORT:
+def area_statistics(f: Filter) -> dict[str, AreaStatistics | None]:
+    """Per area: minimum, quartiles, median and maximum of the compared cities' scores, or None
+    where fewer than MIN_COHORT cities have a score."""
+    rows = db.session.execute(spread_query(resolved(f)))
+    picked: dict[str, dict[int, float]] = {area_id: {} for area_id in AREA_IDS}
+    counts: dict[str, int] = dict.fromkeys(AREA_IDS, 0)
+    for area_id, i, n, score in rows:
+        picked[area_id][i] = score
+        counts[area_id] = n
+    return {area_id: _spread(picked[area_id], counts[area_id]) for area_id in AREA_IDS}
+
+
+def _spread(ranked: dict[int, float], n: int) -> AreaStatistics | None:
+    """The statistics from the scores at the ranks SQL picked (0 = lowest)."""
+    if n < MIN_COHORT:
         return None
-    lower, median, upper = statistics.quantiles(values, n=4, method="inclusive")
-    return AreaStatistics(len(values), values[0], lower, median, upper, values[-1])
+
+    def quartile(k: int) -> float:
+        # The "inclusive" quartiles of statistics.quantiles: interpolate at (n - 1) * k / 4.
+        below, rest = divmod((n - 1) * k, 4)
+        if rest == 0:
+            return ranked[below]
+        return ranked[below] + (ranked[below + 1] - ranked[below]) * rest / 4
+
+    return AreaStatistics(n, ranked[0], quartile(1), quartile(2), quartile(3), ranked[n - 1])
 
 
 def cohort_members(cohort: Cohort) -> list[City]:

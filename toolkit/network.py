@@ -43,10 +43,18 @@ def dashboard():
     """Cities by the six areas for one questionnaire and cycle, filtered and sortable."""
     authorize("view_network")
     f = comparison.resolved(_filter())
+    total = comparison.count(f)
+    pages = max(1, -(-total // comparison.PAGE_SIZE))
+    page = request.args.get("page", "1")
+    page = min(int(page), pages) if page.isdigit() and int(page) > 0 else 1
     return render_template(
         "network/dashboard.html",
         f=f,
-        rows=comparison.heatmap(f),
+        rows=comparison.heatmap(f, page),
+        total=total,
+        page=page,
+        pages=pages,
+        first=(page - 1) * comparison.PAGE_SIZE + 1,
         spread=comparison.area_statistics(f),
         options=_options(f),
         area_names=instrument.area_names(),
