@@ -16,7 +16,8 @@ from dataclasses import dataclass
 
 from markupsafe import Markup, escape
 
-STYLES = ("primary", "comparison")
+STYLES = ("primary", "comparison", "band")
+BAND = "#8a8a8a"
 
 GRID_STEPS = (20, 40, 60, 80, 100)
 
@@ -48,6 +49,8 @@ class Series:
     label: str
     values: tuple[float | None, ...]
     style: str = "primary"
+    # A "band" series fills the ring between `lows` and `values` (an interquartile range, say).
+    lows: tuple[float | None, ...] = ()
 
 
 def radar(
@@ -132,7 +135,7 @@ def radar(
         f'<desc id="{chart_id}-desc">{escape(description or summary)}</desc>',
     ]
     parts += _grid(cx, cy, radius, angles)
-    for one in series:
+    for one in sorted(series, key=lambda one: one.style != "band"):  # bands underneath
         parts += _series(cx, cy, radius, angles, axes, one)
     parts += _scale(cx, cy, radius)
     for angle, lines in zip(angles, labels, strict=True):
@@ -151,6 +154,8 @@ def _check(axes: list[str], series: Sequence[Series]) -> None:
             raise ValueError(
                 f"Series {one.label!r}: style must be one of {choices}, got {one.style!r}."
             )
+        if one.style == "band" and len(one.lows) != len(one.values):
+            raise ValueError(f"Band {one.label!r} needs as many lows as values.")
         if len(one.values) != len(axes):
             raise ValueError(
                 f"Series {one.label!r} has {len(one.values)} values for {len(axes)} axes."
@@ -231,6 +236,12 @@ def _points(points: list[tuple[float, float]]) -> str:
     return " ".join(f"{_n(x)},{_n(y)}" for x, y in points)
 
 
+def _path(points: list[tuple[float, float]]) -> str:
+    """A closed outline, for a path: with another one inside it, the even-odd rule fills the
+    ring between them."""
+    return "M" + " L".join(f"{_n(x)},{_n(y)}" for x, y in points) + "Z"
+
+
 def _grid(cx: float, cy: float, radius: float, angles: list[float]) -> list[str]:
     parts = ['<g class="radar-grid" fill="none" stroke="' + GRID + '" stroke-width="1">']
     for step in GRID_STEPS:
@@ -261,6 +272,8 @@ def _scale(cx: float, cy: float, radius: float) -> list[str]:
 
 def _marker(style: str, x: float, y: float) -> str:
     """The opening tag of a marker; the caller closes it after adding its ``<title>``."""
+    if style == "band":
+        return ""
     if style == "primary":
         return f'<circle class="radar-marker" cx="{_n(x)}" cy="{_n(y)}" r="4" fill="{PRIMARY}">'
     return (
@@ -270,13 +283,15 @@ def _marker(style: str, x: float, y: float) -> str:
 
 
 def _close_marker(style: str) -> str:
-    return "</circle>" if style == "primary" else "</rect>"
+    return {"primary": "</circle>", "band": ""}.get(style, "</rect>")
 
 
 def _series_line(style: str) -> str:
     """Presentation attributes of a series' line."""
     if style == "primary":
         return f'stroke="{PRIMARY}" stroke-width="2.5"'
+    if style == "band":
+        return f'stroke="{BAND}" stroke-width="10" stroke-opacity="0.3"'
     return f'stroke="{COMPARISON}" stroke-width="2" stroke-dasharray="6 4"'
 
 
@@ -287,6 +302,13 @@ def _series(
         _point(cx, cy, radius, angle, value or 0)
         for angle, value in zip(angles, one.values, strict=True)
     ]
+    if one.style == "band":
+        lows = [_point(cx, cy, radius, a, v or 0) for a, v in zip(angles, one.lows, strict=True)]
+        ring = _path(points) + " " + _path(lows[::-1])
+        return [
+            f'<g class="radar-series radar-band"><path d="{ring}" fill="{BAND}"'
+            f' fill-opacity="0.3" fill-rule="evenodd" stroke="none"/></g>'
+        ]
     fill = f'fill="{PRIMARY}" fill-opacity="0.15"' if one.style == "primary" else 'fill="none"'
     parts = [
         f'<g class="radar-series radar-{one.style}">',

@@ -210,6 +210,11 @@ ROUTES = {
     "network.export_answers": [
         ("GET", "/network/export/answers.csv", expect(lead=403, editor=403))
     ],
+    "network.city_profile": [
+        ("GET", "/network/cities/{own}", expect()),
+        ("GET", "/network/cities/{other}", expect(lead=404, editor=404)),
+        ("GET", "/network/cities/nowhere", expect(LOGIN, 404, 404, 404, 404)),
+    ],
     "network.cohorts": [("GET", "/network/cohorts", expect(lead=403, editor=403))],
     "network.cohort_form": [
         ("GET", "/network/cohorts/new", ADMIN_ONLY),

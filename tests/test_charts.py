@@ -335,3 +335,18 @@ def test_every_marker_lies_within_the_outer_ring(rows):
         assert len(markers(group)) == sum(value is not None for value in one.values)
         for marker in markers(group):
             assert math.dist((cx, cy), marker_centre(marker)) <= radius + 0.02
+
+
+def test_a_band_fills_the_ring_between_its_lows_and_highs():
+    """An interquartile band: one path of two outlines filled even-odd, drawn under the lines,
+    with a legend entry and no markers."""
+    band = Series("Middle half", (80.0,) * 6, "band", (40.0,) * 6)
+    svg = str(radar(AREAS, [Series("2026", (50.0,) * 6), band], title="t"))
+    root = ET.fromstring(svg)
+    groups = [g for g in root.iter(f"{SVG}g") if "radar-band" in (g.get("class") or "")]
+    path = groups[0].find(f"{SVG}path")
+    assert path.get("fill-rule") == "evenodd" and path.get("d").count("M") == 2
+    assert groups[0].find(f"{SVG}circle") is None and groups[0].find(f"{SVG}rect") is None
+    assert svg.index("radar-band") < svg.index("radar-primary")  # underneath the city's line
+    with pytest.raises(ValueError, match="needs as many lows as values"):
+        radar(AREAS, [Series("Broken", (80.0,) * 6, "band", (40.0,))], title="t")

@@ -167,3 +167,42 @@ def test_the_answers_export_is_long_format_and_defuses_formulas(client, login, n
     assert care[9:12] == ["2", "0.6667", "no"] and care[13] == "'=cmd|' /C calc'!A0"
     assert cebu_rows["cs_informal_settlements"][9:13] == ["", "", "yes", "No informal settlements"]
     assert {r[0] for r in rows[1:]} == {"Cebu", '\'=HYPERLINK("http://x")'}
+
+
+def test_a_city_against_its_cohort_without_naming_other_cities(
+    client, login, network, make_user, db
+):
+    from toolkit.models import City, Cohort
+
+    db.session.add(Cohort(name="Coastal cities", tags=["coastal"]))
+    db.session.commit()
+    login(client, network)
+    page = client.get("/network/cities/da-nang").data.decode()
+    assert "Compared with the approved assessments of the cohort Coastal cities" in page
+    security = page[page.index('<th scope="row">Security</th>') :].split("</tr>")[0]
+    # Da Nang 100; the five coastal cities' security: 0, 33.3, 33.3, 66.7, 100 -> median 33.3.
+    assert re.findall(r'<td class="number">([^<]+)</td>', security) == [
+        "100.0",
+        "33.3",
+        "33.3–66.7",
+        "5",
+    ]
+    assert "Security: 66.7 points above the median." in page
+    assert "radar-band" in page and "Cohort median" in page
+
+    lead = make_user(
+        "city_lead", db.session.execute(db.select(City).filter_by(slug="da-nang")).scalar_one()
+    )
+    login(client, lead)
+    own = client.get("/network/cities/da-nang").data.decode()
+    assert "33.3" in own and "Middle half of the cohort" not in own and "radar-band" not in own
+    for other in ("Surabaya", "Makassar", "Cebu", "Hue", "HYPERLINK"):
+        assert other not in own
+    assert client.get("/network/cities/surabaya").status_code == 404
+
+    islands = Cohort(name="Island cities", tags=["island"])
+    db.session.add(islands)
+    db.session.commit()
+    login(client, network)
+    few = client.get(f"/network/cities/cebu?cohort={islands.id}").data.decode()
+    assert "Too few cities of the cohort Island cities" in few

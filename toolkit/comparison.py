@@ -242,6 +242,30 @@ def _spread(ranked: dict[int, float], n: int) -> AreaStatistics | None:
     return AreaStatistics(n, ranked[0], quartile(1), quartile(2), quartile(3), ranked[n - 1])
 
 
+def cohorts_of(city: City) -> list[Cohort]:
+    """The cohorts `city` belongs to now, by name."""
+    in_cohort = []
+    for cohort in db.session.execute(db.select(Cohort).order_by(Cohort.name)).scalars():
+        query = (
+            sa.select(City.id)
+            .join(Country, City.country_id == Country.id)
+            .where(City.id == city.id, *cohort_conditions(cohort))
+        )
+        if db.session.execute(query).first():
+            in_cohort.append(cohort)
+    return in_cohort
+
+
+def history(city: City, questionnaire: str) -> list[tuple[Assessment, dict[str, float | None]]]:
+    """The city's assessments with `questionnaire`, oldest cycle first, with their area scores."""
+    assessments = db.session.execute(
+        db.select(Assessment)
+        .filter_by(city_id=city.id, questionnaire_id=questionnaire)
+        .order_by(Assessment.cycle)
+    ).scalars()
+    return [(a, {row.area_id: row.score for row in a.area_scores}) for a in assessments]
+
+
 def cohort_members(cohort: Cohort) -> list[City]:
     """The cities that belong to `cohort` now, by name."""
     return list(

@@ -25,14 +25,15 @@ from wtforms import IntegerField, SelectChoice, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
 from questionnaires import AREA_IDS
+from reports.charts import Series, radar
 
 from . import comparison, instrument
-from .access import authorize
+from .access import authorize, can
 from .assessments.forms import CheckboxesField
 from .audit import record
 from .cities import KNOWN_TAGS
 from .extensions import db
-from .models import Cohort, Country
+from .models import City, Cohort, Country
 
 bp = Blueprint("network", __name__, url_prefix="/network")
 
@@ -129,6 +130,85 @@ def safe_cell(value):
 
 def _number(value: float | None) -> str:
     return "" if value is None else f"{value:.2f}"
+
+
+@bp.get("/cities/<slug>")
+@login_required
+def city_profile(slug: str):
+    """A city against its cohort: the radar with the cohort's median (and, for network staff,
+    its middle half), the areas furthest above and below it, and the trend of every area.
+
+    City people see only their own city, and of the cohort only its median: no other city is
+    named, and no statistic is shown for fewer than MIN_COHORT cities.
+    """
+    city = db.session.execute(db.select(City).filter_by(slug=slug)).scalar_one_or_none()
+    if city is None:
+        abort(404)
+    authorize("view_city", city)
+    questionnaire = request.args.get("questionnaire") or "asus-quick"
+    if questionnaire not in instrument.titles():
+        abort(400, _("Unknown questionnaire."))
+    cycles = comparison.history(city, questionnaire)
+    cohorts = comparison.cohorts_of(city)
+    cohort = next((c for c in cohorts if str(c.id) == request.args.get("cohort")), None)
+    cohort = cohort or (cohorts[0] if cohorts else None)
+    network_view = can(current_user, "view_network")
+    latest, scores = cycles[-1] if cycles else (None, {})
+    spread = {}
+    if latest is not None and cohort is not None:
+        spread = comparison.area_statistics(
+            comparison.Filter(questionnaire=questionnaire, cycle=latest.cycle, cohort=cohort)
+        )
+    names = instrument.area_names()
+    chart = None
+    differences = []
+    if latest is not None:
+        series = []
+        medians = [spread[a].median if spread.get(a) else None for a in names]
+        if network_view and all(spread.get(a) for a in names):
+            series.append(
+                Series(
+                    _("Middle half of the cohort"),
+                    tuple(spread[a].upper_quartile for a in names),
+                    "band",
+                    tuple(spread[a].lower_quartile for a in names),
+                )
+            )
+        if any(m is not None for m in medians):
+            series.append(Series(_("Cohort median"), tuple(medians), "comparison"))
+        series.append(Series(f"{city.name} {latest.cycle}", tuple(scores.get(a) for a in names)))
+        chart = radar(
+            list(names.values()),
+            series,
+            title=_("%(city)s against its cohort, 0 to 100", city=city.name),
+            description=_("The same numbers are in the table below."),
+            no_score=_("no score"),
+        )
+        differences = sorted(
+            (
+                (scores[a] - spread[a].median, a)
+                for a in names
+                if scores.get(a) is not None and spread.get(a)
+            ),
+            reverse=True,
+        )
+    return render_template(
+        "network/city.html",
+        city=city,
+        questionnaire=questionnaire,
+        titles=instrument.titles(),
+        cycles=cycles,
+        latest=latest,
+        scores=scores,
+        cohorts=cohorts,
+        cohort=cohort,
+        spread=spread,
+        chart=chart,
+        differences=differences,
+        names=names,
+        network_view=network_view,
+        minimum=comparison.MIN_COHORT,
+    )
 
 
 @bp.get("/cohorts")
