@@ -28,7 +28,7 @@ from .answers import (
 )
 from .audit import record
 from .extensions import db
-from .models import Assessment, City, Country, User
+from .models import Assessment, City, Cohort, Country, User
 
 DEMO_PASSWORD = "asus-demo-2026"
 
@@ -62,6 +62,16 @@ class DemoCity:
     joined_2025: bool = True
     detailed: str | None = None  # status of a 2026 detailed assessment, if any
 
+
+DEMO_COHORTS = {
+    "ASEAN Smart Cities Network members": {
+        "description": "Cities of the ASCN, across all member states.",
+        "tags": ["ascn_member"],
+    },
+    "Coastal cities": {"tags": ["coastal"]},
+    "Secondary cities": {"description": "Not capitals; regional centres.", "tags": ["secondary"]},
+    "Cities of a million or more": {"population_min": 1_000_000},
+}
 
 CITIES = [
     DemoCity(
@@ -125,7 +135,7 @@ CITIES = [
         40.2,
         ("ascn_member", "secondary"),
         (0.57, 0.68, 0.50, 0.44, 0.48, 0.70),
-        "submitted",
+        "approved",
     ),
     DemoCity(
         "kuching",
@@ -187,7 +197,7 @@ CITIES = [
         100.4,
         ("capital", "coastal", "ascn_member"),
         (0.62, 0.80, 0.72, 0.60, 0.70, 0.58),
-        "submitted",
+        "approved",
     ),
     DemoCity(
         "singapore",
@@ -255,6 +265,9 @@ def load_demo() -> dict:
             if _assessment(city, questionnaire.id, cycle) is None:
                 _make_assessment(spec, city, questionnaire, cycle, status, lead, editor, admin)
                 created += 1
+    for name, facts in DEMO_COHORTS.items():
+        if db.session.execute(db.select(Cohort).filter_by(name=name)).scalar_one_or_none() is None:
+            db.session.add(Cohort(name=name, created_by_id=admin.id, **facts))
     total = db.session.execute(db.select(db.func.count(Assessment.id))).scalar_one()
     return {"cities": len(CITIES), "users": users, "assessments": total, "created": created}
 
