@@ -16,9 +16,6 @@ from dataclasses import dataclass
 
 from markupsafe import Markup, escape
 
-STYLES = ("primary", "comparison", "band")
-BAND = "#8a8a8a"
-
 GRID_STEPS = (20, 40, 60, 80, 100)
 
 LABEL_FONT_SIZE = 13
@@ -40,6 +37,16 @@ INK = "#222222"
 GRID = "#b8b8b8"
 PRIMARY = "#1d3557"
 COMPARISON = "#4a4a4a"
+BAND = "#8a8a8a"
+# Each line style: colour, dashes and marker shape, so that lines stay apart in black and white.
+LINES = {
+    "primary": (PRIMARY, None, "dot"),
+    "comparison": (COMPARISON, "6 4", "square"),
+    "second": ("#a34700", "2 3", "triangle"),
+    "third": ("#2e6b30", "9 3 2 3", "diamond"),
+    "fourth": ("#6a3d9a", "12 4", "ring"),
+}
+STYLES = (*LINES, "band")
 
 
 @dataclass(frozen=True)
@@ -274,25 +281,42 @@ def _marker(style: str, x: float, y: float) -> str:
     """The opening tag of a marker; the caller closes it after adding its ``<title>``."""
     if style == "band":
         return ""
-    if style == "primary":
-        return f'<circle class="radar-marker" cx="{_n(x)}" cy="{_n(y)}" r="4" fill="{PRIMARY}">'
+    colour, _, shape = LINES[style]
+    hollow = f'fill="#ffffff" stroke="{colour}" stroke-width="1.5"'
+    if shape == "dot":
+        return f'<circle class="radar-marker" cx="{_n(x)}" cy="{_n(y)}" r="4" fill="{colour}">'
+    if shape == "ring":
+        return f'<circle class="radar-marker" cx="{_n(x)}" cy="{_n(y)}" r="3.5" {hollow}>'
+    if shape == "square":
+        return (
+            f'<rect class="radar-marker" x="{_n(x - 3.5)}" y="{_n(y - 3.5)}" width="7"'
+            f' height="7" {hollow}>'
+        )
+    corners = {
+        "triangle": [(0, -4.5), (4, 3), (-4, 3)],
+        "diamond": [(0, -4.5), (4.5, 0), (0, 4.5), (-4.5, 0)],
+    }[shape]
     return (
-        f'<rect class="radar-marker" x="{_n(x - 3.5)}" y="{_n(y - 3.5)}" width="7" height="7"'
-        f' fill="#ffffff" stroke="{COMPARISON}" stroke-width="1.5">'
+        f'<polygon class="radar-marker" points="{_points([(x + a, y + b) for a, b in corners])}"'
+        f" {hollow}>"
     )
 
 
 def _close_marker(style: str) -> str:
-    return {"primary": "</circle>", "band": ""}.get(style, "</rect>")
+    if style == "band":
+        return ""
+    shape = LINES[style][2]
+    return {"dot": "</circle>", "ring": "</circle>", "square": "</rect>"}.get(shape, "</polygon>")
 
 
 def _series_line(style: str) -> str:
     """Presentation attributes of a series' line."""
-    if style == "primary":
-        return f'stroke="{PRIMARY}" stroke-width="2.5"'
     if style == "band":
         return f'stroke="{BAND}" stroke-width="10" stroke-opacity="0.3"'
-    return f'stroke="{COMPARISON}" stroke-width="2" stroke-dasharray="6 4"'
+    colour, dashes, _ = LINES[style]
+    if dashes is None:
+        return f'stroke="{colour}" stroke-width="2.5"'
+    return f'stroke="{colour}" stroke-width="2" stroke-dasharray="{dashes}"'
 
 
 def _series(

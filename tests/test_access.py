@@ -215,6 +215,14 @@ ROUTES = {
         ("GET", "/network/cities/{other}", expect(lead=404, editor=404)),
         ("GET", "/network/cities/nowhere", expect(LOGIN, 404, 404, 404, 404)),
     ],
+    "network.compare": [
+        ("GET", "/network/compare?city={own}&city={other}", expect(lead=403, editor=403)),
+        (
+            "GET",
+            "/network/compare?city=a&city=b&city=c&city=d&city=e&city=f",
+            expect(LOGIN, 400, 400, 403, 403),
+        ),
+    ],
     "network.cohorts": [("GET", "/network/cohorts", expect(lead=403, editor=403))],
     "network.cohort_form": [
         ("GET", "/network/cohorts/new", ADMIN_ONLY),

@@ -206,3 +206,25 @@ def test_a_city_against_its_cohort_without_naming_other_cities(
     login(client, network)
     few = client.get(f"/network/cities/cebu?cohort={islands.id}").data.decode()
     assert "Too few cities of the cohort Island cities" in few
+
+
+def test_up_to_five_cities_side_by_side(client, login, network):
+    login(client, network)
+    page = client.get(
+        "/network/compare?city=da-nang&city=cebu&city=surabaya&city=nowhere"
+    ).data.decode()
+    assert page.count("radar-series radar-") >= 3 and "radar-second" in page
+    header = page[page.index("<thead>") : page.index("</thead>")]
+    assert [n for n in ("Da Nang", "Cebu", "Surabaya") if n in header] == [
+        "Da Nang",
+        "Cebu",
+        "Surabaya",
+    ]
+    security = page[page.index('<th scope="row">Security</th>') :].split("</tr>")[0]
+    assert re.findall(r"<strong>([^<]+)</strong>", security) == ["100.0", "0.0", "66.7"]
+    assert "Disaster risk reduction and climate adaptation" in page  # a sub-area row
+    assert "No assessment of this questionnaire and cycle for: nowhere." in page
+    too_many = client.get("/network/compare?" + "&".join(f"city=c{i}" for i in range(6)))
+    assert too_many.status_code == 400 and b"Compare at most 5 cities at a time." in too_many.data
+    dashboard = client.get("/network/").data.decode()
+    assert '<input type="checkbox" name="city" value="da-nang"' in dashboard

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from dataclasses import replace
 
 from flask import (
     Blueprint,
@@ -29,11 +30,12 @@ from reports.charts import Series, radar
 
 from . import comparison, instrument
 from .access import authorize, can
+from .answers import scorecard
 from .assessments.forms import CheckboxesField
 from .audit import record
 from .cities import KNOWN_TAGS
 from .extensions import db
-from .models import City, Cohort, Country
+from .models import Assessment, City, Cohort, Country
 
 bp = Blueprint("network", __name__, url_prefix="/network")
 
@@ -208,6 +210,56 @@ def city_profile(slug: str):
         names=names,
         network_view=network_view,
         minimum=comparison.MIN_COHORT,
+    )
+
+
+COMPARE_AT_MOST = 5
+LINE_STYLES = ("primary", "comparison", "second", "third", "fourth")
+
+
+@bp.get("/compare")
+@login_required
+def compare():
+    """Up to five cities side by side: their radars over each other, and every area and
+    sub-area score in one table (one questionnaire and cycle)."""
+    authorize("view_network")
+    slugs = list(dict.fromkeys(request.args.getlist("city")))
+    if len(slugs) > COMPARE_AT_MOST:
+        abort(400, _("Compare at most %(num)d cities at a time.", num=COMPARE_AT_MOST))
+    f = comparison.resolved(replace(_filter(), status="any"))
+    found = db.session.execute(
+        db.select(Assessment)
+        .join(City, Assessment.city_id == City.id)
+        .where(
+            City.slug.in_(slugs),
+            Assessment.questionnaire_id == f.questionnaire,
+            Assessment.cycle == f.cycle,
+        )
+    ).scalars()
+    by_slug = {a.city.slug: a for a in found}
+    compared = [(by_slug[slug], scorecard(by_slug[slug])) for slug in slugs if slug in by_slug]
+    missing = [slug for slug in slugs if slug not in by_slug]
+    chart = None
+    if compared:
+        names = instrument.area_names()
+        chart = radar(
+            list(names.values()),
+            [
+                Series(a.city.name, tuple(card.area(area_id).score for area_id in names), style)
+                for (a, card), style in zip(compared, LINE_STYLES, strict=False)
+            ],
+            title=_("Area scores of the compared cities, 0 to 100"),
+            description=_("The same numbers are in the table below."),
+            no_score=_("no score"),
+        )
+    return render_template(
+        "network/compare.html",
+        f=f,
+        title=instrument.titles()[f.questionnaire],
+        compared=compared,
+        missing=missing,
+        chart=chart,
+        at_most=COMPARE_AT_MOST,
     )
 
 
