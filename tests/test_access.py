@@ -205,10 +205,13 @@ ROUTES = {
         ("GET", "/network/?status=nonsense", expect(LOGIN, 400, 400, 403, 403)),
     ],
     "network.export_area_scores": [
-        ("GET", "/network/export/area-scores.csv", expect(lead=403, editor=403))
+        ("GET", "/network/export/area-scores.csv", expect(lead=403, editor=403)),
+        ("GET", "/network/export/area-scores.xlsx", expect(lead=403, editor=403)),
+        ("GET", "/network/export/area-scores.pdf", expect(404, 404, 404, 404, 404)),
     ],
     "network.export_answers": [
-        ("GET", "/network/export/answers.csv", expect(lead=403, editor=403))
+        ("GET", "/network/export/answers.csv", expect(lead=403, editor=403)),
+        ("GET", "/network/export/answers.xlsx", expect(lead=403, editor=403)),
     ],
     "network.city_profile": [
         ("GET", "/network/cities/{own}", expect()),

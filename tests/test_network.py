@@ -228,3 +228,24 @@ def test_up_to_five_cities_side_by_side(client, login, network):
     assert too_many.status_code == 400 and b"Compare at most 5 cities at a time." in too_many.data
     dashboard = client.get("/network/").data.decode()
     assert '<input type="checkbox" name="city" value="da-nang"' in dashboard
+
+
+def test_the_xlsx_exports_explain_every_column_and_keep_formulas_as_text(client, login, network):
+    from openpyxl import load_workbook
+
+    login(client, network)
+    response = client.get("/network/export/area-scores.xlsx?country=PH")
+    assert response.headers["Content-Disposition"] == (
+        'attachment; filename="asus-area-scores-asus-quick-2026.xlsx"'
+    )
+    book = load_workbook(io.BytesIO(response.data))
+    data = list(book["data"].iter_rows(values_only=True))
+    assert data[0][:3] == ("city", "country", "cycle")
+    assert {row[0] for row in data[1:]} == {"Cebu", '\'=HYPERLINK("http://x")'}
+    assert book["data"]["A2"].data_type == "s" and book["data"]["A3"].data_type == "s"
+    readme = dict(list(book["README"].iter_rows(values_only=True))[1:8])
+    assert readme["completeness"].startswith("Share (0 to 1) of the questions")
+    assert all(readme[column] for column in data[0][:6])
+    answers = load_workbook(io.BytesIO(client.get("/network/export/answers.xlsx").data))
+    header = next(answers["data"].iter_rows(values_only=True))
+    assert header[:3] == ("city", "country", "cycle") and "score_fraction" in header

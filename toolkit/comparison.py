@@ -278,6 +278,32 @@ def cohort_members(cohort: Cohort) -> list[City]:
     )
 
 
+AREA_SCORE_COLUMNS = ["city", "country", "cycle", "status", "overall", "completeness", *AREA_IDS]
+
+# What each exported column means, for the README sheet of the XLSX files.
+COLUMN_HELP = {
+    "city": "The city's name.",
+    "country": "The ASEAN member state of the city.",
+    "cycle": "The year of the assessment cycle.",
+    "status": "draft, submitted, returned or approved (by the network).",
+    "overall": "Overall score, 0 to 100: the weighted mean of the scored areas.",
+    "completeness": "Share (0 to 1) of the questions that apply which are answered.",
+    **{
+        area_id: f"Score of the area {area_id}, 0 to 100 (empty: no score)." for area_id in AREA_IDS
+    },
+    "questionnaire": "The questionnaire's id (asus-quick or asus-detailed).",
+    "version": "The questionnaire's version the assessment was made with.",
+    "area": "The ASUS core area of the question.",
+    "sub_area": "The sub-area of the question.",
+    "question_id": "The question's stable id.",
+    "question": "The question's text.",
+    "value": "The answer: a level, a number in the question's unit, yes/no or choice ids.",
+    "score_fraction": "The answer's points divided by the question's maximum, 0 to 1.",
+    "not_applicable": "yes when the city marked the question not applicable.",
+    "reason": "Why the question does not apply, in the city's words.",
+    "comment": "The city's comment on its answer.",
+}
+
 ANSWER_COLUMNS = [
     "city",
     "country",

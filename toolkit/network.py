@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import tempfile
 from dataclasses import replace
 
 from flask import (
@@ -22,6 +23,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
+from openpyxl import Workbook
 from wtforms import IntegerField, SelectChoice, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
@@ -35,7 +37,7 @@ from .assessments.forms import CheckboxesField
 from .audit import record
 from .cities import KNOWN_TAGS
 from .extensions import db
-from .models import Assessment, City, Cohort, Country
+from .models import Assessment, City, Cohort, Country, utcnow
 
 bp = Blueprint("network", __name__, url_prefix="/network")
 
@@ -65,13 +67,12 @@ def dashboard():
     )
 
 
-@bp.get("/export/area-scores.csv")
+@bp.get("/export/area-scores.<any(csv, xlsx):kind>")
 @login_required
-def export_area_scores():
-    """The dashboard's rows as CSV, one assessment a row, streamed as they are read."""
+def export_area_scores(kind: str):
+    """The dashboard's rows, one assessment a row, written while they are read."""
     authorize("view_network")
     f = comparison.resolved(_filter())
-    header = ["city", "country", "cycle", "status", "overall", "completeness", *AREA_IDS]
     rows = (
         [
             row.city,
@@ -84,20 +85,25 @@ def export_area_scores():
         ]
         for row in comparison.export_rows(f)
     )
-    return _csv(f"asus-area-scores-{f.questionnaire}-{f.cycle}.csv", header, rows)
+    name = f"asus-area-scores-{f.questionnaire}-{f.cycle}"
+    return _export(kind, name, comparison.AREA_SCORE_COLUMNS, rows)
 
 
-@bp.get("/export/answers.csv")
+@bp.get("/export/answers.<any(csv, xlsx):kind>")
 @login_required
-def export_answers():
-    """Every answer of the compared assessments, one a row (long format), streamed."""
+def export_answers(kind: str):
+    """Every answer of the compared assessments, one a row (long format)."""
     authorize("view_network")
     f = comparison.resolved(_filter())
-    return _csv(
-        f"asus-answers-{f.questionnaire}-{f.cycle}.csv",
-        comparison.ANSWER_COLUMNS,
-        comparison.answer_rows(f),
-    )
+    name = f"asus-answers-{f.questionnaire}-{f.cycle}"
+    return _export(kind, name, comparison.ANSWER_COLUMNS, comparison.answer_rows(f))
+
+
+def _export(kind: str, name: str, header: list[str], rows) -> Response:
+    """A download of `rows` as CSV (streamed) or XLSX (rows written to disk as they come)."""
+    if kind == "xlsx":
+        return _xlsx(f"{name}.xlsx", header, rows)
+    return _csv(f"{name}.csv", header, rows)
 
 
 def _csv(name: str, header: list[str], rows) -> Response:
@@ -118,6 +124,46 @@ def _csv(name: str, header: list[str], rows) -> Response:
     return Response(
         stream_with_context(chunks()),
         mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+def _xlsx(name: str, header: list[str], rows) -> Response:
+    """An XLSX download: a data sheet and a README sheet explaining every column. openpyxl's
+    write-only mode keeps rows on disk, and the file is sent from disk in chunks."""
+    workbook = Workbook(write_only=True)
+    data = workbook.create_sheet("data")
+    data.append(header)
+    for row in rows:
+        data.append([safe_cell(value) for value in row])
+    readme = workbook.create_sheet("README")
+    readme.append(["column", "meaning"])
+    for column in header:
+        readme.append([column, comparison.COLUMN_HELP.get(column, "")])
+    readme.append([])
+    readme.append(
+        [
+            "source",
+            _(
+                "ASUS City Self-Assessment Toolkit, exported %(when)s UTC",
+                when=utcnow().strftime("%Y-%m-%d %H:%M"),
+            ),
+        ]
+    )
+    file = tempfile.TemporaryFile()  # noqa: SIM115 (closed by the generator below)
+    workbook.save(file)
+    file.seek(0)
+
+    def chunks():
+        try:
+            while block := file.read(64_000):
+                yield block
+        finally:
+            file.close()
+
+    return Response(
+        chunks(),
+        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
 
