@@ -232,6 +232,22 @@ ROUTES = {
         ("POST", "/network/cohorts/new", expect(admin=400, network=403, lead=403, editor=403)),
         ("GET", "/network/cohorts/999999/edit", expect(LOGIN, 404, 403, 403, 403)),
     ],
+    "api.openapi": [("GET", "/api/v1/openapi.json", expect(200, 200, 200, 200, 200))],
+    # The API signs in with tokens (tests/test_api.py); with a session it follows the pages.
+    "api.cities": [("GET", "/api/v1/cities", expect(anonymous=401))],
+    "api.assessments": [("GET", "/api/v1/assessments", expect(anonymous=401))],
+    "api.assessment": [
+        ("GET", "/api/v1/assessments/{own_assessment}", expect(anonymous=401)),
+        ("GET", "/api/v1/assessments/{other_assessment}", expect(401, 200, 200, 404, 404)),
+    ],
+    "api.compare": [("GET", "/api/v1/compare", expect(401, 200, 200, 403, 403))],
+    "api.tokens": [
+        ("GET", "/account/api-tokens", expect()),
+        ("POST", "/account/api-tokens", expect(LOGIN, 400, 400, 400, 400)),
+    ],
+    "api.revoke": [
+        ("POST", "/account/api-tokens/999999/revoke", expect(LOGIN, 404, 404, 404, 404))
+    ],
     "people.index": [("GET", "/people/", ADMIN_ONLY)],
     "people.new": [("GET", "/people/new", ADMIN_ONLY), ("POST", "/people/new", ADMIN_ONLY)],
     "people.edit": [

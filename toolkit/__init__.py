@@ -45,6 +45,7 @@ def create_app(config: dict | None = None) -> Flask:
     login_manager.session_protection = "basic"
 
     from . import (
+        api,
         assessments,
         auth,
         cities,
@@ -60,6 +61,7 @@ def create_app(config: dict | None = None) -> Flask:
     from .demo import demo_command
 
     login_manager.user_loader(models.load_user)
+    login_manager.request_loader(_api_token_user)
     for blueprint in (
         auth.bp,
         home.bp,
@@ -68,6 +70,7 @@ def create_app(config: dict | None = None) -> Flask:
         assessments.bp,
         report_views.bp,
         network.bp,
+        api.bp,
     ):
         app.register_blueprint(blueprint)
     errors.register(app)
@@ -78,6 +81,15 @@ def create_app(config: dict | None = None) -> Flask:
 
     app.after_request(_commit_and_secure)
     return app
+
+
+def _api_token_user(request):
+    """The owner of a bearer token, for the JSON API only (pages use the session)."""
+    if not request.path.startswith("/api/"):
+        return None
+    from .api import token_user
+
+    return token_user(request.headers.get("Authorization"))
 
 
 def _locale() -> str | None:

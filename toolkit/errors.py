@@ -24,6 +24,8 @@ def register(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
         titles = {
+            400: _("Bad request"),
+            401: _("Not signed in"),
             403: _("Not allowed"),
             404: _("Page not found"),
             405: _("Not allowed"),
@@ -53,7 +55,12 @@ def register(app: Flask) -> None:
 
 
 def _page(code: int, title: str, message: str):
-    """The error as a page, or as JSON for scripts that ask for it (autosave, the API)."""
+    """The error as a page; as problem details (RFC 9457) for the API; as JSON for scripts
+    that ask for it (autosave)."""
+    if request.path.startswith("/api/"):
+        problem = jsonify(type="about:blank", title=title, status=code, detail=message)
+        problem.mimetype = "application/problem+json"
+        return problem, code
     if request.accept_mimetypes.best == "application/json":
         return jsonify(status="error", title=title, message=message), code
     return render_template("errors/error.html", code=code, title=title, message=message), code

@@ -303,6 +303,20 @@ class Cohort(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class ApiToken(db.Model):
+    """A bearer token for the JSON API, with its owner's rights; only its hash is kept."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id"), index=True)
+    name: Mapped[str] = mapped_column(sa.String(80))
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+
+    user: Mapped[User] = relationship()
+
+
 class ReportFile(db.Model):
     """A rendered PDF report, kept per assessment version so that every app host serves the
     same file without rendering it again."""
