@@ -4,7 +4,15 @@ Knows nothing of Flask or the database: the web app, the command line and backgr
 gather the facts into a `Report` and call `render_html` or `render_pdf`.
 """
 
-from .model import AnswerFacts, Report
+from .model import AnswerFacts, NetworkReport, NetworkRow, Report
 from .render import PAPER_SIZES, render_html, render_pdf
 
-__all__ = ["PAPER_SIZES", "AnswerFacts", "Report", "render_html", "render_pdf"]
+__all__ = [
+    "PAPER_SIZES",
+    "AnswerFacts",
+    "NetworkReport",
+    "NetworkRow",
+    "Report",
+    "render_html",
+    "render_pdf",
+]

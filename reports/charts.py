@@ -472,3 +472,64 @@ def bars(rows: Sequence[tuple[str, float | None]], *, title: str, no_score: str 
         )
     parts.append("</svg>")
     return Markup("\n".join(parts))
+
+
+def boxes(rows: Sequence[tuple[str, object]], *, title: str, too_few: str) -> Markup:
+    """One horizontal box per (label, spread) on a 0-100 scale: whiskers from the lowest to the
+    highest score, the box over the middle half, a thick line at the median, and the five
+    numbers written out. A spread of None writes `too_few` instead. `spread` has `minimum`,
+    `lower_quartile`, `median`, `upper_quartile` and `maximum`."""
+    chart_id = _chart_id([label for label, _ in rows], title)
+    width = BAR_WIDTH + 60
+    height = len(rows) * (BAR_ROW_HEIGHT + 8) + PADDING + 14
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="100%"'
+        f' class="chart boxes" role="img" aria-labelledby="{chart_id}-title"'
+        f' font-family="sans-serif">',
+        f'<title id="{chart_id}-title">{escape(title)}</title>',
+    ]
+    for tick in (0, 25, 50, 75, 100):
+        x = _n(BAR_WIDTH * tick / 100)
+        parts.append(
+            f'<line x1="{x}" y1="{PADDING}" x2="{x}" y2="{height - 14}" stroke="{GRID}"'
+            f' stroke-width="0.5"/><text x="{x}" y="{height - 2}" font-size="{VALUE_FONT_SIZE}"'
+            f' fill="{INK}" text-anchor="middle">{tick}</text>'
+        )
+    for i, (label, spread) in enumerate(rows):
+        top = i * (BAR_ROW_HEIGHT + 8) + PADDING
+        middle = top + 26
+        parts.append(
+            f'<text x="0" y="{top + 11}" font-size="{LEGEND_FONT_SIZE}" fill="{INK}">'
+            f"{escape(label)}</text>"
+        )
+        if spread is None:
+            parts.append(
+                f'<text x="4" y="{middle + 4}" font-size="{VALUE_FONT_SIZE}" fill="{INK}"'
+                f' font-style="italic">{escape(too_few)}</text>'
+            )
+            continue
+        low, q1, median, q3, high = (
+            BAR_WIDTH * v / 100
+            for v in (
+                spread.minimum,
+                spread.lower_quartile,
+                spread.median,
+                spread.upper_quartile,
+                spread.maximum,
+            )
+        )
+        parts += [
+            f'<line x1="{_n(low)}" y1="{middle}" x2="{_n(high)}" y2="{middle}" stroke="{INK}"/>',
+            f'<line x1="{_n(low)}" y1="{middle - 5}" x2="{_n(low)}" y2="{middle + 5}"'
+            f' stroke="{INK}"/>',
+            f'<line x1="{_n(high)}" y1="{middle - 5}" x2="{_n(high)}" y2="{middle + 5}"'
+            f' stroke="{INK}"/>',
+            f'<rect x="{_n(q1)}" y="{middle - 7}" width="{_n(max(q3 - q1, 1))}" height="14"'
+            f' fill="#dde8f6" stroke="{PRIMARY}"/>',
+            f'<line x1="{_n(median)}" y1="{middle - 7}" x2="{_n(median)}" y2="{middle + 7}"'
+            f' stroke="{PRIMARY}" stroke-width="3"/>',
+            f'<text x="{BAR_WIDTH + 8}" y="{middle + 4}" font-size="{VALUE_FONT_SIZE}"'
+            f' fill="{INK}">{spread.median:.1f}</text>',
+        ]
+    parts.append("</svg>")
+    return Markup("\n".join(parts))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -44,6 +44,8 @@ class AreaChange:
 @dataclass(frozen=True)
 class Report:
     """One assessment's report: facts, scores, and what to do first."""
+
+    template = "reports/report.html"
 
     city: str
     country: str
@@ -99,3 +101,41 @@ class Report:
             )
         axes = [a.area.name.get(self.language) for a in self.card.areas]
         return radar(axes, series, title=title, description=description, no_score=no_score)
+
+
+@dataclass(frozen=True)
+class NetworkRow:
+    """One city in the network report's heatmap."""
+
+    city: str
+    country: str
+    status: str
+    overall: float | None
+    scores: Mapping[str, float | None]
+
+
+@dataclass(frozen=True)
+class NetworkReport:
+    """The network's view of one filter: heatmap, spread per area, the cohort's figures.
+
+    `spread` maps area id to an object with cities, minimum, lower_quartile, median,
+    upper_quartile and maximum, or None when too few cities have a score.
+    """
+
+    template = "reports/network.html"
+
+    questionnaire_title: str
+    cycle: int
+    selection: str  # the filter in words: "approved, Viet Nam, cohort Coastal cities"
+    area_names: Mapping[str, str]
+    rows: Sequence[NetworkRow]
+    spread: Mapping[str, object]
+    minimum: int
+    generated: date = field(default_factory=date.today)
+    paper: str = "A4"
+    language: str = "en"
+    draft = False
+
+    @property
+    def title(self) -> str:
+        return f"ASUS network comparison: {self.questionnaire_title} {self.cycle}"

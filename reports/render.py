@@ -9,9 +9,9 @@ from babel.support import Translations
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from weasyprint import CSS, HTML
 
-from .charts import bars
+from .charts import bars, boxes
 from .fetcher import ASSETS, AssetsOnlyFetcher
-from .model import Report
+from .model import NetworkReport, Report
 
 ROOT = Path(__file__).resolve().parent.parent
 PAPER_SIZES = {"A4": "A4", "Letter": "letter"}
@@ -48,13 +48,20 @@ def _environment(language: str) -> Environment:
     return environment
 
 
-def render_html(report: Report, assets_url: str = ASSETS.as_uri() + "/") -> str:
-    """The report as one HTML document; its stylesheet is looked up under `assets_url`."""
-    template = _environment(report.language).get_template("reports/report.html")
-    return template.render(report=report, card=report.card, assets_url=assets_url, bars=bars)
+def render_html(report: Report | NetworkReport, assets_url: str = ASSETS.as_uri() + "/") -> str:
+    """The report (an assessment's or the network's) as one HTML document; its stylesheet is
+    looked up under `assets_url`."""
+    template = _environment(report.language).get_template(report.template)
+    return template.render(
+        report=report,
+        card=getattr(report, "card", None),
+        assets_url=assets_url,
+        bars=bars,
+        boxes=boxes,
+    )
 
 
-def render_pdf(report: Report) -> bytes:
+def render_pdf(report: Report | NetworkReport) -> bytes:
     """The report as a tagged PDF (PDF/UA-1) with its metadata, bookmarks and fonts embedded.
 
     Works without a request or an app: the command line, a view and a background job all call

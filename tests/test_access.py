@@ -226,6 +226,7 @@ ROUTES = {
             expect(LOGIN, 400, 400, 403, 403),
         ),
     ],
+    "network.network_report": [("GET", "/network/report.pdf", expect(lead=403, editor=403))],
     "network.cohorts": [("GET", "/network/cohorts", expect(lead=403, editor=403))],
     "network.cohort_form": [
         ("GET", "/network/cohorts/new", ADMIN_ONLY),

@@ -249,3 +249,25 @@ def test_the_xlsx_exports_explain_every_column_and_keep_formulas_as_text(client,
     answers = load_workbook(io.BytesIO(client.get("/network/export/answers.xlsx").data))
     header = next(answers["data"].iter_rows(values_only=True))
     assert header[:3] == ("city", "country", "cycle") and "score_fraction" in header
+
+
+def test_the_network_pdf_prints_the_selection(client, login, network):
+    import subprocess
+
+    from pypdf import PdfReader
+
+    login(client, network)
+    response = client.get("/network/report.pdf?country=PH")
+    assert response.mimetype == "application/pdf"
+    assert response.headers["Content-Disposition"] == (
+        'attachment; filename="asus-network-asus-quick-2026.pdf"'
+    )
+    reader = PdfReader(io.BytesIO(response.data))
+    assert reader.metadata.title == "ASUS network comparison: ASUS quick screening 2026"
+    assert reader.trailer["/Root"]["/MarkInfo"]["/Marked"] == True  # noqa: E712
+    text = subprocess.run(
+        ["pdftotext", "-layout", "-", "-"], input=response.data, capture_output=True, check=True
+    ).stdout.decode()
+    assert "Selection: Approved, PH. 2 cities." in text
+    assert "Cebu" in text and "=HYPERLINK" in text and "Da Nang" not in text
+    assert "Too few cities to compare." in text

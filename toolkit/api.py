@@ -164,7 +164,7 @@ def compare():
             "overall": _round(r.overall),
             "areas": {a: _round(s) for a, s in r.scores.items()},
         }
-        for r in _all_rows(f)
+        for r in comparison.all_rows(f)
     ]
     spread = {
         area_id: None
@@ -187,12 +187,6 @@ def compare():
         rows=rows,
         statistics=spread,
     )
-
-
-def _all_rows(f):
-    total = comparison.count(f)
-    for page in range(1, total // comparison.PAGE_SIZE + 2):
-        yield from comparison.heatmap(f, page)
 
 
 def _positive(name: str, default: int) -> int:

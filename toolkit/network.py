@@ -28,6 +28,7 @@ from wtforms import IntegerField, SelectChoice, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
 from questionnaires import AREA_IDS
+from reports import NetworkReport, NetworkRow, render_pdf
 from reports.charts import Series, radar
 
 from . import comparison, instrument
@@ -257,6 +258,37 @@ def city_profile(slug: str):
         network_view=network_view,
         minimum=comparison.MIN_COHORT,
     )
+
+
+@bp.get("/report.pdf")
+@login_required
+def network_report():
+    """The dashboard's selection as a PDF: spread by area and every city's scores."""
+    authorize("view_network")
+    f = comparison.resolved(replace(_filter(), sort="city"))
+    names = instrument.area_names()
+    words = [dict(_options(f)["statuses"])[f.status]]
+    if f.country:
+        words.append(f.country)
+    if f.cohort:
+        words.append(_("cohort %(name)s", name=f.cohort.name))
+    report = NetworkReport(
+        questionnaire_title=instrument.titles()[f.questionnaire],
+        cycle=f.cycle,
+        selection=", ".join(str(w) for w in words),
+        area_names=names,
+        rows=[
+            NetworkRow(r.city, r.country, r.status, r.overall, r.scores)
+            for r in comparison.all_rows(f)
+        ],
+        spread=comparison.area_statistics(f),
+        minimum=comparison.MIN_COHORT,
+        generated=utcnow().date(),
+    )
+    response = Response(render_pdf(report), mimetype="application/pdf")
+    name = f"asus-network-{f.questionnaire}-{f.cycle}.pdf"
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
 
 
 COMPARE_AT_MOST = 5
