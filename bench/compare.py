@@ -22,14 +22,11 @@ import argparse
 import logging
 import random
 import statistics
-import tempfile
 import time
 import tracemalloc
-import uuid
-from pathlib import Path
 
-import psycopg
 import sqlalchemy as sa
+from databases import each_database
 from flask_migrate import upgrade
 
 from questionnaires import AREA_IDS
@@ -205,18 +202,8 @@ def main() -> None:
     parser.add_argument("--postgres", default="postgresql://postgres@127.0.0.1:5432/postgres")
     args = parser.parse_args()
 
-    with tempfile.TemporaryDirectory() as folder:
-        url = f"sqlite:///{Path(folder) / 'bench.db'}"
-        report("SQLite", measure(url, args.cities, args.rounds), args.cities)
-
-    name = f"toolkit_bench_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(args.postgres, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-        try:
-            url = sa.make_url(args.postgres).set(database=name).render_as_string(False)
-            report("PostgreSQL", measure(url, args.cities, args.rounds), args.cities)
-        finally:
-            admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+    for label, url in each_database(args.postgres):
+        report(label, measure(url, args.cities, args.rounds), args.cities)
 
 
 if __name__ == "__main__":

@@ -18,13 +18,9 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import tempfile
 import time
-import uuid
-from pathlib import Path
 
-import psycopg
-import sqlalchemy as sa
+from databases import each_database
 from flask import jsonify
 from flask_login import login_required
 from flask_migrate import upgrade
@@ -146,18 +142,8 @@ def main() -> None:
     parser.add_argument("--postgres", default="postgresql://postgres@127.0.0.1:5432/postgres")
     args = parser.parse_args()
 
-    with tempfile.TemporaryDirectory() as folder:
-        sqlite = f"sqlite:///{Path(folder) / 'bench.db'}"
-        report("SQLite", measure(sqlite, args.rounds))
-
-    name = f"toolkit_bench_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(args.postgres, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-        try:
-            url = sa.make_url(args.postgres).set(database=name).render_as_string(False)
-            report("PostgreSQL", measure(url, args.rounds))
-        finally:
-            admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+    for label, url in each_database(args.postgres):
+        report(label, measure(url, args.rounds))
 
 
 if __name__ == "__main__":
