@@ -267,7 +267,7 @@ def network_report():
     authorize("view_network")
     f = comparison.resolved(replace(_filter(), sort="city"))
     names = instrument.area_names()
-    words = [dict(_options(f)["statuses"])[f.status]]
+    words = [_status_choices()[f.status]]
     if f.country:
         words.append(f.country)
     if f.cohort:
@@ -448,11 +448,16 @@ def _options(f: comparison.Filter) -> dict:
         "cohorts": db.session.execute(
             db.select(Cohort.id, Cohort.name).order_by(Cohort.name)
         ).all(),
-        "statuses": [
-            ("approved", _("Approved")),
-            ("submitted", _("Submitted")),
-            ("returned", _("Returned")),
-            ("draft", _("Draft")),
-            ("any", _("Any status")),
-        ],
+        "statuses": list(_status_choices().items()),
+    }
+
+
+def _status_choices() -> dict[str, str]:
+    """The status filter's values and their words."""
+    return {
+        "approved": _("Approved"),
+        "submitted": _("Submitted"),
+        "returned": _("Returned"),
+        "draft": _("Draft"),
+        "any": _("Any status"),
     }
