@@ -18,14 +18,16 @@ $(STAMP): setup.cfg pyproject.toml
 
 install: $(STAMP)
 
-# PDF reports need Pango (WeasyPrint) and the Noto fonts that print every ASEAN script.
+# PDF reports need Pango and HarfBuzz's subsetter (WeasyPrint) and the Noto fonts that print
+# every ASEAN script.
 system:
-	@if ! ldconfig -p | grep -q libpangoft2-1.0 || [ ! -f $(NOTO) ]; then \
+	@if ! ldconfig -p | grep -q libpangoft2-1.0 || ! ldconfig -p | grep -q libharfbuzz-subset \
+	    || [ ! -f $(NOTO) ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	    echo "Installing Debian's Pango and Noto fonts for the PDF reports..."; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 fonts-noto-core >/dev/null; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-noto-core >/dev/null; \
 	  else \
-	    echo "PDF reports need Pango and the Noto fonts: run 'sudo apt-get install libpango-1.0-0 libpangoft2-1.0-0 fonts-noto-core'." >&2; \
+	    echo "PDF reports need Pango and the Noto fonts: run 'sudo apt-get install libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-noto-core'." >&2; \
 	    exit 1; \
 	  fi; \
 	fi
@@ -68,9 +70,12 @@ run: install system
 test: install system browser node_modules/axe-core/axe.min.js
 	$(BIN)/python -m pytest
 
+# pip-audit checks every installed package against PyPI's advisories (scripts/audit_dependencies.py
+# says how it copes with networks that serve only each project's own page).
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/python scripts/audit_dependencies.py
 
 format: install
 	$(BIN)/ruff format .

@@ -1,5 +1,5 @@
-"""WSGI entry point: `gunicorn wsgi:app` (or any WSGI server)."""
+"""WSGI entry point for any WSGI server: `gunicorn wsgi:app` (`toolkit serve` does this)."""
 
-from toolkit import create_app
+from toolkit import serving_app
 
-app = create_app()
+app = serving_app()

@@ -20,7 +20,8 @@ def _sqlite() -> Iterator[str]:
 
 
 @contextmanager
-def _postgres(server: str) -> Iterator[str]:
+def postgres_database(server: str) -> Iterator[str]:
+    """A new PostgreSQL database on `server`, dropped on leaving; its URL."""
     name = f"toolkit_bench_{uuid.uuid4().hex[:8]}"
     with psycopg.connect(server, autocommit=True) as admin:
         admin.execute(f'CREATE DATABASE "{name}"')
@@ -33,6 +34,9 @@ def _postgres(server: str) -> Iterator[str]:
 def each_database(postgres_server: str) -> Iterator[tuple[str, str]]:
     """(label, URL) of SQLite, then of PostgreSQL on `postgres_server`; each exists only until
     the next one is asked for."""
-    for label, database in (("SQLite", _sqlite()), ("PostgreSQL", _postgres(postgres_server))):
+    for label, database in (
+        ("SQLite", _sqlite()),
+        ("PostgreSQL", postgres_database(postgres_server)),
+    ):
         with database as url:
             yield label, url

@@ -4,6 +4,7 @@ import os
 import re
 import threading
 import uuid
+from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
@@ -298,12 +299,18 @@ def live_server(make_app, db, make_city, make_user, make_assessment):
     db.session.commit()  # the server's own app and connections must see the rows
 
     # A real host:port (not the test client's toolkit.test), and CSRF checked as in production.
-    app = make_app(SERVER_NAME=None, WTF_CSRF_ENABLED=True)
+    with serve(make_app(SERVER_NAME=None, WTF_CSRF_ENABLED=True)) as base:
+        yield base, users
+
+
+@contextmanager
+def serve(app):
+    """Serve `app` on 127.0.0.1 (a free port), a thread per request; yields the base URL."""
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_port}", users
+        yield f"http://127.0.0.1:{server.server_port}"
     finally:
         server.shutdown()
         server.server_close()

@@ -204,15 +204,26 @@ ROUTES = {
         ("GET", "/network/", expect(lead=403, editor=403)),
         ("GET", "/network/?status=nonsense", expect(LOGIN, 400, 400, 403, 403)),
     ],
-    "network.export_area_scores": [
+    "network.export": [
         ("GET", "/network/export/area-scores.csv", expect(lead=403, editor=403)),
         ("GET", "/network/export/area-scores.xlsx", expect(lead=403, editor=403)),
         ("GET", "/network/export/area-scores.pdf", expect(404, 404, 404, 404, 404)),
-    ],
-    "network.export_answers": [
         ("GET", "/network/export/answers.csv", expect(lead=403, editor=403)),
         ("GET", "/network/export/answers.xlsx", expect(lead=403, editor=403)),
     ],
+    "network.reports_zip": [
+        ("POST", "/network/reports.zip", expect(admin=303, network=303, lead=403, editor=403)),
+    ],
+    # A job is its requester's alone (tests/test_jobs.py); an unknown one is a 404 for all.
+    "jobs.index": [("GET", "/jobs/", expect())],
+    "jobs.job": [("GET", "/jobs/0123456789abcdef", expect(LOGIN, 404, 404, 404, 404))],
+    "jobs.status": [("GET", "/jobs/0123456789abcdef/status", expect(LOGIN, 404, 404, 404, 404))],
+    "jobs.download": [
+        ("GET", "/jobs/0123456789abcdef/download", expect(LOGIN, 404, 404, 404, 404))
+    ],
+    "jobs.retry": [("POST", "/jobs/0123456789abcdef/retry", expect(LOGIN, 404, 404, 404, 404))],
+    "health.alive": [("GET", "/healthz", expect(200, 200, 200, 200, 200))],
+    "health.ready": [("GET", "/readyz", expect(200, 200, 200, 200, 200))],
     "network.city_profile": [
         ("GET", "/network/cities/{own}", expect()),
         ("GET", "/network/cities/{other}", expect(lead=404, editor=404)),

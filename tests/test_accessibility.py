@@ -69,6 +69,7 @@ SCREENS = {
     "network-review": Screen(
         "network", "/assessments/{submitted}/review", "Review the assessment of Da Nang"
     ),
+    "network-downloads": Screen("network", "/jobs/", "Your downloads"),
 }
 
 

@@ -280,3 +280,37 @@ def test_an_area_is_answered_with_the_keyboard_alone(live_server, open_page, dra
     assert stored(db, draft, "se_risk_assessment").value == 1
     outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
     assert outline != "none"  # the focused control is visibly marked
+
+
+def test_zip_of_approved_reports_shows_progress_then_downloads(
+    live_server, open_page, db, make_assessment
+):
+    """Network staff ask for every approved report as a ZIP: the job page's progress bar moves
+    on its own (job.js), then the download appears and gives the ZIP."""
+    base, users = live_server
+    city = users["editor"].city
+    make_assessment(city, cycle=2025, status="approved", answers={"se_drr_plan": 2})
+    db.session.commit()
+    page = open_page(accept_downloads=True)
+    sign_in(page, base, users["network"].email)
+    page.goto(base + "/network/?cycle=2025")
+    page.get_by_role("button", name=re.compile("every approved report")).click()
+
+    expect(page).to_have_url(re.compile(r"/jobs/[0-9a-f]{32}$"))
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "1 approved report: ASUS quick screening, 2025"
+    )
+    expect(page.get_by_role("progressbar")).to_be_visible()
+    download_link = page.get_by_role("link", name="Download asus-reports-asus-quick-2025.zip")
+    expect(download_link).to_be_visible(timeout=60_000)  # no reload: the page follows the job
+    expect(page.get_by_role("status")).to_have_text("Ready.")
+    with page.expect_download() as download:
+        download_link.click()
+    assert download.value.suggested_filename == "asus-reports-asus-quick-2025.zip"
+    with open(download.value.path(), "rb") as file:
+        assert file.read(2) == b"PK"
+
+    page.get_by_role("link", name="All your downloads").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Your downloads")
+    expect(page.get_by_role("row")).to_have_count(2)
+    assert page.errors == []

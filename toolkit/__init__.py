@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from flask import Flask, current_app, request
+from werkzeug.middleware.proxy_fix import ProxyFix
 
-from .config import load_config
+from .config import InsecureConfig, load_config, require_secret_key
 from .extensions import babel, csrf, db, limiter, login_manager, migrate
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -50,11 +52,16 @@ def create_app(config: dict | None = None) -> Flask:
         auth,
         cities,
         errors,
+        health,
         home,
+        job_views,
+        jobs,
+        logs,
         models,
         network,
         people,
         report_views,
+        serve_cli,
         templating,
         users_cli,
     )
@@ -63,6 +70,7 @@ def create_app(config: dict | None = None) -> Flask:
     login_manager.user_loader(models.load_user)
     login_manager.request_loader(_api_token_user)
     for blueprint in (
+        health.bp,
         auth.bp,
         home.bp,
         people.bp,
@@ -70,6 +78,7 @@ def create_app(config: dict | None = None) -> Flask:
         assessments.bp,
         report_views.bp,
         network.bp,
+        job_views.bp,
         api.bp,
     ):
         app.register_blueprint(blueprint)
@@ -78,8 +87,28 @@ def create_app(config: dict | None = None) -> Flask:
     app.cli.add_command(users_cli.user_cli)
     app.cli.add_command(demo_command)
     app.cli.add_command(report_views.report_command)
+    app.cli.add_command(serve_cli.serve_command)
+    app.cli.add_command(jobs.worker_command)
 
     app.after_request(_commit_and_secure)
+    # After-request functions run last-registered first: the log line is written before the
+    # commit expires the signed-in user, whose id it names.
+    logs.register(app)
+    proxies = int(app.config["TRUSTED_PROXIES"])
+    if proxies:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
+    return app
+
+
+def serving_app() -> Flask:
+    """The app as gunicorn serves it (`toolkit:serving_app()`): refuses an unsafe SECRET_KEY."""
+    app = create_app()
+    try:
+        require_secret_key(app)
+    except InsecureConfig as error:
+        sys.stderr.write(f"toolkit: refusing to start: {error}\n")
+        # 3 is gunicorn's "worker failed to boot": it stops instead of retrying forever.
+        raise SystemExit(3) from None
     return app
 
 

@@ -45,13 +45,19 @@ def find_user(email: str) -> User | None:
 
 
 def authenticate(email: str, password: str) -> User | None:
-    """The active user with this email and password, or None whatever was wrong."""
+    """The active user with this email and password, or None whatever was wrong.
+
+    Every attempt is audited: a failure as `sign_in_failed` with the email given (never the
+    password), on the user when the email is theirs.
+    """
     user = find_user(email)
     if user is None:
         # Spend the same time as a real check, so timing does not reveal which emails exist.
         User(password_hash=_dummy_hash()).check_password(password)
+        record("sign_in_failed", email=email)
         return None
     if not user.check_password(password) or not user.active:
+        record("sign_in_failed", user, email=email)
         return None
     user.last_sign_in_at = utcnow()
     record("sign_in", user, user=user)

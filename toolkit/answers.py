@@ -174,8 +174,11 @@ def save_answers(
     questionnaire = questionnaire_of(assessment)
     # Every answer of the areas concerned: to compare with, and then to rescore those areas.
     areas = {questionnaire.question(question_id).area_id for question_id in given}
+    lock(assessment)
     existing = answers_to(
-        assessment, [q.id for area_id in areas for q in questionnaire.area(area_id).questions()]
+        assessment,
+        [q.id for area_id in areas for q in questionnaire.area(area_id).questions()],
+        fresh=True,
     )
     result, changes = SaveResult(), []
     for question_id, item in given.items():
@@ -232,14 +235,34 @@ def save_answers(
     return result
 
 
-def answers_to(assessment: Assessment, question_ids) -> dict[str, Answer]:
-    """The stored answers to these questions of the assessment, by question id."""
-    rows = db.session.execute(
-        db.select(Answer).where(
-            Answer.assessment_id == assessment.id, Answer.question_id.in_(list(question_ids))
-        )
-    ).scalars()
-    return {a.question_id: a for a in rows}
+def answers_to(assessment: Assessment, question_ids, fresh: bool = False) -> dict[str, Answer]:
+    """The stored answers to these questions of the assessment, by question id.
+
+    `fresh` reads them again from the database even where this session already holds them.
+    """
+    query = db.select(Answer).where(
+        Answer.assessment_id == assessment.id, Answer.question_id.in_(list(question_ids))
+    )
+    if fresh:
+        query = query.execution_options(populate_existing=True)
+    return {a.question_id: a for a in db.session.execute(query).scalars()}
+
+
+def lock(assessment: Assessment) -> None:
+    """Take the assessment for writing until the transaction ends, and read it afresh.
+
+    Concurrent saves to one assessment wait here for each other, so that each compares with
+    what the previous one wrote: every answer version is accepted once, and the stored scores
+    add up. A no-op UPDATE rather than SELECT ... FOR UPDATE, because SQLite only takes its
+    write lock (and waits for it) on a write.
+    """
+    db.session.execute(
+        db.update(Assessment)
+        .where(Assessment.id == assessment.id)
+        .values(version=Assessment.version)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.refresh(assessment)
 
 
 def assign_areas(assessment: Assessment, people: Mapping[str, set[int]], by: User) -> None:

@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
@@ -13,7 +23,7 @@ from wtforms import BooleanField, EmailField, PasswordField
 from wtforms.validators import DataRequired, EqualTo, Length
 
 from . import accounts
-from .extensions import limiter
+from .extensions import db, limiter
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 
@@ -53,8 +63,10 @@ def login():
     if form.validate_on_submit():
         user = accounts.authenticate(form.email.data, form.password.data)
         if user is not None:
-            login_user(user, remember=form.remember.data)
+            _start_session(user, remember=form.remember.data)
             return redirect(_safe_next(request.args.get("next")))
+        # A 401 is not committed at the request boundary: keep the audit event of the failure.
+        db.session.commit()
         form.form_errors.append(_("Invalid email or password."))
     status = 401 if request.method == "POST" else 200
     return render_template("auth/login.html", form=form), status
@@ -63,8 +75,10 @@ def login():
 @bp.post("/logout")
 @login_required
 def logout():
-    """Sign out (a POST with a CSRF token, so a link elsewhere cannot sign anyone out)."""
-    logout_user()
+    """Sign out (a POST with a CSRF token, so a link elsewhere cannot sign anyone out); nothing
+    of the session is kept."""
+    session.clear()
+    logout_user()  # after clear(): it marks a remember-me cookie for deletion in the session
     flash(_("You are signed out."), "success")
     return redirect(url_for("auth.login"))
 
@@ -85,11 +99,18 @@ def set_password(token: str):
     form = SetPasswordForm()
     if form.validate_on_submit():
         user = accounts.use_link(link, form.password.data)
-        logout_user()
-        login_user(user)
+        _start_session(user)
         flash(_("Your password is set. Welcome, %(name)s.", name=user.name), "success")
         return redirect(url_for("home.index"))
     return render_template("auth/set_password.html", form=form, link=link)
+
+
+def _start_session(user, remember: bool = False) -> None:
+    """Sign `user` in on a fresh session. Nothing of the session before carries over: not its
+    CSRF token, not a session an attacker planted, not whoever was signed in before."""
+    session.clear()
+    logout_user()  # forgets the remember-me cookie of whoever was signed in before
+    login_user(user, remember=remember)
 
 
 def _safe_next(target: str | None) -> str:

@@ -3,6 +3,7 @@
 from flask.cli import FlaskGroup
 
 from . import create_app
+from .backup import backup_command, restore_command
 from .questionnaire_cli import questionnaire_cli
 
 main = FlaskGroup(
@@ -10,3 +11,5 @@ main = FlaskGroup(
     help="ASUS City Self-Assessment Toolkit: questionnaires, database, users, demo data, server.",
 )
 main.add_command(questionnaire_cli)
+main.add_command(backup_command)
+main.add_command(restore_command)

@@ -85,6 +85,29 @@ def resolved(f: Filter) -> Filter:
     return replace(f, cycle=latest[0] if latest else 0)
 
 
+def filter_params(f: Filter) -> dict:
+    """The filter as JSON-ready values, for a background job to rebuild it (`filter_from`)."""
+    return {
+        "questionnaire": f.questionnaire,
+        "cycle": f.cycle,
+        "country": f.country,
+        "cohort": f.cohort.id if f.cohort else None,
+        "status": f.status,
+        "sort": f.sort,
+        "descending": f.descending,
+    }
+
+
+def filter_from(params: dict) -> Filter:
+    """The filter that `filter_params` wrote down; ValueError if its cohort was deleted since."""
+    cohort = None
+    if params.get("cohort"):
+        cohort = db.session.get(Cohort, params["cohort"])
+        if cohort is None:
+            raise ValueError("The cohort of this selection has been deleted since.")
+    return Filter(**{**params, "cohort": cohort})
+
+
 def _where(query, f: Filter):
     """The filter's conditions on a query that joins Assessment, City and Country."""
     query = query.where(Assessment.questionnaire_id == f.questionnaire, Assessment.cycle == f.cycle)

@@ -21,11 +21,29 @@ DEFAULTS = {
     "RATELIMIT_ENABLED": True,
     "RATELIMIT_STORAGE_URI": "memory://",
     "RATELIMIT_HEADERS_ENABLED": True,
+    # With Redis down, sign-in keeps working, limited per process instead of per network.
+    "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+    "RATELIMIT_SWALLOW_ERRORS": True,
     "LOGIN_RATE_LIMIT": "10 per minute;50 per hour",
     "INVITATION_DAYS": 7,
     "PASSWORD_RESET_HOURS": 48,
     "WTF_CSRF_TIME_LIMIT": None,
+    # Background jobs: a running job whose heartbeat is older than this was lost and restarts;
+    # a report of more questions, an export of more rows, is made in the background.
+    "JOB_STALL_SECONDS": 60,
+    "REPORT_JOB_QUESTIONS": 60,
+    "EXPORT_JOB_ROWS": 20_000,
+    # How many reverse proxies in front of the app set X-Forwarded-For/-Proto/-Host.
+    "TRUSTED_PROXIES": 0,
 }
+
+# Values seen in examples and tutorials: a key anyone can read is no key.
+PLACEHOLDER_SECRETS = {"dev", "secret", "change-me", "changeme", "replace-me", "test-secret"}
+MIN_SECRET_LENGTH = 32
+
+
+class InsecureConfig(RuntimeError):
+    """The configuration is not safe for serving users; the message says what to set."""
 
 
 def load_config(app: Flask, overrides: dict | None) -> None:
@@ -55,6 +73,28 @@ def load_config(app: Flask, overrides: dict | None) -> None:
         app.config["REMEMBER_COOKIE_SECURE"] = app.config["SESSION_COOKIE_SECURE"]
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret(Path(app.instance_path))
+        app.config["SECRET_KEY_FROM_INSTANCE"] = True
+
+
+def require_secret_key(app: Flask) -> None:
+    """Refuse to serve outside debug mode without a real, shared `SECRET_KEY`.
+
+    The key kept in the instance folder is fine on a developer's machine, but every app host
+    would make its own, and sessions would break from one host to the next.
+    """
+    if app.debug or app.testing:
+        return
+    key = app.config.get("SECRET_KEY")
+    if app.config.get("SECRET_KEY_FROM_INSTANCE") or not key:
+        problem = "SECRET_KEY is not set"
+    elif str(key).lower() in PLACEHOLDER_SECRETS or len(str(key)) < MIN_SECRET_LENGTH:
+        problem = f"SECRET_KEY is a placeholder or shorter than {MIN_SECRET_LENGTH} characters"
+    else:
+        return
+    raise InsecureConfig(
+        f"{problem}. Set the same long random value on every app host, for example the output "
+        "of: python3 -c 'import secrets; print(secrets.token_hex(32))' (see DEPLOY.md)."
+    )
 
 
 def database_url(url: str) -> str:

@@ -330,7 +330,7 @@ def _make_assessment(spec, city, questionnaire, cycle, status, lead, editor, rev
                 not_applicable=True, reason="Not relevant here: the city has no such service."
             )
         else:
-            value = _answer_for(question, strength + rng.gauss(0, 0.18), rng)
+            value = answer_for(question, strength + rng.gauss(0, 0.18), rng)
             given[question.id] = AnswerInput(value=value)
     by = editor if rng.random() < 0.7 else lead
     save_answers(assessment, given, by, at=start + timedelta(days=21))
@@ -353,7 +353,7 @@ def _make_assessment(spec, city, questionnaire, cycle, status, lead, editor, rev
     record("demo_assessment_loaded", assessment, user=None, status=status)
 
 
-def _answer_for(question: Question, fraction: float, rng: random.Random):
+def answer_for(question: Question, fraction: float, rng: random.Random):
     """An answer worth about `fraction` (0-1) of the question's maximum."""
     fraction = min(max(fraction, 0.0), 1.0)
     if question.type == "level":

@@ -1,17 +1,15 @@
-"""Comparing cities, for network staff: the dashboard, cohorts, and exports of area scores."""
+"""Comparing cities, for network staff: the dashboard, cohorts, exports and ZIPs of reports."""
 
 from __future__ import annotations
 
-import csv
-import io
 import re
-import tempfile
 from dataclasses import replace
 
 from flask import (
     Blueprint,
     Response,
     abort,
+    current_app,
     flash,
     redirect,
     render_template,
@@ -19,19 +17,18 @@ from flask import (
     stream_with_context,
     url_for,
 )
+from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
-from openpyxl import Workbook
 from wtforms import IntegerField, SelectChoice, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
-from questionnaires import AREA_IDS
 from reports import NetworkReport, NetworkRow, render_pdf
 from reports.charts import Series, radar
 
-from . import comparison, instrument
+from . import comparison, exports, instrument, jobs
 from .access import authorize, can
 from .answers import scorecard
 from .assessments.forms import CheckboxesField
@@ -68,117 +65,67 @@ def dashboard():
     )
 
 
-@bp.get("/export/area-scores.<any(csv, xlsx):kind>")
+@bp.get("/export/<any('area-scores', answers):name>.<any(csv, xlsx):kind>")
 @login_required
-def export_area_scores(kind: str):
-    """The dashboard's rows, one assessment a row, written while they are read."""
+def export(name: str, kind: str):
+    """The dashboard's rows (area scores, one assessment a row) or every answer of the compared
+    assessments (long format), as CSV or XLSX. A large export is made in the background."""
     authorize("view_network")
     f = comparison.resolved(_filter())
-    rows = (
-        [
-            row.city,
-            row.country,
-            row.cycle,
-            row.status,
-            _number(row.overall),
-            _number(row.completeness),
-            *(_number(row._mapping[area_id]) for area_id in AREA_IDS),
-        ]
-        for row in comparison.export_rows(f)
-    )
-    name = f"asus-area-scores-{f.questionnaire}-{f.cycle}"
-    return _export(kind, name, comparison.AREA_SCORE_COLUMNS, rows)
+    if exports.row_count(name, f) > current_app.config["EXPORT_JOB_ROWS"]:
+        job = jobs.start(
+            "export",
+            _("Export of %(what)s", what=f"{name}.{kind}"),
+            {"table": name, "format": kind, "filter": comparison.filter_params(f)},
+            current_user,
+        )
+        return redirect(url_for("jobs.job", job_id=job.id), 303)
+    base, header, rows = exports.table(name, f)
+    disposition = {"Content-Disposition": f'attachment; filename="{base}.{kind}"'}
+    if kind == "csv":
+        chunks = stream_with_context(exports.csv_chunks(header, rows))
+        return Response(chunks, mimetype=exports.FORMATS[kind], headers=disposition)
+    file = exports.xlsx_file(header, rows)
 
-
-@bp.get("/export/answers.<any(csv, xlsx):kind>")
-@login_required
-def export_answers(kind: str):
-    """Every answer of the compared assessments, one a row (long format)."""
-    authorize("view_network")
-    f = comparison.resolved(_filter())
-    name = f"asus-answers-{f.questionnaire}-{f.cycle}"
-    return _export(kind, name, comparison.ANSWER_COLUMNS, comparison.answer_rows(f))
-
-
-def _export(kind: str, name: str, header: list[str], rows) -> Response:
-    """A download of `rows` as CSV (streamed) or XLSX (rows written to disk as they come)."""
-    if kind == "xlsx":
-        return _xlsx(f"{name}.xlsx", header, rows)
-    return _csv(f"{name}.csv", header, rows)
-
-
-def _csv(name: str, header: list[str], rows) -> Response:
-    """A CSV download written while the rows are read, in chunks of about 64 KB."""
-
-    def chunks():
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        writer.writerow(header)
-        for row in rows:
-            writer.writerow([safe_cell(value) for value in row])
-            if buffer.tell() > 64_000:
-                yield buffer.getvalue()
-                buffer.seek(0)
-                buffer.truncate()
-        yield buffer.getvalue()
-
-    return Response(
-        stream_with_context(chunks()),
-        mimetype="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
-    )
-
-
-def _xlsx(name: str, header: list[str], rows) -> Response:
-    """An XLSX download: a data sheet and a README sheet explaining every column. openpyxl's
-    write-only mode keeps rows on disk, and the file is sent from disk in chunks."""
-    workbook = Workbook(write_only=True)
-    data = workbook.create_sheet("data")
-    data.append(header)
-    for row in rows:
-        data.append([safe_cell(value) for value in row])
-    readme = workbook.create_sheet("README")
-    readme.append(["column", "meaning"])
-    for column in header:
-        readme.append([column, comparison.COLUMN_HELP.get(column, "")])
-    readme.append([])
-    readme.append(
-        [
-            "source",
-            _(
-                "ASUS City Self-Assessment Toolkit, exported %(when)s UTC",
-                when=utcnow().strftime("%Y-%m-%d %H:%M"),
-            ),
-        ]
-    )
-    file = tempfile.TemporaryFile()  # noqa: SIM115 (closed by the generator below)
-    workbook.save(file)
-    file.seek(0)
-
-    def chunks():
-        try:
+    def blocks():
+        with file:
             while block := file.read(64_000):
                 yield block
-        finally:
-            file.close()
 
-    return Response(
-        chunks(),
-        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    return Response(blocks(), mimetype=exports.FORMATS[kind], headers=disposition)
+
+
+@bp.post("/reports.zip")
+@login_required
+def reports_zip():
+    """Every approved report of the dashboard's selection in one ZIP, made in the background."""
+    authorize("view_network")
+    f = comparison.resolved(replace(_filter(), status="approved", sort="city"))
+    assessments = [row.assessment_id for row in comparison.all_rows(f)]
+    if not assessments:
+        flash(
+            _("No assessment of this selection is approved: there is no report to send."), "error"
+        )
+        return redirect(url_for("network.dashboard", **request.args), 303)
+    title = instrument.titles()[f.questionnaire]
+    job = jobs.start(
+        "reports_zip",
+        ngettext(
+            "%(num)d approved report: %(title)s, %(cycle)s",
+            "%(num)d approved reports: %(title)s, %(cycle)s",
+            len(assessments),
+            title=title,
+            cycle=f.cycle,
+        ),
+        {
+            "assessments": assessments,
+            "paper": "A4",
+            "language": str(get_locale() or "en"),
+            "name": f"asus-reports-{f.questionnaire}-{f.cycle}.zip",
+        },
+        current_user,
     )
-
-
-def safe_cell(value):
-    """A spreadsheet shows text starting with = + - @ (or a tab or return) as a formula: such
-    text gets a leading apostrophe, so it stays text."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
-
-
-def _number(value: float | None) -> str:
-    return "" if value is None else f"{value:.2f}"
+    return redirect(url_for("jobs.job", job_id=job.id), 303)
 
 
 @bp.get("/cities/<slug>")

@@ -52,14 +52,7 @@ def report_pdf(assessment: Assessment, paper: str = "A4", language: str = "en") 
     before, else rendered and stored (replacing the files of older versions)."""
     if paper not in PAPER_SIZES:
         raise ValueError(f"paper must be one of {', '.join(PAPER_SIZES)}")
-    stored = db.session.execute(
-        db.select(ReportFile.pdf).filter_by(
-            assessment_id=assessment.id,
-            assessment_version=assessment.version,
-            paper=paper,
-            language=language,
-        )
-    ).scalar_one_or_none()
+    stored = stored_pdf(assessment, paper, language)
     if stored is not None:
         return stored
     start = time.perf_counter()
@@ -85,6 +78,18 @@ def report_pdf(assessment: Assessment, paper: str = "A4", language: str = "en") 
     except IntegrityError:
         pass  # another request stored this version meanwhile: the same report
     return pdf
+
+
+def stored_pdf(assessment: Assessment, paper: str, language: str) -> bytes | None:
+    """The PDF of this version of the assessment if it was rendered before, else None."""
+    return db.session.execute(
+        db.select(ReportFile.pdf).filter_by(
+            assessment_id=assessment.id,
+            assessment_version=assessment.version,
+            paper=paper,
+            language=language,
+        )
+    ).scalar_one_or_none()
 
 
 def file_name(assessment: Assessment) -> str:

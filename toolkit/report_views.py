@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import click
-from flask import Blueprint, Response, abort, request, url_for
+from flask import Blueprint, Response, abort, current_app, redirect, request, url_for
 from flask.cli import with_appcontext
 from flask_babel import get_locale
-from flask_login import login_required
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
 
 from reports import PAPER_SIZES, render_html
 from reports.fetcher import ASSETS
 
+from . import jobs
 from .access import authorize
+from .answers import questionnaire_of
 from .extensions import db
 from .models import Assessment, City
-from .report_service import file_name, report_of, report_pdf
+from .report_service import file_name, report_of, report_pdf, stored_pdf
 
 bp = Blueprint("report", __name__, static_folder=str(ASSETS), static_url_path="/report-assets")
 
@@ -22,12 +25,26 @@ bp = Blueprint("report", __name__, static_folder=str(ASSETS), static_url_path="/
 @bp.get("/assessments/<int:assessment_id>/report.pdf")
 @login_required
 def pdf(assessment_id: int):
-    """The report as a PDF download (A4, or ?paper=Letter)."""
+    """The report as a PDF download (A4, or ?paper=Letter). A long report not rendered before
+    is rendered in the background: the job page offers it when it is ready."""
     assessment = _assessment(assessment_id)
     paper = request.args.get("paper", "A4")
     if paper not in PAPER_SIZES:
         abort(400, f"paper must be one of {', '.join(PAPER_SIZES)}")
-    data = report_pdf(assessment, paper, _language())
+    language = _language()
+    data = stored_pdf(assessment, paper, language)
+    if data is None and _long(assessment):
+        params = {"assessment": assessment.id, "paper": paper, "language": language}
+        job = jobs.start(
+            "report",
+            _("Report of %(city)s, %(cycle)s", city=assessment.city.name, cycle=assessment.cycle),
+            params,
+            current_user,
+            key=f"report:{assessment.id}:{assessment.version}:{paper}:{language}",
+        )
+        return redirect(url_for("jobs.job", job_id=job.id), 303)
+    if data is None:
+        data = report_pdf(assessment, paper, language)
     response = Response(data, mimetype="application/pdf")
     response.headers["Content-Disposition"] = f'attachment; filename="{file_name(assessment)}"'
     response.headers["Cache-Control"] = "private, no-cache"
@@ -79,6 +96,11 @@ def _assessment(assessment_id: int) -> Assessment:
         abort(404)
     authorize("view_assessment", assessment)
     return assessment
+
+
+def _long(assessment: Assessment) -> bool:
+    questions = list(questionnaire_of(assessment).questions())
+    return len(questions) > current_app.config["REPORT_JOB_QUESTIONS"]
 
 
 def _language() -> str:
