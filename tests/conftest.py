@@ -62,12 +62,19 @@ def service_missing(what: str) -> None:
 @pytest.fixture(scope="session")
 def postgres_url():
     """A fresh PostgreSQL database for this run, dropped at the end."""
+    with new_postgres_database("toolkit_test") as url:
+        yield url
+
+
+@contextmanager
+def new_postgres_database(prefix: str):
+    """A new, empty database on the test server (TEST_DATABASE_URL), dropped on leaving."""
     server = os.environ.get("TEST_DATABASE_URL", DEFAULT_POSTGRES)
     try:
         admin = psycopg.connect(server, autocommit=True, connect_timeout=3)
     except psycopg.OperationalError:
         service_missing(f"PostgreSQL at {server}")
-    name = f"toolkit_test_{uuid.uuid4().hex[:10]}"
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
     admin.execute(f'CREATE DATABASE "{name}"')
     try:
         yield sa.make_url(server).set(database=name).render_as_string(hide_password=False)

@@ -2,16 +2,14 @@
 a database with rows, without schema or at another revision, and damaged archives, are refused."""
 
 import json
-import os
 import uuid
 import zipfile
 from contextlib import contextmanager
 from datetime import datetime
 
-import psycopg
 import pytest
 import sqlalchemy as sa
-from conftest import _make_app, service_missing
+from conftest import _make_app, new_postgres_database
 from flask_migrate import upgrade
 
 from toolkit import accounts
@@ -22,23 +20,12 @@ from toolkit.extensions import db
 from toolkit.models import ApiToken, Assessment, Country, Job, ReviewNote, User
 from toolkit.report_service import report_pdf
 
-SERVER = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-
 
 @pytest.fixture
 def new_postgres():
     """The URL of a new, empty PostgreSQL database, dropped at the end."""
-    try:
-        admin = psycopg.connect(SERVER, autocommit=True, connect_timeout=3)
-    except psycopg.OperationalError:
-        service_missing(f"PostgreSQL at {SERVER}")
-    name = f"toolkit_restore_{uuid.uuid4().hex[:10]}"
-    admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield sa.make_url(SERVER).set(database=name).render_as_string(hide_password=False)
-    finally:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.close()
+    with new_postgres_database("toolkit_restore") as url:
+        yield url
 
 
 @contextmanager

@@ -24,6 +24,8 @@ from pathlib import Path
 import psycopg
 import pytest
 from conftest import PASSWORD, serve, service_missing
+from redis import Redis
+from rq import Worker
 from test_jobs import wait_for
 
 from toolkit.models import Answer, AnswerRevision, Job
@@ -72,7 +74,8 @@ def redis_server(tmp_path):
 
 
 def start_worker(database_url, redis_url, log):
-    """`toolkit worker`, as on a worker host: its own process, the same database and Redis."""
+    """`toolkit worker`, as on a worker host: its own process, the same database and Redis;
+    returned once it listens to the queue."""
     env = {
         **os.environ,
         "DATABASE_URL": database_url,
@@ -80,7 +83,15 @@ def start_worker(database_url, redis_url, log):
         "SECRET_KEY": "a-test-secret-that-is-long-enough-for-the-check",
         "TOOLKIT_JOB_STALL_SECONDS": "3",
     }
-    return subprocess.Popen([str(TOOLKIT), "worker"], env=env, stdout=log, stderr=subprocess.STDOUT)
+    connection, deadline = Redis.from_url(redis_url), time.monotonic() + 60
+    listening = Worker.count(connection=connection)
+    worker = subprocess.Popen(
+        [str(TOOLKIT), "worker"], env=env, stdout=log, stderr=subprocess.STDOUT
+    )
+    while Worker.count(connection=connection) == listening:
+        assert worker.poll() is None and time.monotonic() < deadline, "the worker did not start"
+        time.sleep(0.05)
+    return worker
 
 
 @pytest.fixture
@@ -112,6 +123,7 @@ def test_worker_killed_mid_job_the_job_is_retried_and_completes(
             while client.get(f"{job_url}/status", headers=JSON).get_json()["done"] < 2:
                 assert time.monotonic() < deadline and first.poll() is None, "no progress"
                 time.sleep(0.05)
+            time.sleep(0.3)  # into the next report (each takes about a second), then:
             first.send_signal(signal.SIGKILL)
             first.wait()
             halfway = client.get(f"{job_url}/status", headers=JSON).get_json()

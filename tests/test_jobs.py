@@ -157,16 +157,22 @@ def test_failed_job_shows_why_and_can_be_retried(client, login, network_world, m
     assert "Attempt" in client.get(job_url).data.decode()
 
 
-def test_job_whose_process_was_lost_restarts_when_looked_at(client, login, network_world, db):
-    staff, _ = network_world
+def lost_job(client, login, staff, db, **state):
+    """A ZIP job as if the process running it died mid-way: still "running" with `state`, its
+    heartbeat five minutes old. Its page's address."""
     login(client, staff)
     job_url = client.post("/network/reports.zip?cycle=2026").headers["Location"]
     wait_for(client, job_url)
     job = db.session.get(Job, job_url.rsplit("/", 1)[1])
-    # As if the process running it died mid-way: still "running", its heartbeat old.
-    job.status, job.done, job.result = "running", 1, None
-    job.heartbeat_at = utcnow() - timedelta(minutes=5)
+    job.status, job.result, job.heartbeat_at = "running", None, utcnow() - timedelta(minutes=5)
+    for name, value in state.items():
+        setattr(job, name, value)
     db.session.commit()
+    return job_url
+
+
+def test_job_whose_process_was_lost_restarts_when_looked_at(client, login, network_world, db):
+    job_url = lost_job(client, login, network_world[0], db, done=1)
 
     state = wait_for(client, job_url)
     assert state["status"] == "finished" and state["attempt"] == 2
@@ -174,14 +180,7 @@ def test_job_whose_process_was_lost_restarts_when_looked_at(client, login, netwo
 
 
 def test_job_lost_too_often_fails_with_a_retry(client, login, network_world, db):
-    staff, _ = network_world
-    login(client, staff)
-    job_url = client.post("/network/reports.zip?cycle=2026").headers["Location"]
-    wait_for(client, job_url)
-    job = db.session.get(Job, job_url.rsplit("/", 1)[1])
-    job.status, job.attempt = "running", jobs.MAX_ATTEMPTS
-    job.heartbeat_at = utcnow() - timedelta(minutes=5)
-    db.session.commit()
+    job_url = lost_job(client, login, network_world[0], db, attempt=jobs.MAX_ATTEMPTS)
 
     page = client.get(job_url).data.decode()
     assert "Failed." in page and "the process running it was lost" in page

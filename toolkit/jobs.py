@@ -80,16 +80,20 @@ def start(kind: str, title: str, params: dict, user: User, key: str | None = Non
 
 
 def dispatch(job: Job) -> None:
-    """Send the job's parts to the RQ queue, or run them in a thread when there is no Redis."""
+    """Send the job's parts to the RQ queue, or run them in a thread when there is no Redis
+    (not configured, unreachable, or no worker listening)."""
     parts = max(1, job.total)  # a job without items has one part: making its file
     url = current_app.config.get("REDIS_URL")
     if url:
         from redis.exceptions import RedisError
+        from rq import Worker
 
         job.runner, job.heartbeat_at = "worker", utcnow()
         db.session.commit()
         try:
             queue = _queue(url)
+            if not Worker.count(queue=queue):
+                raise RedisError("no worker is listening")
             with queue.connection.pipeline() as pipeline:
                 for index in range(parts):
                     queue.enqueue_call(
@@ -103,7 +107,7 @@ def dispatch(job: Job) -> None:
             return
         except RedisError as error:
             log.warning(
-                "Redis unreachable, running the job in-process",
+                "no Redis worker to take the job, running it in-process",
                 extra={"fields": {"job": job.id, "error": str(error)}},
             )
     job.runner, job.heartbeat_at = "in-process", utcnow()
