@@ -185,3 +185,23 @@ def test_job_lost_too_often_fails_with_a_retry(client, login, network_world, db)
     page = client.get(job_url).data.decode()
     assert "Failed." in page and "the process running it was lost" in page
     assert "Try again" in page
+
+
+def test_long_work_keeps_its_job_alive(make_app, login, network_world, monkeypatch):
+    """A part that works longer than JOB_STALL_SECONDS beats for its job meanwhile: watching
+    the job page (which restarts lost jobs) does not start it again."""
+    staff, _ = network_world
+    app = make_app(EXPORT_JOB_ROWS=0, JOB_STALL_SECONDS=3)
+    real = jobs.KINDS["export"]
+
+    def slow(params):
+        time.sleep(5)
+        return real.result(params)
+
+    monkeypatch.setitem(jobs.KINDS, "export", jobs.Kind(slow))
+    with app.app_context():
+        client = app.test_client()
+        login(client, staff)
+        job_url = client.get("/network/export/area-scores.csv?cycle=2026").headers["Location"]
+        state = wait_for(client, job_url)
+        assert state["status"] == "finished" and state["attempt"] == 1

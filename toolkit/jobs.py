@@ -20,6 +20,7 @@ import time
 import uuid
 import zipfile
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -143,13 +144,15 @@ def _run_part(job_id: str, attempt: int, index: int) -> None:
     try:
         items = kind.items(job.params)
         if items:
-            kind.work(job.params, items[index])
+            with _heartbeat(job_id, attempt):
+                kind.work(job.params, items[index])
             if not _update(job_id, attempt, ("running",), done=Job.done + 1):
                 return
         # The part that finds every item done puts the file together, once.
         if not _update(job_id, attempt, ("running",), Job.done >= Job.total, status="assembling"):
             return
-        name, media_type, content = kind.result(job.params)
+        with _heartbeat(job_id, attempt):
+            name, media_type, content = kind.result(job.params)
         _update(
             job_id,
             attempt,
@@ -165,6 +168,36 @@ def _run_part(job_id: str, attempt: int, index: int) -> None:
         db.session.rollback()
         log.exception("job failed", extra={"fields": {"job": job_id, "attempt": attempt}})
         _update(job_id, attempt, ACTIVE, status="failed", error=reason(error), finished_at=utcnow())
+
+
+@contextmanager
+def _heartbeat(job_id: str, attempt: int):
+    """Beat for the job while this process works on it (from a thread of its own, on a
+    connection of its own), so that long work is not taken for a lost worker; the beat stops
+    when the process dies."""
+    engine = db.engine
+    interval = max(1, current_app.config["JOB_STALL_SECONDS"] // 3)
+    stop = threading.Event()
+
+    def beat():
+        while not stop.wait(interval):
+            try:
+                with engine.begin() as connection:
+                    connection.execute(
+                        sa.update(Job)
+                        .where(Job.id == job_id, Job.attempt == attempt)
+                        .values(heartbeat_at=utcnow())
+                    )
+            except sa.exc.SQLAlchemyError:
+                log.exception("job heartbeat failed", extra={"fields": {"job": job_id}})
+
+    thread = threading.Thread(target=beat, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
 
 
 def _update(job_id: str, attempt: int, statuses, *conditions, **values) -> bool:
