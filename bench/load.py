@@ -28,14 +28,16 @@ latency is the queue's: 50 users over the requests/s the server manages). The mi
   those cities), a stored PDF 10.
 Every PDF is rendered once before the timed phases, so downloads come from the store.
 
-Three phases, all users at once, each on a server started for it and warmed up (every kind of
+Four phases, all users at once, each on a server started for it and warmed up (every kind of
 request of the phase, untimed) so that no phase pays for the one before:
 1. floor: GET /healthz without cookies (as a load balancer asks it) -> requests/s. Its server
    runs without max_requests: at this rate its workers would restart every few seconds, and
    loading the app in a new process is no cost of the route;
-2. area pages only (city users: their editable assessment's; network users: any) -> requests/s
-   and its ratio to the floor's;
-3. the mix for --seconds -> count, errors, p50/p95/p99 per kind and overall, requests/s.
+2. signed-in floor: GET /jobs/ (the user's downloads: the session's user loaded, one small
+   query, a short page) -> requests/s: what any page of a signed-in person can reach at most;
+3. area pages only (city users: their editable assessment's; network users: any) -> requests/s
+   and its ratio to both floors (the target is to the first);
+4. the mix for --seconds -> count, errors, p50/p95/p99 per kind and overall, requests/s.
 An error is an unexpected status (pages and PDFs: 200; autosave: 200 or 409; so a redirect to
 the sign-in page is one) or a failed connection. A kept-alive connection that the server closed
 while idle is opened again and the request sent again, as browsers do (counted, not an error).
@@ -374,6 +376,8 @@ class Workload:
         try:
             if kind == "healthz":
                 response = await user.send("GET", "/healthz", cookies=False, request_id=rid)
+            elif kind == "downloads":
+                response = await user.send("GET", "/jobs/", request_id=rid)
             elif kind == "dashboard":
                 response = await user.send("GET", "/network/", request_id=rid)
             elif kind in ("overview", "results"):
@@ -664,6 +668,7 @@ async def load(people: list[User], work: Workload, server: Server, args) -> dict
         # The floor without max_requests: at its rate the workers would restart every few
         # seconds, and a restart (a new process loading the app) is no cost of the route.
         ("floor", args.phase_seconds, lambda u: "healthz", "--max-requests 0"),
+        ("page", args.phase_seconds, lambda u: "downloads", ""),
         ("area", args.phase_seconds, lambda u: "area", ""),
         ("mix", args.seconds, work.next_kind, ""),
     )
@@ -690,6 +695,7 @@ async def load(people: list[User], work: Workload, server: Server, args) -> dict
 # questionnaires and compiled the templates before the clock starts.
 WARM_UP = {
     "floor": ("healthz",) * 5,
+    "page": ("downloads",) * 3,
     "area": ("area",) * 3,
     "mix": ("area", "overview", "results", "dashboard", "pdf", "autosave") * 2,
 }
@@ -753,7 +759,7 @@ def row(label: str, values: list[float], rate: float, errors: int, server: list[
 
 
 def report(results: dict[str, Stats], server: dict, booted: int, restarted: int, args) -> None:
-    floor, area, mix = results["floor"], results["area"], results["mix"]
+    floor, page, area, mix = (results[name] for name in ("floor", "page", "area", "mix"))
     think = f"exponential, mean {args.think:g} ms" if args.think else "none"
     print(f"\n{args.users} users; think time in the mix: {think}. Milliseconds as the users saw")
     print("them, and the app's own time (its log, without gunicorn's queue) as server p50/p95.")
@@ -764,6 +770,7 @@ def report(results: dict[str, Stats], server: dict, booted: int, restarted: int,
     for number, (name, stats, title) in enumerate(
         (
             ("floor", floor, "floor: GET /healthz, no cookies"),
+            ("page", page, "signed-in floor: GET /jobs/ (the user, one query, a small page)"),
             ("area", area, "area pages only"),
         ),
         start=1,
@@ -778,8 +785,13 @@ def report(results: dict[str, Stats], server: dict, booted: int, restarted: int,
         f"  area pages / floor: {ratio:.2f}x in requests/s; {by_cpu:.2f}x in gunicorn's CPU per"
         " request (about the ratio on cores left to the server alone)"
     )
+    signed_in = area.rate() / page.rate()
+    print(
+        f"  area pages / signed-in floor: {signed_in:.2f}x; signed-in floor / floor:"
+        f" {page.rate() / floor.rate():.2f}x (what any signed-in page can reach)"
+    )
 
-    print(f"\nPhase 3, the mix, {mix.elapsed:.1f} s:\n{cost(mix)}")
+    print(f"\nPhase 4, the mix, {mix.elapsed:.1f} s:\n{cost(mix)}")
     print(header)
     for kind in KINDS:
         if mix.times[kind]:
