@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, jsonify, redirect, render_template, url_for
+from flask import Blueprint, abort, jsonify, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from .downloads import attachment
 from .extensions import db
 from .jobs import recover_stalled, restart
 from .models import Job
@@ -60,10 +61,7 @@ def download(job_id: str):
     job = _job(job_id)
     if job.status != "finished":
         abort(404)
-    response = Response(job.result, mimetype=job.result_type)
-    response.headers["Content-Disposition"] = f'attachment; filename="{job.result_name}"'
-    response.headers["Cache-Control"] = "private, no-cache"
-    return response
+    return attachment(job.result, job.result_type, job.result_name)
 
 
 @bp.post("/<job_id>/retry")

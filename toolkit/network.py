@@ -7,7 +7,6 @@ from dataclasses import replace
 
 from flask import (
     Blueprint,
-    Response,
     abort,
     current_app,
     flash,
@@ -34,6 +33,7 @@ from .answers import scorecard
 from .assessments.forms import CheckboxesField
 from .audit import record
 from .cities import KNOWN_TAGS
+from .downloads import attachment
 from .extensions import db
 from .models import Assessment, City, Cohort, Country, utcnow
 
@@ -81,10 +81,9 @@ def export(name: str, kind: str):
         )
         return redirect(url_for("jobs.job", job_id=job.id), 303)
     base, header, rows = exports.table(name, f)
-    disposition = {"Content-Disposition": f'attachment; filename="{base}.{kind}"'}
     if kind == "csv":
         chunks = stream_with_context(exports.csv_chunks(header, rows))
-        return Response(chunks, mimetype=exports.FORMATS[kind], headers=disposition)
+        return attachment(chunks, exports.FORMATS[kind], f"{base}.{kind}")
     file = exports.xlsx_file(header, rows)
 
     def blocks():
@@ -92,7 +91,7 @@ def export(name: str, kind: str):
             while block := file.read(64_000):
                 yield block
 
-    return Response(blocks(), mimetype=exports.FORMATS[kind], headers=disposition)
+    return attachment(blocks(), exports.FORMATS[kind], f"{base}.{kind}")
 
 
 @bp.post("/reports.zip")
@@ -232,10 +231,8 @@ def network_report():
         minimum=comparison.MIN_COHORT,
         generated=utcnow().date(),
     )
-    response = Response(render_pdf(report), mimetype="application/pdf")
     name = f"asus-network-{f.questionnaire}-{f.cycle}.pdf"
-    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
-    return response
+    return attachment(render_pdf(report), "application/pdf", name)
 
 
 COMPARE_AT_MOST = 5

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import click
-from flask import Blueprint, Response, abort, current_app, redirect, request, url_for
+from flask import Blueprint, abort, current_app, redirect, request, url_for
 from flask.cli import with_appcontext
 from flask_babel import get_locale
 from flask_babel import gettext as _
@@ -15,6 +15,7 @@ from reports.fetcher import ASSETS
 from . import jobs
 from .access import authorize
 from .answers import questionnaire_of
+from .downloads import attachment
 from .extensions import db
 from .models import Assessment, City
 from .report_service import file_name, report_of, report_pdf, stored_pdf
@@ -45,10 +46,7 @@ def pdf(assessment_id: int):
         return redirect(url_for("jobs.job", job_id=job.id), 303)
     if data is None:
         data = report_pdf(assessment, paper, language)
-    response = Response(data, mimetype="application/pdf")
-    response.headers["Content-Disposition"] = f'attachment; filename="{file_name(assessment)}"'
-    response.headers["Cache-Control"] = "private, no-cache"
-    return response
+    return attachment(data, "application/pdf", file_name(assessment))
 
 
 @bp.get("/assessments/<int:assessment_id>/report")
