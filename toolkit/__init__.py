@@ -8,6 +8,7 @@ from pathlib import Path
 from flask import Flask, current_app, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from . import page_cache
 from .config import InsecureConfig, load_config, require_secret_key
 from .extensions import babel, csrf, db, limiter, login_manager, migrate
 
@@ -42,6 +43,7 @@ def create_app(config: dict | None = None) -> Flask:
     babel.init_app(app, locale_selector=_locale)
     limiter.init_app(app)
     login_manager.init_app(app)
+    page_cache.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = None
     login_manager.session_protection = "basic"

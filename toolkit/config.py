@@ -33,6 +33,8 @@ DEFAULTS = {
     "JOB_STALL_SECONDS": 60,
     "REPORT_JOB_QUESTIONS": 60,
     "EXPORT_JOB_ROWS": 20_000,
+    # Rendered questions of area pages kept per process (toolkit/page_cache.py); 0 keeps none.
+    "PAGE_CACHE_MB": 32,
     # How many reverse proxies in front of the app set X-Forwarded-For/-Proto/-Host.
     "TRUSTED_PROXIES": 0,
 }

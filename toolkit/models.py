@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from flask_login import UserMixin
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, joinedload, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from questionnaires import AREA_IDS
@@ -379,7 +379,8 @@ def load_user(user_id: str) -> User | None:
     number, _, token = user_id.partition(":")
     if not number.isdigit():
         return None
-    user = db.session.get(User, int(number))
+    # Every page's header names the user's city: read it with the user.
+    user = db.session.get(User, int(number), options=[joinedload(User.city)])
     if user is None or not user.active or user.session_token != token:
         return None
     return user

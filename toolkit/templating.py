@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from flask import Flask
-from flask_babel import get_locale
+from flask import Flask, g
+from flask_babel import get_locale, get_translations
 from flask_babel import lazy_gettext as _l
 
 ROLE_NAMES = {
@@ -33,6 +33,13 @@ STATUS_NAMES = {
 def register(app: Flask) -> None:
     """Add the `do` extension, the helpers and the filters to the Jinja environment."""
     app.jinja_env.add_extension("jinja2.ext.do")
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda s: _translations().ugettext(s),
+        ngettext=lambda s, p, n: _translations().ungettext(s, p, n),
+        newstyle=True,
+        pgettext=lambda c, s: _translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: _translations().unpgettext(c, s, p, n),
+    )
     app.jinja_env.globals.update(
         current_locale=lambda: str(get_locale() or "en"),
         role_name=lambda role: ROLE_NAMES.get(role, role),
@@ -45,6 +52,24 @@ def register(app: Flask) -> None:
     app.jinja_env.filters["number"] = lambda v: "–" if v is None else f"{v:g}"
     app.jinja_env.globals["describe"] = describe_snapshot
     app.jinja_env.filters["when"] = lambda v: "–" if v is None else v.strftime("%d %b %Y %H:%M")
+
+
+def _translations():
+    """Flask-Babel's translations for the request's locale, found once per request and locale.
+
+    Flask-Babel looks them up again for every word a template translates; a page translates
+    dozens. A change of locale within the request (`force_locale`) is noticed.
+    """
+    context = g.get("_flask_babel")
+    locale = getattr(context, "babel_locale", None)
+    found = getattr(context, "toolkit_translations", None)
+    if locale is not None and found is not None and found[0] is locale:
+        return found[1]
+    translations = get_translations()
+    context = g.get("_flask_babel")
+    if context is not None:
+        context.toolkit_translations = (getattr(context, "babel_locale", None), translations)
+    return translations
 
 
 def describe_snapshot(question, snapshot: dict) -> str:

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, jsonify, redirect, render_template, url_for
+from dataclasses import dataclass
+
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from markupsafe import Markup
 from sqlalchemy.orm import joinedload, selectinload
 
 from questionnaires import Area, Question
@@ -26,7 +30,8 @@ from ..answers import (
 )
 from ..audit import record
 from ..extensions import db
-from ..models import Answer, Assessment, AuditEvent, City, User, utcnow
+from ..models import Answer, AreaAssignment, Assessment, AuditEvent, City, User, utcnow
+from ..page_cache import cached
 from ..templating import describe_snapshot
 from .forms import (
     ReopenForm,
@@ -134,60 +139,123 @@ def overview(assessment_id: int):
 def area(assessment_id: int, area_id: str):
     """One area's questions. Each answer is saved as it changes (answers.js, see save_answer);
     without JavaScript, the Save button saves every changed answer on the page."""
-    assessment = _assessment(assessment_id, "view_assessment", with_answers=False)
+    assessment = _assessment(
+        assessment_id,
+        "view_assessment",
+        with_answers=False,
+        scores=False,
+        load=[joinedload(Assessment.assignments).joinedload(AreaAssignment.user)],
+    )
     questionnaire = questionnaire_of(assessment)
     area = _area(questionnaire, area_id)
-    form_class = area_form_class(questionnaire, area)
-    answers = answers_to(assessment, [q.id for q in area.questions()])
     editable = can(current_user, "edit_assessment", assessment)
-    data = {k: v for q in area.questions() for k, v in _form_data(q, answers.get(q.id)).items()}
-    form = form_class(data=data) if editable else form_class(formdata=None, data=data)
-    if form.is_submitted():
+    form, conflicts = None, {}
+    if request.method == "GET":
+        # What the questions show changes only with the assessment's version (every save
+        # raises it), so readers share them until the next save.
+        key = ("area", assessment.id, assessment.version, area.id, editable, str(get_locale()))
+        questions = cached(key, lambda: _questions(assessment, questionnaire, area, editable))
+    else:
         authorize("edit_assessment", assessment)
-    conflicts = {}
-    if editable and form.validate_on_submit():
-        result = save_answers(assessment, _given(area.questions(), form), current_user)
-        if result.saved:
-            record("answers_saved", assessment, area=area.id, count=len(result.saved))
-        if not result.conflicts:
-            flash(
-                _(
-                    "Saved %(count)d answer(s) at %(time)s UTC.",
-                    count=len(result.saved),
-                    time=utcnow().strftime("%H:%M"),
-                ),
-                "success",
-            )
-            return redirect(
-                url_for("assessments.area", assessment_id=assessment.id, area_id=area_id)
-            )
-        answers = answers_to(assessment, [q.id for q in area.questions()])  # with the saved
-        people = _people(c.answer.updated_by_id for c in result.conflicts)
-        for conflict in result.conflicts:
-            conflicts[conflict.answer.question_id] = (
-                conflict,
-                people.get(conflict.answer.updated_by_id),
-            )
-            # Saving the page again now keeps this person's answer, knowingly.
-            form[f"{conflict.answer.question_id}__version"].data = str(conflict.answer.version)
-    status = 409 if conflicts else (400 if form.errors else 200)
+        answers = answers_to(assessment, [q.id for q in area.questions()])
+        form = _area_form(questionnaire, area, answers)
+        if form.validate_on_submit():
+            result = save_answers(assessment, _given(area.questions(), form), current_user)
+            if result.saved:
+                record("answers_saved", assessment, area=area.id, count=len(result.saved))
+            if not result.conflicts:
+                flash(
+                    _(
+                        "Saved %(count)d answer(s) at %(time)s UTC.",
+                        count=len(result.saved),
+                        time=utcnow().strftime("%H:%M"),
+                    ),
+                    "success",
+                )
+                return redirect(
+                    url_for("assessments.area", assessment_id=assessment.id, area_id=area_id)
+                )
+            answers = answers_to(assessment, [q.id for q in area.questions()])  # with the saved
+            people = _people(c.answer.updated_by_id for c in result.conflicts)
+            for conflict in result.conflicts:
+                conflicts[conflict.answer.question_id] = (
+                    conflict,
+                    people.get(conflict.answer.updated_by_id),
+                )
+                # Saving the page again now keeps this person's answer, knowingly.
+                form[f"{conflict.answer.question_id}__version"].data = str(conflict.answer.version)
+        questions = _questions(assessment, questionnaire, area, editable, answers, form, conflicts)
+    assigned = sorted(
+        (a.user for a in assessment.assignments if a.area_id == area.id), key=lambda u: u.name
+    )
+    status = 409 if conflicts else (400 if form and form.errors else 200)
     return render_template(
         "assessments/area.html",
         assessment=assessment,
         questionnaire=questionnaire,
         area=area,
-        result=area_result(assessment, area.id, answers.values()),
+        questions=questions,
         form=form,
-        answers=answers,
         conflicts=conflicts,
         editable=editable,
-        notes={n.question_id: n for n in assessment.review_notes},
-        assigned=sorted(
-            (a.user for a in assessment.assignments if a.area_id == area.id),
-            key=lambda u: u.name,
-        ),
-        show_if={q.id: show_if_values(questionnaire, q) for q in area.questions() if q.show_if},
+        assigned=assigned,
     ), status
+
+
+@dataclass(frozen=True)
+class AreaQuestions:
+    """An area's questions as HTML, with the figures of the area they were rendered with, and
+    the messages answers.js shows while saving (none where the reader cannot edit)."""
+
+    html: Markup
+    messages: Markup
+    answered: int
+    applicable: int
+    score: float | None
+
+    def size(self) -> int:
+        """What it takes in the page cache."""
+        return len(self.html) + len(self.messages)
+
+
+def _questions(
+    assessment: Assessment,
+    questionnaire,
+    area: Area,
+    editable: bool,
+    answers: dict[str, Answer] | None = None,
+    form=None,
+    conflicts=None,
+) -> AreaQuestions:
+    """Render the area's questions: from the stored answers, or from a submitted `form`."""
+    if answers is None:
+        answers = answers_to(assessment, [q.id for q in area.questions()])
+    if form is None:
+        form = _area_form(questionnaire, area, answers, formdata=None, meta={"csrf": False})
+    result = area_result(assessment, area.id, answers.values())
+    html = render_template(
+        "assessments/_questions.html",
+        assessment=assessment,
+        questionnaire=questionnaire,
+        area=area,
+        result=result,
+        form=form,
+        answers=answers,
+        conflicts=conflicts or {},
+        editable=editable,
+        notes={n.question_id: n for n in assessment.review_notes},
+        show_if={q.id: show_if_values(questionnaire, q) for q in area.questions() if q.show_if},
+    )
+    messages = render_template("assessments/_answer_messages.html") if editable else ""
+    return AreaQuestions(
+        Markup(html), Markup(messages), result.answered, result.applicable, result.score
+    )
+
+
+def _area_form(questionnaire, area: Area, answers: dict[str, Answer], **kwargs):
+    """The area's form filled with the stored answers (and, on a POST, what was submitted)."""
+    data = {k: v for q in area.questions() for k, v in _form_data(q, answers.get(q.id)).items()}
+    return area_form_class(questionnaire, area)(data=data, **kwargs)
 
 
 @bp.post("/assessments/<int:assessment_id>/questions/<question_id>")
@@ -424,17 +492,21 @@ def timeline(assessment_id: int):
     )
 
 
-def _assessment(assessment_id: int, action: str, with_answers: bool = True) -> Assessment:
-    query = db.select(Assessment).filter_by(id=assessment_id)
+def _assessment(
+    assessment_id: int, action: str, with_answers: bool = True, scores: bool = True, load=()
+) -> Assessment:
+    """The assessment with its city (and its answers and stored scores unless told not to, and
+    what `load` says); 404 when there is none, 404 or 403 when the user may not do `action`."""
+    query = (
+        db.select(Assessment)
+        .filter_by(id=assessment_id)
+        .options(joinedload(Assessment.city), *load)
+    )
     if with_answers:
         query = query.options(selectinload(Assessment.answers))
-    assessment = (
-        db.session.execute(
-            query.options(joinedload(Assessment.area_scores), joinedload(Assessment.city))
-        )
-        .unique()
-        .scalar_one_or_none()
-    )
+    if scores:
+        query = query.options(joinedload(Assessment.area_scores))
+    assessment = db.session.execute(query).unique().scalar_one_or_none()
     if assessment is None:
         abort(404)
     authorize(action, assessment)
