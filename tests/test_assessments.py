@@ -116,6 +116,7 @@ def test_two_people_on_one_question_see_both_values(app, login, da_nang, make_as
         },
     )
     assert clash.status_code == 409
+    db.session.rollback()  # what the end of the request does with anything not committed
     text = clash.data.decode()
     assert "Changed by Lan Lead at" in text
     assert "Their answer: level 3:" in text and "Your answer (still in the form): level 1:" in text

@@ -6,7 +6,7 @@ import re
 import pytest
 
 from toolkit import answers as workflow
-from toolkit.models import AreaAssignment
+from toolkit.models import AreaAssignment, Assessment
 from toolkit.page_cache import PageCache
 
 JSON = {"Accept": "application/json"}
@@ -64,6 +64,7 @@ def test_readers_share_the_questions_but_never_a_token_a_name_or_the_right_to_ed
 
     # Network staff read the same assessment but may not change it: no enabled control.
     viewer_page = viewer.get(url).data.decode()
+    assert viewer.head(url).status_code == 200
     assert re.search(r'<input type="radio" [^>]*name="se_drr_plan__value"[^>]*"?>', lead_page)
     assert "disabled" not in re.search(r'<input type="radio" [^>]*>', lead_page)[0]
     assert not re.search(r'<input type="radio"(?![^>]*disabled)[^>]*>', viewer_page)
@@ -114,6 +115,21 @@ def test_every_change_shows_at_once_on_pages_read_before(
     db.session.commit()
     renamed = reader.get(url).data.decode()
     assert "Da Nang City" in renamed and "Lan Lead (you)" in renamed
+
+
+def test_two_decisions_at_once_give_two_versions(da_nang, make_assessment, db):
+    """Pages are kept by version: a decision taken on a stale copy still raises it anew."""
+    city, lead, _, _ = da_nang
+    assessment = make_assessment(city)
+    db.session.commit()
+    version = assessment.version
+    with db.engine.begin() as elsewhere:  # another request decides first
+        elsewhere.execute(
+            db.update(Assessment).where(Assessment.id == assessment.id).values(version=version + 1)
+        )
+    workflow.submit(assessment, lead)  # this copy still says `version`
+    db.session.commit()
+    assert assessment.version == version + 2
 
 
 def test_the_cache_keeps_the_most_recently_used_parts_within_its_size():

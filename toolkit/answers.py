@@ -290,7 +290,7 @@ def submit(assessment: Assessment, by: User, at=None) -> None:
     assessment.status = "submitted"
     assessment.submitted_by_id = by.id
     assessment.submitted_at = at or utcnow()
-    assessment.version += 1
+    _raise_version(assessment)
     record("assessment_submitted", assessment, user=by)
 
 
@@ -318,7 +318,7 @@ def reopen(assessment: Assessment, by: User, reason: str) -> None:
     """approved -> returned, by an administrator, with the reason the city reads."""
     assessment.status = "returned"
     assessment.review_comment = reason
-    assessment.version += 1
+    _raise_version(assessment)
     record("assessment_reopened", assessment, user=by, reason=reason)
 
 
@@ -327,8 +327,15 @@ def _reviewed(assessment: Assessment, by: User, comment: str | None, at) -> None
     assessment.reviewed_by_id = by.id
     assessment.reviewed_at = at or utcnow()
     assessment.review_comment = comment
-    assessment.version += 1
+    _raise_version(assessment)
     assessment.review_notes.clear()
+
+
+def _raise_version(assessment: Assessment) -> None:
+    """Raise the version in the UPDATE itself: two decisions at once give two versions, never
+    the same one twice (pages are kept by version, see page_cache)."""
+    assessment.version = Assessment.version + 1
+    db.session.flush()  # from here on `version` reads the number written
 
 
 def scorecard(assessment: Assessment) -> Scorecard:

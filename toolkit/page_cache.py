@@ -21,7 +21,7 @@ from flask import Flask, current_app
 
 
 class Sized(Protocol):
-    """A rendered part: its size counts against the cache's limit."""
+    """A rendered part: its size in bytes counts against the cache's limit."""
 
     def size(self) -> int: ...
 
@@ -31,7 +31,7 @@ class PageCache:
 
     def __init__(self, limit: int):
         self.limit = limit
-        self._parts: OrderedDict[Hashable, Sized] = OrderedDict()
+        self._parts: OrderedDict[Hashable, tuple[Sized, int]] = OrderedDict()
         self._used = 0
         self._lock = threading.Lock()
         self.hits = self.misses = 0
@@ -39,11 +39,11 @@ class PageCache:
     def get(self, key: Hashable, render: Callable[[], Sized]) -> Sized:
         """The part kept under `key`, or `render()`'s, then kept (unless it alone overflows)."""
         with self._lock:
-            part = self._parts.get(key)
-            if part is not None:
+            found = self._parts.get(key)
+            if found is not None:
                 self._parts.move_to_end(key)
                 self.hits += 1
-                return part
+                return found[0]
             self.misses += 1
         # Rendered outside the lock: two threads may render the same part once each.
         part = render()
@@ -52,11 +52,11 @@ class PageCache:
             return part
         with self._lock:
             if key not in self._parts:
-                self._parts[key] = part
+                self._parts[key] = (part, size)
                 self._used += size
             while self._used > self.limit:
-                _, oldest = self._parts.popitem(last=False)
-                self._used -= oldest.size()
+                _, (_, oldest) = self._parts.popitem(last=False)
+                self._used -= oldest
         return part
 
     def __len__(self) -> int:
@@ -64,7 +64,7 @@ class PageCache:
 
     @property
     def used(self) -> int:
-        """Bytes (characters) held now."""
+        """Bytes held now."""
         return self._used
 
 

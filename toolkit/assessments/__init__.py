@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
@@ -150,7 +151,7 @@ def area(assessment_id: int, area_id: str):
     area = _area(questionnaire, area_id)
     editable = can(current_user, "edit_assessment", assessment)
     form, conflicts = None, {}
-    if request.method == "GET":
+    if request.method != "POST":  # GET, and HEAD
         # What the questions show changes only with the assessment's version (every save
         # raises it), so readers share them until the next save.
         key = ("area", assessment.id, assessment.version, area.id, editable, str(get_locale()))
@@ -175,6 +176,9 @@ def area(assessment_id: int, area_id: str):
                 return redirect(
                     url_for("assessments.area", assessment_id=assessment.id, area_id=area_id)
                 )
+            # The answers without a conflict are saved although the page answers 409 (which
+            # the request boundary does not commit).
+            db.session.commit()
             answers = answers_to(assessment, [q.id for q in area.questions()])  # with the saved
             people = _people(c.answer.updated_by_id for c in result.conflicts)
             for conflict in result.conflicts:
@@ -214,8 +218,9 @@ class AreaQuestions:
     score: float | None
 
     def size(self) -> int:
-        """What it takes in the page cache."""
-        return len(self.html) + len(self.messages)
+        """Bytes it takes in the page cache (Python keeps text of Thai or Vietnamese answers
+        at up to 4 bytes a character)."""
+        return sys.getsizeof(self.html) + sys.getsizeof(self.messages)
 
 
 def _questions(
