@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields, is_dataclass
 from datetime import date
+from functools import cache
 
 from questionnaires import Questionnaire, Scorecard
 from questionnaires import model as instrument
@@ -111,8 +113,9 @@ def canonical(report: Report) -> str:
     """Everything the report prints, as one JSON text that is the same for the same report on
     every host: two reports print alike exactly when their texts are equal.
 
-    Parts of the questionnaire (questions, areas, stages) are named by their id: the
-    questionnaire's own canonical text, made once per questionnaire, holds their content.
+    Parts of the questionnaire (questions, areas, stages) are named by their id, and the
+    questionnaire by the digest of its own canonical text (made once per questionnaire),
+    which holds their content.
     """
     return _json(_canonical(report, by_id=True))
 
@@ -124,14 +127,13 @@ def _json(value) -> str:
 _QUESTIONNAIRES: dict[int, tuple[Questionnaire, str]] = {}
 
 
-def _questionnaire_text(questionnaire: Questionnaire) -> str:
+def _questionnaire_digest(questionnaire: Questionnaire) -> str:
     # Kept with its questionnaire, whose id() therefore stays its own.
     known = _QUESTIONNAIRES.get(id(questionnaire))
     if known is None:
-        known = _QUESTIONNAIRES[id(questionnaire)] = (
-            questionnaire,
-            _json(_canonical(questionnaire, by_id=False)),
-        )
+        text = _json(_canonical(questionnaire, by_id=False))
+        known = (questionnaire, hashlib.sha256(text.encode()).hexdigest())
+        _QUESTIONNAIRES[id(questionnaire)] = known
     return known[1]
 
 
@@ -139,29 +141,36 @@ def _questionnaire_text(questionnaire: Questionnaire) -> str:
 _HOST_FIELDS = {"source"}
 
 
+@cache
+def _printed_fields(kind: type) -> tuple[str, ...]:
+    return tuple(
+        f.name for f in fields(kind) if not f.name.startswith("_") and f.name not in _HOST_FIELDS
+    )
+
+
+@cache
+def _part_of_questionnaire(kind: type) -> bool:
+    return kind.__module__ == instrument.__name__ and "id" in _printed_fields(kind)
+
+
 def _canonical(value, by_id: bool):
-    if by_id and isinstance(value, Questionnaire):
-        return _questionnaire_text(value)
-    if is_dataclass(value):
-        if by_id and type(value).__module__ == instrument.__name__ and hasattr(value, "id"):
-            return [type(value).__name__, value.id]
-        return {
-            "__type__": type(value).__name__,
-            **{
-                f.name: _canonical(getattr(value, f.name), by_id)
-                for f in fields(value)
-                if not f.name.startswith("_") and f.name not in _HOST_FIELDS
-            },
-        }
-    if isinstance(value, Mapping):
-        return {str(key): _canonical(item, by_id) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [_canonical(item, by_id) for item in value]
-    if isinstance(value, date):
-        return value.isoformat()
     if value is None or isinstance(value, str | int | float):
         return value
-    raise TypeError(f"a report cannot hold a {type(value).__name__}")
+    if isinstance(value, list | tuple):
+        return [_canonical(item, by_id) for item in value]
+    if isinstance(value, Mapping):
+        return {str(key): _canonical(item, by_id) for key, item in value.items()}
+    if isinstance(value, date):
+        return value.isoformat()
+    if not is_dataclass(value):
+        raise TypeError(f"a report cannot hold a {type(value).__name__}")
+    kind = type(value)
+    if by_id and kind is Questionnaire:
+        return ["Questionnaire", _questionnaire_digest(value)]
+    if by_id and _part_of_questionnaire(kind):
+        return [kind.__name__, value.id]
+    printed = {name: _canonical(getattr(value, name), by_id) for name in _printed_fields(kind)}
+    return {"__type__": kind.__name__, **printed}
 
 
 @dataclass(frozen=True)

@@ -333,10 +333,10 @@ class ReportFile(db.Model):
     assessment_version: Mapped[int]
     paper: Mapped[str] = mapped_column(sa.String(10))
     language: Mapped[str] = mapped_column(sa.String(10))
-    report_hash: Mapped[str] = mapped_column(sa.String(64))
     pdf: Mapped[bytes] = mapped_column(sa.LargeBinary)
     render_seconds: Mapped[float]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    report_hash: Mapped[str] = mapped_column(sa.String(64))
 
 
 JOB_STATUSES = ("queued", "running", "assembling", "finished", "failed")
