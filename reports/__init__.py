@@ -5,7 +5,7 @@ gather the facts into a `Report` and call `render_html` or `render_pdf`.
 """
 
 from .model import AnswerFacts, NetworkReport, NetworkRow, Report
-from .render import PAPER_SIZES, render_html, render_pdf
+from .render import PAPER_SIZES, fingerprint, render_html, render_pdf
 
 __all__ = [
     "PAPER_SIZES",
@@ -13,6 +13,7 @@ __all__ = [
     "NetworkReport",
     "NetworkRow",
     "Report",
+    "fingerprint",
     "render_html",
     "render_pdf",
 ]

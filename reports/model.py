@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, is_dataclass
 from datetime import date
+from functools import cache
 
-from questionnaires import Scorecard
+from questionnaires import Questionnaire, Scorecard
+from questionnaires import model as instrument
 from questionnaires.scoring import AreaScore, PriorityRecommendation
 
 from .charts import Series, radar
@@ -55,7 +59,9 @@ class Report:
     questionnaire_version: str
     card: Scorecard
     answers: Mapping[str, AnswerFacts]
-    generated: date = field(default_factory=date.today)
+    # The date the report speaks for, on its cover: the approval, or an open assessment's
+    # last change (never the day it is rendered, so a stored PDF stays right).
+    as_of: date
     previous_cycle: int | None = None
     previous_scores: Mapping[str, float | None] = field(default_factory=dict)
     paper: str = "A4"
@@ -101,6 +107,70 @@ class Report:
             )
         axes = [a.area.name.get(self.language) for a in self.card.areas]
         return radar(axes, series, title=title, description=description, no_score=no_score)
+
+
+def canonical(report: Report) -> str:
+    """Everything the report prints, as one JSON text that is the same for the same report on
+    every host: two reports print alike exactly when their texts are equal.
+
+    Parts of the questionnaire (questions, areas, stages) are named by their id, and the
+    questionnaire by the digest of its own canonical text (made once per questionnaire),
+    which holds their content.
+    """
+    return _json(_canonical(report, by_id=True))
+
+
+def _json(value) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+_QUESTIONNAIRES: dict[int, tuple[Questionnaire, str]] = {}
+
+
+def _questionnaire_digest(questionnaire: Questionnaire) -> str:
+    # Kept with its questionnaire, whose id() therefore stays its own.
+    known = _QUESTIONNAIRES.get(id(questionnaire))
+    if known is None:
+        text = _json(_canonical(questionnaire, by_id=False))
+        known = (questionnaire, hashlib.sha256(text.encode()).hexdigest())
+        _QUESTIONNAIRES[id(questionnaire)] = known
+    return known[1]
+
+
+# Not printed, and different from host to host: the file the questionnaire was read from.
+_HOST_FIELDS = {"source"}
+
+
+@cache
+def _printed_fields(kind: type) -> tuple[str, ...]:
+    return tuple(
+        f.name for f in fields(kind) if not f.name.startswith("_") and f.name not in _HOST_FIELDS
+    )
+
+
+@cache
+def _part_of_questionnaire(kind: type) -> bool:
+    return kind.__module__ == instrument.__name__ and "id" in _printed_fields(kind)
+
+
+def _canonical(value, by_id: bool):
+    if value is None or isinstance(value, str | int | float):
+        return value
+    if isinstance(value, list | tuple):
+        return [_canonical(item, by_id) for item in value]
+    if isinstance(value, Mapping):
+        return {str(key): _canonical(item, by_id) for key, item in value.items()}
+    if isinstance(value, date):
+        return value.isoformat()
+    if not is_dataclass(value):
+        raise TypeError(f"a report cannot hold a {type(value).__name__}")
+    kind = type(value)
+    if by_id and kind is Questionnaire:
+        return ["Questionnaire", _questionnaire_digest(value)]
+    if by_id and _part_of_questionnaire(kind):
+        return [kind.__name__, value.id]
+    printed = {name: _canonical(getattr(value, name), by_id) for name in _printed_fields(kind)}
+    return {"__type__": kind.__name__, **printed}
 
 
 @dataclass(frozen=True)

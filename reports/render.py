@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from functools import cache
 from pathlib import Path
 
@@ -11,7 +12,7 @@ from weasyprint import CSS, HTML
 
 from .charts import bars, boxes
 from .fetcher import ASSETS, AssetsOnlyFetcher
-from .model import NetworkReport, Report
+from .model import NetworkReport, Report, canonical
 
 ROOT = Path(__file__).resolve().parent.parent
 PAPER_SIZES = {"A4": "A4", "Letter": "letter"}
@@ -30,6 +31,25 @@ def percent(value: float | None) -> str:
 def signed(value: float | None) -> str:
     """A change in points with its sign."""
     return "–" if value is None else f"{value:+.1f}"
+
+
+def fingerprint(report: Report) -> str:
+    """A digest of everything the PDF of `report` prints: its facts, and the templates,
+    stylesheet and translations that print them. The same digest, the same PDF; any change a
+    reader could see (the city's new name, a comment, the previous cycle's scores) gives
+    another."""
+    look = _look(report.language)
+    return hashlib.sha256(f"{look}\n{canonical(report)}".encode()).hexdigest()
+
+
+@cache
+def _look(language: str) -> str:
+    """A digest of the files that give a report its look in `language`, read once."""
+    digest = hashlib.sha256()
+    folders = [ROOT / "templates" / "reports", ASSETS, ROOT / "translations" / language]
+    for path in sorted(p for folder in folders for p in folder.rglob("*") if p.is_file()):
+        digest.update(str(path.relative_to(ROOT)).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
 
 
 @cache

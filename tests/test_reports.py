@@ -284,7 +284,8 @@ def test_user_text_is_printed_as_text_and_fetches_nothing(listener, client, logi
 
 
 def test_two_first_downloads_at_once_both_get_the_report(client, login, da_nang, db, monkeypatch):
-    """While this request renders, another stores the same version: no error, one file kept."""
+    """While this request renders, another stores the same report: no error, one file kept."""
+    from reports import fingerprint
     from toolkit import report_service
     from toolkit.models import ReportFile
 
@@ -300,6 +301,7 @@ def test_two_first_downloads_at_once_both_get_the_report(client, login, da_nang,
                     assessment_version=assessment.version,
                     paper="A4",
                     language="en",
+                    report_hash=fingerprint(report),
                     pdf=pdf,
                     render_seconds=1.0,
                     created_at=assessment.created_at,
@@ -313,3 +315,100 @@ def test_two_first_downloads_at_once_both_get_the_report(client, login, da_nang,
     assert response.status_code == 200 and response.data.startswith(b"%PDF-")
     db.session.expire_all()
     assert db.session.execute(db.select(db.func.count(ReportFile.id))).scalar() == 1
+
+
+# -- a stored report is served only while it still prints the same ---------------------------
+
+
+def cover(pdf: bytes) -> str:
+    """The cover's text, as pypdf reads it."""
+    return PdfReader(io.BytesIO(pdf)).pages[0].extract_text()
+
+
+@pytest.fixture
+def renders(monkeypatch):
+    """The reports rendered during the test (each a Report), with the real renderer."""
+    from toolkit import report_service
+
+    made, real_render = [], report_service.render_pdf
+    monkeypatch.setattr(
+        report_service, "render_pdf", lambda report: made.append(report) or real_render(report)
+    )
+    return made
+
+
+def test_renaming_the_city_or_its_country_gives_a_new_report(
+    client, login, da_nang, make_user, db, renders
+):
+    from toolkit.models import ReportFile
+
+    assessment, _ = da_nang
+    login(client, make_user("admin"))
+    url = f"/assessments/{assessment.id}/report.pdf"
+    first = client.get(url).data
+    assert "Da Nang" in cover(first) and "Viet Nam" in cover(first)
+    assert client.get(url).data == first and len(renders) == 1  # nothing changed: the store
+
+    edit = {"slug": "da-nang", "name": "Đà Nẵng City", "country": "VN", "active": "y"}
+    assert client.post("/cities/da-nang/edit", data=edit).status_code == 302
+    renamed = client.get(url).data
+    assert len(renders) == 2
+    assert "Đà Nẵng City" in cover(renamed) and "Đà Nẵng City" in pdftotext(renamed, 2)
+    assert client.get(url).data == renamed and len(renders) == 2
+    db.session.expire_all()
+    assert db.session.execute(db.select(db.func.count(ReportFile.id))).scalar() == 1
+
+    assessment.city.country.name = "Socialist Republic of Viet Nam"
+    db.session.commit()
+    assert "Socialist Republic of Viet Nam" in cover(client.get(url).data)
+    assert len(renders) == 3
+
+
+def test_a_change_to_the_previous_cycle_gives_a_new_report(client, login, da_nang, db, renders):
+    from toolkit.answers import AnswerInput, save_answers
+    from toolkit.models import Assessment
+
+    assessment, editor = da_nang
+    login(client, editor)
+    url = f"/assessments/{assessment.id}/report.pdf"
+    first = client.get(url).data
+    previous = db.session.execute(db.select(Assessment).filter_by(cycle=2025)).scalar_one()
+    before = renders[-1].previous_scores
+    # An administrator reopened 2025 and the city corrected an answer of that cycle.
+    previous.status = "returned"
+    save_answers(previous, {"se_drr_plan": AnswerInput(value=3)}, None)
+    db.session.commit()
+
+    again = client.get(url).data
+    assert len(renders) == 2 and again != first
+    assert renders[-1].previous_scores != before
+    security = renders[-1].previous_scores["security"]
+    assert f"{security:.1f}" in pdftotext(again)
+
+
+def test_the_cover_is_dated_by_the_approval_and_a_draft_by_its_last_change(
+    client, login, make_city, make_user, make_assessment, db, renders
+):
+    from datetime import datetime
+
+    from toolkit.answers import approve
+
+    city = make_city("da-nang", name="Da Nang")
+    draft = make_assessment(city, cycle=2026, answers={"se_drr_plan": 2})
+    submitted = make_assessment(city, cycle=2025, answers={"se_drr_plan": 1}, status="submitted")
+    staff = make_user("network")
+    approve(submitted, staff, None, at=datetime(2026, 3, 14, 9, 30))
+    # The draft's answers were last changed a while ago: its cover says so, not today.
+    for answer in draft.answers:
+        answer.updated_at = datetime(2026, 2, 2, 8, 0)
+    draft.created_at = datetime(2026, 1, 5, 8, 0)
+    db.session.commit()
+    login(client, staff)
+
+    approved = cover(client.get(f"/assessments/{submitted.id}/report.pdf").data)
+    assert "Approved on" in approved and "14 March 2026" in approved
+    text = cover(client.get(f"/assessments/{draft.id}/report.pdf").data)
+    assert "Answers as of" in text and "02 February 2026" in text
+    # Nothing printed depends on the day of rendering: downloaded again, it is the stored file.
+    client.get(f"/assessments/{draft.id}/report.pdf")
+    assert len(renders) == 2

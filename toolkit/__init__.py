@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from flask import Flask, current_app, request
+from flask import Flask, current_app, has_request_context, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import page_cache
@@ -124,6 +124,10 @@ def _api_token_user(request):
 
 
 def _locale() -> str | None:
+    """The browser's language among ours. Outside a request the default (None): a background
+    job names its own language with force_locale."""
+    if not has_request_context():
+        return None
     return request.accept_languages.best_match(current_app.config["LANGUAGES"])
 
 

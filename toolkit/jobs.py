@@ -9,6 +9,9 @@ A worker killed mid-way stops updating its job's heartbeat; the job is then rest
 attempt (by any worker's watch, or when someone looks at the job page). Parts of an earlier
 attempt that still run somewhere cannot count towards the new one: every update of the row
 names the attempt it belongs to.
+
+A job runs in the language it was asked in (kept in its params): what it writes (an export's
+words, a report, the reason it failed) reads as the page that started it did.
 """
 
 from __future__ import annotations
@@ -28,6 +31,8 @@ import click
 import sqlalchemy as sa
 from flask import Flask, current_app
 from flask.cli import with_appcontext
+from flask_babel import force_locale, get_locale
+from flask_babel import gettext as _
 
 from . import comparison, exports
 from .extensions import db
@@ -56,8 +61,9 @@ class Kind:
 def start(kind: str, title: str, params: dict, user: User, key: str | None = None) -> Job:
     """Create a job and hand it to a worker (or a thread). Commits: workers must see the row.
 
-    With a `key`, a job of this user with the same key that is still running is returned
-    instead of starting the same work twice.
+    The job runs in the requester's language, unless `params` names one. With a `key`, a job
+    of this user with the same key that is still running is returned instead of starting the
+    same work twice.
     """
     if key is not None:
         running = db.session.execute(
@@ -69,7 +75,7 @@ def start(kind: str, title: str, params: dict, user: User, key: str | None = Non
         id=uuid.uuid4().hex,
         kind=kind,
         title=title,
-        params=params,
+        params={"language": str(get_locale() or _default_language()), **params},
         key=key,
         requested_by_id=user.id,
         total=len(KINDS[kind].items(params)),
@@ -124,9 +130,21 @@ def run_part(job_id: str, attempt: int, index: int) -> None:
     """Do part `index` of the job's attempt: the RQ job function (needs an app context, as
     `toolkit worker` gives it), also called by the in-process thread."""
     try:
-        _run_part(job_id, attempt, index)
+        job = db.session.get(Job, job_id)
+        if job is not None:
+            with force_locale(language_of(job)):
+                _run_part(job, attempt, index)
     finally:
         db.session.remove()
+
+
+def language_of(job: Job) -> str:
+    """The language the job was asked in (the default for jobs queued before it was kept)."""
+    return job.params.get("language") or _default_language()
+
+
+def _default_language() -> str:
+    return current_app.config.get("BABEL_DEFAULT_LOCALE", "en")
 
 
 def _run_parts(app: Flask, job_id: str, attempt: int, parts: int) -> None:
@@ -135,10 +153,10 @@ def _run_parts(app: Flask, job_id: str, attempt: int, parts: int) -> None:
             run_part(job_id, attempt, index)
 
 
-def _run_part(job_id: str, attempt: int, index: int) -> None:
-    job = db.session.get(Job, job_id)
+def _run_part(job: Job, attempt: int, index: int) -> None:
+    job_id = job.id
     started = {"status": "running", "started_at": sa.func.coalesce(Job.started_at, utcnow())}
-    if job is None or not _update(job_id, attempt, ("queued", "running"), **started):
+    if not _update(job_id, attempt, ("queued", "running"), **started):
         return  # finished, failed, or restarted as a newer attempt meanwhile
     kind = KINDS[job.kind]
     try:
@@ -217,9 +235,10 @@ def reason(error: Exception) -> str:
     """What the job page says about a failure: our own messages as they are, else the kind."""
     if isinstance(error, ValueError | LookupError):
         return str(error)
-    return (
-        f"An unexpected error stopped the job ({type(error).__name__}). Retry it; if it fails "
-        "again, tell the network's administrators, with this page's address."
+    return _(
+        "An unexpected error stopped the job (%(kind)s). Retry it; if it fails again, tell the "
+        "network's administrators, with this page's address.",
+        kind=type(error).__name__,
     )
 
 
@@ -265,10 +284,12 @@ def recover_stalled(job: Job | None = None) -> int:
     handled = 0
     for stalled in db.session.execute(query).scalars().all():
         if stalled.attempt >= MAX_ATTEMPTS:
-            message = (
-                f"The job stopped {stalled.attempt} times, each time because the process "
-                "running it was lost. Retry it when the workers are running again."
-            )
+            with force_locale(language_of(stalled)):
+                message = _(
+                    "The job stopped %(num)d times, each time because the process running it "
+                    "was lost. Retry it when the workers are running again.",
+                    num=stalled.attempt,
+                )
             handled += _update(
                 stalled.id,
                 stalled.attempt,
@@ -337,7 +358,7 @@ def _watch(app: Flask) -> None:
 def _assessment(assessment_id: int) -> Assessment:
     assessment = db.session.get(Assessment, assessment_id)
     if assessment is None:
-        raise LookupError("An assessment of this job has been deleted since it was started.")
+        raise LookupError(_("An assessment of this job has been deleted since it was started."))
     return assessment
 
 

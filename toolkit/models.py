@@ -318,12 +318,13 @@ class ApiToken(db.Model):
 
 
 class ReportFile(db.Model):
-    """A rendered PDF report, kept per assessment version so that every app host serves the
-    same file without rendering it again."""
+    """A rendered PDF report, kept so that every app host serves the same file without
+    rendering it again; `report_hash` is the fingerprint of all it prints (the city's name as
+    much as the answers), so a file is served only while it is still right."""
 
     __table_args__ = (
         sa.UniqueConstraint(
-            "assessment_id", "assessment_version", "paper", "language", name="one_per_version"
+            "assessment_id", "paper", "language", "report_hash", name="one_per_report"
         ),
     )
 
@@ -335,6 +336,7 @@ class ReportFile(db.Model):
     pdf: Mapped[bytes] = mapped_column(sa.LargeBinary)
     render_seconds: Mapped[float]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    report_hash: Mapped[str] = mapped_column(sa.String(64))
 
 
 JOB_STATUSES = ("queued", "running", "assembling", "finished", "failed")

@@ -9,7 +9,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from reports import PAPER_SIZES, render_html
+from reports import PAPER_SIZES, fingerprint, render_html
 from reports.fetcher import ASSETS
 
 from . import jobs
@@ -18,7 +18,7 @@ from .answers import questionnaire_of
 from .downloads import attachment
 from .extensions import db
 from .models import Assessment, City
-from .report_service import file_name, report_of, report_pdf, stored_pdf
+from .report_service import file_name, render_and_store, report_of, report_pdf, stored_pdf
 
 bp = Blueprint("report", __name__, static_folder=str(ASSETS), static_url_path="/report-assets")
 
@@ -32,20 +32,19 @@ def pdf(assessment_id: int):
     paper = request.args.get("paper", "A4")
     if paper not in PAPER_SIZES:
         abort(400, f"paper must be one of {', '.join(PAPER_SIZES)}")
-    language = _language()
-    data = stored_pdf(assessment, paper, language)
+    report = report_of(assessment, paper, _language())
+    data = stored_pdf(assessment, report)
     if data is None and _long(assessment):
-        params = {"assessment": assessment.id, "paper": paper, "language": language}
         job = jobs.start(
             "report",
             _("Report of %(city)s, %(cycle)s", city=assessment.city.name, cycle=assessment.cycle),
-            params,
+            {"assessment": assessment.id, "paper": paper, "language": report.language},
             current_user,
-            key=f"report:{assessment.id}:{assessment.version}:{paper}:{language}",
+            key=f"report:{assessment.id}:{fingerprint(report)}",
         )
         return redirect(url_for("jobs.job", job_id=job.id), 303)
     if data is None:
-        data = report_pdf(assessment, paper, language)
+        data = render_and_store(assessment, report)
     return attachment(data, "application/pdf", file_name(assessment))
 
 

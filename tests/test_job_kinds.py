@@ -1,0 +1,123 @@
+"""Every kind of background job, above its threshold, where no request is: in a `toolkit worker`
+process (its own, on a Redis server of the test's own and the same database) and in a thread of
+the app (no Redis). Each job is asked for in Vietnamese and runs in it; what it makes is opened
+and read back: the PDF with pypdf, the XLSX with openpyxl, the ZIP's PDFs one by one.
+"""
+
+import csv
+import io
+import zipfile
+
+import pytest
+import test_faults
+import test_jobs
+from openpyxl import load_workbook
+from pypdf import PdfReader
+from test_faults import start_worker
+from test_jobs import wait_for
+
+from toolkit.models import Assessment, City, Job
+
+# Fixtures of those modules, used here too.
+redis_server = test_faults.redis_server
+network_world = test_jobs.network_world
+
+CITIES = ["Cebu", "Da Nang", "Surabaya"]  # the approved assessments of network_world
+AREA_SCORES = "/network/export/area-scores"
+VIETNAMESE = {"Accept-Language": "vi"}
+
+
+@pytest.fixture(params=["worker", "in-process"])
+def job_app(request, make_app, database_url, tmp_path):
+    """(the app, where its jobs run): with the thresholds lowered so that the test's small
+    network's report, ZIP and exports all go to the background."""
+    config = {"REPORT_JOB_QUESTIONS": 20, "EXPORT_JOB_ROWS": 2, "LANGUAGES": ["en", "vi"]}
+    if request.param == "in-process":
+        yield make_app(**config), request.param
+        return
+    server = request.getfixturevalue("redis_server")
+    with (tmp_path / "worker.log").open("w") as log:
+        worker = start_worker(database_url, server.url, log)
+        try:
+            yield make_app(REDIS_URL=server.url, **config), request.param
+        finally:
+            worker.kill()
+            worker.wait()
+
+
+def report(client, db):
+    cebu = db.session.execute(
+        db.select(Assessment.id).join(City).filter(City.slug == "cebu")
+    ).scalar_one()
+    return client.get(f"/assessments/{cebu}/report.pdf", headers=VIETNAMESE)
+
+
+def pdf_of(data: bytes) -> PdfReader:
+    reader = PdfReader(io.BytesIO(data))
+    assert reader.trailer["/Root"]["/Lang"] == "vi"  # the report of the requester's language
+    return reader
+
+
+def check_report(download):
+    reader = pdf_of(download.data)
+    assert reader.metadata.title == "Cebu: ASUS quick screening 2026"
+    assert "Cebu" in reader.pages[0].extract_text()
+
+
+def check_zip(download):
+    archive = zipfile.ZipFile(io.BytesIO(download.data))
+    titles = sorted(pdf_of(archive.read(name)).metadata.title for name in archive.namelist())
+    assert titles == [f"{city}: ASUS quick screening 2026" for city in CITIES]
+
+
+def check_csv(download):
+    assert download.mimetype == "text/csv"
+    rows = list(csv.reader(io.StringIO(download.data.decode("utf-8-sig"))))
+    city = rows[0].index("city")
+    assert sorted(row[city] for row in rows[1:]) == CITIES
+
+
+def check_xlsx(download):
+    workbook = load_workbook(io.BytesIO(download.data), read_only=True)
+    rows = list(workbook["data"].iter_rows(values_only=True))
+    city = rows[0].index("city")
+    assert sorted(row[city] for row in rows[1:]) == CITIES
+    readme = [row for row in workbook["README"].iter_rows(values_only=True) if row]
+    source = next(row[1] for row in readme if row[0] == "source")
+    assert source.startswith("ASUS City Self-Assessment Toolkit, exported ")
+
+
+KINDS = {
+    "report": (report, check_report),
+    "reports_zip": (
+        lambda client, db: client.post("/network/reports.zip?cycle=2026", headers=VIETNAMESE),
+        check_zip,
+    ),
+    "csv export": (
+        lambda client, db: client.get(f"{AREA_SCORES}.csv?cycle=2026", headers=VIETNAMESE),
+        check_csv,
+    ),
+    "xlsx export": (
+        lambda client, db: client.get(f"{AREA_SCORES}.xlsx?cycle=2026", headers=VIETNAMESE),
+        check_xlsx,
+    ),
+}
+
+
+@pytest.mark.parametrize("kind", list(KINDS))
+def test_every_kind_of_job_finishes_where_there_is_no_request(
+    kind, job_app, login, network_world, db
+):
+    app, runner = job_app
+    ask, check = KINDS[kind]
+    with app.app_context():
+        client = app.test_client()
+        login(client, network_world[0])
+        response = ask(client, db)
+        assert response.status_code == 303, response.data
+        job_url = response.headers["Location"]
+        state = wait_for(client, job_url)
+        assert state["status"] == "finished", state
+        job = db.session.get(Job, job_url.rsplit("/", 1)[1])
+        assert job.runner == runner and job.params["language"] == "vi"
+        check(client.get(state["download"]))
