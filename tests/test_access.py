@@ -29,6 +29,7 @@ ROUTES = {
         ("GET", "/auth/set-password/not-a-token", expect(404, 404, 404, 404, 404))
     ],
     "home.index": [("GET", "/", expect())],
+    "home.reviews": [("GET", "/reviews", expect(lead=403, editor=403))],
     "cities.city": [
         ("GET", "/cities/{own}", expect()),
         ("GET", "/cities/{other}", expect(lead=404, editor=404)),
@@ -148,10 +149,11 @@ ROUTES = {
             "/assessments/{other_assessment}/submit",
             expect(admin=302, network=403, lead=404, editor=404),
         ),
+        # Already submitted: those who may submit are told so on the overview.
         (
             "POST",
             "/assessments/{own_submitted}/submit",
-            expect(admin=403, network=403, lead=403, editor=403),
+            expect(admin=303, network=403, lead=303, editor=403),
         ),
     ],
     "assessments.results": [
@@ -160,15 +162,16 @@ ROUTES = {
     ],
     "assessments.review": [
         ("GET", "/assessments/{own_submitted}/review", expect(lead=403, editor=403)),
+        # A draft is not waiting for review: reviewers are told so on the overview.
         (
             "GET",
             "/assessments/{own_assessment}/review",
-            expect(admin=403, network=403, lead=403, editor=403),
+            expect(admin=303, network=303, lead=403, editor=403),
         ),
         (
             "GET",
             "/assessments/{other_assessment}/review",
-            expect(admin=403, network=403, lead=404, editor=404),
+            expect(admin=303, network=303, lead=404, editor=404),
         ),
         # Without a decision the form comes back with its errors.
         (
@@ -182,9 +185,26 @@ ROUTES = {
         (
             "GET",
             "/assessments/{own_assessment}/reopen",
-            expect(admin=403, network=403, lead=403, editor=403),
+            expect(admin=303, network=403, lead=403, editor=403),
         ),
         ("POST", "/assessments/{own_approved}/reopen", ADMIN_ONLY),
+    ],
+    "assessments.notes": [
+        ("GET", "/assessments/{own_assessment}/notes", expect()),
+        ("GET", "/assessments/{other_assessment}/notes", expect(lead=404, editor=404)),
+    ],
+    # Replies to real notes: tests/test_review.py.
+    "assessments.reply": [
+        (
+            "POST",
+            "/assessments/{own_assessment}/notes/999999/replies",
+            expect(LOGIN, 404, 404, 404, 404),
+        ),
+        (
+            "POST",
+            "/assessments/{other_assessment}/notes/999999/replies",
+            expect(LOGIN, 404, 404, 404, 404),
+        ),
     ],
     "assessments.timeline": [
         ("GET", "/assessments/{own_assessment}/timeline", expect()),

@@ -70,6 +70,9 @@ SCREENS = {
         "network", "/assessments/{submitted}/review", "Review the assessment of Da Nang"
     ),
     "network-downloads": Screen("network", "/jobs/", "Your downloads"),
+    "network-queue": Screen("network", "/reviews", "Assessments waiting for review"),
+    "network-timeline": Screen("network", "/assessments/{submitted}/timeline", "Timeline"),
+    "editor-notes": Screen("editor", "/assessments/{draft}/notes", "Reviewer's notes"),
 }
 
 

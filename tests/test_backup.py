@@ -17,7 +17,16 @@ from toolkit.backup import FORMAT_VERSION
 from toolkit.cli import main
 from toolkit.demo import load_demo
 from toolkit.extensions import db
-from toolkit.models import ApiToken, Assessment, Country, Job, ReviewNote, User
+from toolkit.models import (
+    ApiToken,
+    Assessment,
+    Country,
+    Job,
+    ReviewDecision,
+    ReviewNote,
+    ReviewReply,
+    User,
+)
 from toolkit.report_service import report_pdf
 
 
@@ -81,14 +90,18 @@ def fill_every_table():
         )
     )
     db.session.add(ApiToken(user_id=admin.id, name="nightly export", token_hash="f" * 64))
-    db.session.add(
-        ReviewNote(
-            assessment_id=assessment.id,
-            question_id="cs_participation",
-            text='แนบรายงานการประชุม — attach the minutes, "signed"\nplease',
-            created_by_id=admin.id,
-        )
+    decision = ReviewDecision(
+        assessment_id=assessment.id, decision="returned", comment="See the notes"
     )
+    note = ReviewNote(
+        assessment_id=assessment.id,
+        question_id="cs_participation",
+        text='แนบรายงานการประชุม — attach the minutes, "signed"\nplease',
+        created_by_id=admin.id,
+    )
+    note.replies.append(ReviewReply(text="Attached: บันทึกการประชุม", created_by_id=admin.id))
+    decision.notes.append(note)
+    db.session.add(decision)
     db.session.commit()
 
 

@@ -1,4 +1,4 @@
-"""The home page: what each role needs first."""
+"""The home page: what each role needs first; the review queue of network staff."""
 
 from __future__ import annotations
 
@@ -7,8 +7,10 @@ from flask_login import current_user, login_required
 from sqlalchemy.orm import selectinload
 
 from . import instrument
+from .access import authorize
+from .answers import review_queue, review_queue_count
 from .extensions import db
-from .models import CITY_ROLES, City, Country
+from .models import CITY_ROLES, City, Country, utcnow
 
 bp = Blueprint("home", __name__)
 
@@ -16,7 +18,8 @@ bp = Blueprint("home", __name__)
 @bp.get("/")
 @login_required
 def index():
-    """City people see their city's assessments; network staff and admins see every city."""
+    """City people see their city's assessments; network staff and admins see every city, with
+    the latest assessment of each questionnaire."""
     if current_user.role in CITY_ROLES:
         return render_template("home/city.html", city=current_user.city, titles=instrument.titles())
     countries = db.session.execute(
@@ -34,8 +37,34 @@ def index():
     cities = db.session.execute(query).scalars().all()
     return render_template(
         "home/network.html",
-        cities=cities,
+        cities=[(city, _latest_per_questionnaire(city)) for city in cities],
         countries=countries,
         country=country,
         titles=instrument.titles(),
     )
+
+
+def _latest_per_questionnaire(city: City) -> list:
+    """The city's newest assessment of each questionnaire (its assessments come newest first)."""
+    latest = {}
+    for assessment in city.assessments:
+        latest.setdefault(assessment.questionnaire_id, assessment)
+    return list(latest.values())
+
+
+@bp.get("/reviews")
+@login_required
+def reviews():
+    """Submitted assessments waiting for review, the longest waiting first."""
+    authorize("view_network")
+    return render_template(
+        "home/reviews.html", waiting=review_queue(), titles=instrument.titles(), now=utcnow()
+    )
+
+
+@bp.app_context_processor
+def _review_count():
+    """The header's count of assessments to review: a function, so that the COUNT runs only
+    where the header asks for it (once a page, for network staff and admins), not for every
+    template rendered."""
+    return {"review_queue_count": review_queue_count}

@@ -125,6 +125,8 @@ class Assessment(db.Model):
         sa.CheckConstraint(f"status IN ({_in(STATUSES)})", name="status"),
         # The dashboard's filter: one questionnaire, one cycle, one status.
         sa.Index("ix_assessment_compare", "questionnaire_id", "cycle", "status"),
+        # The review queue and its count in every network page's header.
+        sa.Index("ix_assessment_queue", "status", "submitted_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -153,8 +155,8 @@ class Assessment(db.Model):
         back_populates="assessment", cascade="all, delete-orphan"
     )
 
-    review_notes: Mapped[list[ReviewNote]] = relationship(
-        back_populates="assessment", cascade="all, delete-orphan", order_by="ReviewNote.id"
+    review_decisions: Mapped[list[ReviewDecision]] = relationship(
+        back_populates="assessment", cascade="all, delete-orphan", order_by="ReviewDecision.id"
     )
     assignments: Mapped[list[AreaAssignment]] = relationship(
         back_populates="assessment", cascade="all, delete-orphan", order_by="AreaAssignment.id"
@@ -163,6 +165,13 @@ class Assessment(db.Model):
     def scores_by_area(self) -> dict[str, AreaScore]:
         """The stored area scores, by area id."""
         return {row.area_id: row for row in self.area_scores}
+
+    @property
+    def review_notes(self) -> list[ReviewNote]:
+        """The notes of the return the city is working on now (none unless returned)."""
+        if self.status != "returned" or not self.review_decisions:
+            return []
+        return self.review_decisions[-1].notes
 
 
 class Answer(db.Model):
@@ -231,17 +240,59 @@ class AuditEvent(db.Model):
     details: Mapped[dict] = mapped_column(sa.JSON, default=dict)
 
 
+DECISIONS = ("returned", "approved", "reopened")
+
+
+class ReviewDecision(db.Model):
+    """One review round's outcome: returned (with notes), approved, or reopened by an admin.
+
+    Kept for good, so that every round's notes and the city's replies stay in the record.
+    """
+
+    __table_args__ = (sa.CheckConstraint(f"decision IN ({_in(DECISIONS)})", name="decision"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assessment_id: Mapped[int] = mapped_column(sa.ForeignKey("assessment.id"), index=True)
+    decision: Mapped[str] = mapped_column(sa.String(20))
+    comment: Mapped[str | None] = mapped_column(sa.Text)
+    decided_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
+    decided_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    assessment: Mapped[Assessment] = relationship(back_populates="review_decisions")
+    decided_by: Mapped[User | None] = relationship()
+    notes: Mapped[list[ReviewNote]] = relationship(
+        back_populates="decision", cascade="all, delete-orphan", order_by="ReviewNote.id"
+    )
+
+
 class ReviewNote(db.Model):
     """A reviewer's note on one question, shown beside it when the city edits again."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
     assessment_id: Mapped[int] = mapped_column(sa.ForeignKey("assessment.id"), index=True)
+    decision_id: Mapped[int] = mapped_column(sa.ForeignKey("review_decision.id"), index=True)
     question_id: Mapped[str] = mapped_column(sa.String(64))
     text: Mapped[str] = mapped_column(sa.Text)
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
-    assessment: Mapped[Assessment] = relationship(back_populates="review_notes")
+    decision: Mapped[ReviewDecision] = relationship(back_populates="notes")
+    replies: Mapped[list[ReviewReply]] = relationship(
+        back_populates="note", cascade="all, delete-orphan", order_by="ReviewReply.id"
+    )
+
+
+class ReviewReply(db.Model):
+    """The city's answer to a reviewer's note, given while the assessment is returned."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    note_id: Mapped[int] = mapped_column(sa.ForeignKey("review_note.id"), index=True)
+    text: Mapped[str] = mapped_column(sa.Text)
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    note: Mapped[ReviewNote] = relationship(back_populates="replies")
+    created_by: Mapped[User | None] = relationship()
 
 
 class AreaAssignment(db.Model):

@@ -21,6 +21,8 @@ EVENT_NAMES = {
     "assessment_approved": _l("Approved"),
     "assessment_returned": _l("Returned with comments"),
     "assessment_reopened": _l("Reopened"),
+    "review_note_replied": _l("Reply to a reviewer's note"),
+    "demo_assessment_loaded": _l("Demo data loaded"),
 }
 STATUS_NAMES = {
     "draft": _l("Draft"),

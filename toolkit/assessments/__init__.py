@@ -20,6 +20,7 @@ from .. import instrument
 from ..access import authorize, can
 from ..answers import (
     AnswerInput,
+    TransitionRefused,
     answers_to,
     area_result,
     assign_areas,
@@ -31,11 +32,12 @@ from ..answers import (
 )
 from ..audit import record
 from ..extensions import db
-from ..models import Answer, AreaAssignment, Assessment, AuditEvent, City, User, utcnow
+from ..models import Answer, AreaAssignment, Assessment, City, ReviewNote, User, utcnow
 from ..page_cache import cached
 from ..templating import describe_snapshot
 from .forms import (
     ReopenForm,
+    ReplyForm,
     StartForm,
     area_form_class,
     assignment_form,
@@ -44,6 +46,7 @@ from .forms import (
     review_form_class,
     show_if_values,
 )
+from .timeline import timeline_entries
 
 bp = Blueprint("assessments", __name__)
 
@@ -441,7 +444,8 @@ def results(assessment_id: int):
 @bp.route("/assessments/<int:assessment_id>/review", methods=["GET", "POST"])
 @login_required
 def review(assessment_id: int):
-    """Network staff approve a submitted assessment or return it with comments."""
+    """Network staff approve a submitted assessment or return it with comments; the notes of
+    the last return, the city's replies and what changed since are beside each question."""
     assessment = _assessment(assessment_id, "review_assessment")
     questionnaire = questionnaire_of(assessment)
     form = review_form_class(questionnaire)()
@@ -454,12 +458,15 @@ def review(assessment_id: int):
             workflow.return_to_city(assessment, current_user, comment, form.notes())
             flash(_("Returned to the city with your comments."), "success")
         return redirect(url_for("assessments.overview", assessment_id=assessment.id))
+    previous = workflow.last_return(assessment)
     return render_template(
         "assessments/review.html",
         assessment=assessment,
         form=form,
         card=scorecard(assessment),
         answers={a.question_id: a for a in assessment.answers},
+        previous=previous,
+        previous_notes={n.question_id: n for n in previous.decision.notes} if previous else {},
     ), 400 if form.errors else 200
 
 
@@ -478,22 +485,76 @@ def reopen(assessment_id: int):
     )
 
 
+@bp.errorhandler(TransitionRefused)
+def transition_refused(error: TransitionRefused):
+    """A workflow step the assessment's status does not allow (now): say so on its overview."""
+    db.session.rollback()
+    flash(error.message(), "error")
+    assessment_id = request.view_args["assessment_id"]
+    return redirect(url_for("assessments.overview", assessment_id=assessment_id), 303)
+
+
+@bp.get("/assessments/<int:assessment_id>/notes")
+@login_required
+def notes(assessment_id: int):
+    """Every round of review notes with the city's replies; the city replies to the open ones."""
+    return _notes_page(_assessment(assessment_id, "view_assessment"))
+
+
+@bp.post("/assessments/<int:assessment_id>/notes/<int:note_id>/replies")
+@login_required
+def reply(assessment_id: int, note_id: int):
+    """The city's lead or an editor answers a reviewer's note while the assessment is returned."""
+    assessment = _assessment(assessment_id, "view_assessment")
+    note = db.session.get(ReviewNote, note_id)
+    if note is None or note.assessment_id != assessment.id:
+        abort(404)
+    if note not in assessment.review_notes:
+        flash(
+            _(
+                "This note takes no more replies: it is from an earlier round of review, or "
+                "the assessment is no longer back with the city."
+            ),
+            "error",
+        )
+        return redirect(url_for("assessments.notes", assessment_id=assessment.id), 303)
+    authorize("reply_to_note", assessment)
+    form = ReplyForm(prefix=f"note-{note.id}")
+    if not form.validate_on_submit():
+        return _notes_page(assessment, {note.id: form}, 400)
+    workflow.reply_to_note(note, current_user, form.text.data.strip())
+    flash(_("Your reply is kept with the note; the reviewer reads it."), "success")
+    url = url_for("assessments.notes", assessment_id=assessment.id, _anchor=f"note-{note.id}")
+    return redirect(url, 303)
+
+
+def _notes_page(assessment: Assessment, forms=None, status: int = 200):
+    """The notes page, with a reply form (or the one given, with its errors) per open note."""
+    forms = dict(forms or {})
+    if can(current_user, "reply_to_note", assessment):
+        for note in assessment.review_notes:
+            forms.setdefault(note.id, ReplyForm(prefix=f"note-{note.id}", formdata=None))
+    return render_template(
+        "assessments/notes.html",
+        assessment=assessment,
+        card=scorecard(assessment),
+        rounds=list(reversed(workflow.review_rounds(assessment))),
+        forms=forms,
+    ), status
+
+
 @bp.get("/assessments/<int:assessment_id>/timeline")
 @login_required
 def timeline(assessment_id: int):
-    """Every event of the assessment: created, answers saved, submitted, reviewed, reopened."""
+    """Every event of the assessment in words: created, answers saved, submitted, reviewed
+    (with that round's notes), reopened."""
     assessment = _assessment(assessment_id, "view_assessment")
-    events = db.session.execute(
-        db.select(AuditEvent, User)
-        .outerjoin(User, AuditEvent.user_id == User.id)
-        .where(AuditEvent.object_type == "assessment", AuditEvent.object_id == str(assessment.id))
-        .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
-    ).all()
+    card = scorecard(assessment)
     return render_template(
         "assessments/timeline.html",
         assessment=assessment,
-        events=events,
-        card=scorecard(assessment),
+        entries=timeline_entries(assessment, card.questionnaire),
+        card=card,
     )
 
 

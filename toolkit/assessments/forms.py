@@ -268,3 +268,12 @@ class ReopenForm(FlaskForm):
     reason = TextAreaField(
         _l("Why it is reopened"), validators=[DataRequired(), Length(max=MAX_TEXT)]
     )
+
+
+class ReplyForm(FlaskForm):
+    """The city's reply to a reviewer's note (one form per note: prefix `note-<id>`)."""
+
+    text = TextAreaField(
+        _l("Your reply to the reviewer"),
+        validators=[DataRequired(message=_l("Write your reply first.")), Length(max=MAX_TEXT)],
+    )
