@@ -1,7 +1,7 @@
 """Review rounds kept: decisions with their notes, the city's replies, the review queue index
 
 Revision ID: b2c4e1a7d9f3
-Revises: 1ecec82573c7
+Revises: c3a1f0d2e4b5
 Create Date: 2026-12-01 21:30:00.000000
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'b2c4e1a7d9f3'
-down_revision = '1ecec82573c7'
+down_revision = 'c3a1f0d2e4b5'
 branch_labels = None
 depends_on = None
 
