@@ -372,7 +372,11 @@ def answer_for(question: Question, fraction: float, rng: random.Random):
                 break
             picked.append(choice.id)
             points += choice.points
-        return picked
+        # "None of these" is ticked alone: for nothing else, or not at all.
+        alone = [c.id for c in question.choices if c.exclusive]
+        if len(picked) > 1:
+            picked = [i for i in picked if i not in alone]
+        return picked or alone[:1]
     return _number_for(question, round(fraction * question.max_points), rng)
 
 
