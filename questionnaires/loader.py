@@ -616,10 +616,13 @@ class _Reader:
     def choices(self, f, path, qtype) -> dict:
         choices, ids, ok = [], set(), True
         for item, item_path in self.sequence(f["choices"], _join(path, "choices"), "choices"):
-            g = self.fields(item, item_path, {"id", "label", "points"}, what="a choice")
+            g = self.fields(
+                item, item_path, {"id", "label", "points"}, {"exclusive"}, what="a choice"
+            )
             if g is None:
                 ok = False
                 continue
+            exclusive = self.exclusive(g, item_path, qtype)
             cid = self.ident(g["id"], _join(item_path, "id")) if "id" in g else None
             if cid in ids:
                 self.error(g["id"], _join(item_path, "id"), f"duplicate choice id '{cid}'")
@@ -629,14 +632,21 @@ class _Reader:
             points = None
             if "points" in g:
                 points = self.number(g["points"], _join(item_path, "points"), low=0)
-            if None in (cid, label, points):
+            if None in (cid, label, points, exclusive):
                 ok = False
                 continue
-            choices.append(Choice(cid, label, points))
+            choices.append(Choice(cid, label, points, exclusive))
         if not ok:
             return {"choices": None}
         if len(choices) < 2:
             self.error(f["choices"], _join(path, "choices"), "needs at least two choices")
+            return {"choices": None}
+        if all(c.exclusive for c in choices):
+            self.error(
+                f["choices"],
+                _join(path, "choices"),
+                "every choice is exclusive: make it a choice question, or let some be combined",
+            )
             return {"choices": None}
         if sum(c.points for c in choices) == 0:
             self.error(f["choices"], _join(path, "choices"), "at least one choice must give points")
@@ -653,6 +663,21 @@ class _Reader:
                 cap = None
             result["cap"] = cap
         return result
+
+    def exclusive(self, g, path, qtype) -> bool | None:
+        """Whether a choice is exclusive ("None of these"): only a multi_choice's can be."""
+        if "exclusive" not in g:
+            return False
+        where = _join(path, "exclusive")
+        if qtype != "multi_choice":
+            self.error(
+                g["exclusive"],
+                where,
+                "only the choices of a multi_choice question can be exclusive "
+                "(a choice question takes one choice anyway)",
+            )
+            return None
+        return self.boolean(g["exclusive"], where)
 
     def number_fields(self, f, path, scale) -> dict:
         p = lambda key: _join(path, key)  # noqa: E731

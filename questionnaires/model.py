@@ -44,11 +44,13 @@ class Level:
 
 @dataclass(frozen=True)
 class Choice:
-    """One option of a `choice` or `multi_choice` question."""
+    """One option of a `choice` or `multi_choice` question. An `exclusive` option of a
+    `multi_choice` question ("None of these") is chosen alone or not at all."""
 
     id: str
     label: Text
     points: float
+    exclusive: bool = False
 
 
 @dataclass(frozen=True)
@@ -149,11 +151,19 @@ class Question:
         """The choice with this id."""
         return next(c for c in self.choices if c.id == choice_id)
 
+    def exclusive_choice_in(self, chosen: tuple[str, ...]) -> Choice | None:
+        """The exclusive choice among several `chosen` ids, which makes them a mix that cannot
+        be; None when the mix is fine."""
+        if len(chosen) < 2:
+            return None
+        return next((c for c in self.choices if c.exclusive and c.id in chosen), None)
+
     def parse_answer(self, raw: object) -> object:
         """Return the canonical form of an answer value, or raise AnswerValueError.
 
         Canonical forms: level -> int, yes_no -> "yes"/"no", choice -> choice id,
-        multi_choice -> tuple of choice ids in questionnaire order, number -> float, text -> str.
+        multi_choice -> tuple of choice ids in questionnaire order (an exclusive choice alone),
+        number -> float, text -> str.
         """
         if self.type == "level":
             number = _as_int(raw)
@@ -184,7 +194,14 @@ class Question:
                 raise AnswerValueError(
                     f"unknown choice {unknown[0]!r}; choose from {', '.join(ids)}"
                 )
-            return tuple(i for i in ids if i in raw)
+            chosen = tuple(i for i in ids if i in raw)
+            alone = self.exclusive_choice_in(chosen)
+            if alone is not None:
+                raise AnswerValueError(
+                    f"'{alone.label}' cannot be chosen together with other choices; "
+                    f"got {', '.join(chosen)}"
+                )
+            return chosen
         if self.type == "number":
             value = _as_float(raw)
             if self.minimum is not None and value < self.minimum:

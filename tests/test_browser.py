@@ -115,14 +115,17 @@ def stored(db, draft, question_id):
 def test_an_editor_fills_an_area_and_the_answers_survive_a_reload(
     live_server, open_page, draft, db
 ):
-    """Each answer saves as it changes, with "Saved at HH:MM." beside it; a reload shows them."""
+    """Each answer saves as it changes, with "Saved at <date, time and zone of the city>."
+    beside it; a reload shows them."""
     base, users = live_server
     page = open_page()
     sign_in(page, base, users["editor"].email)
     open_area(page, base, draft)
 
     level(page, "cs_participation", 2).check()
-    expect(state(page, "cs_participation")).to_have_text(re.compile(r"^Saved at \d\d:\d\d"))
+    expect(state(page, "cs_participation")).to_have_text(
+        re.compile(r"^Saved at [A-Z][a-z]{2} \d{1,2}, \d{4}, \d\d:\d\d \(UTC\+7\)\.$")
+    )
     expect(page.locator("#area-progress")).to_contain_text("1 of 6 questions")
     page.locator("#q-cs_participation summary").click()
     page.locator("#cs_participation__comment").fill("Budget hearings in all 8 districts")

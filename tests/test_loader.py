@@ -261,6 +261,45 @@ PLANTED = [
         ],
     ),
     (
+        "an exclusive choice of a choice question",
+        "{id: none, label: No plan, points: 0}",
+        "{id: none, label: No plan, points: 0, exclusive: true}",
+        [
+            (
+                "id: none, label: No plan",
+                "areas[4].sub_areas[0].questions[0].choices[0].exclusive: only the choices of a "
+                "multi_choice question can be exclusive (a choice question takes one choice "
+                "anyway)",
+            )
+        ],
+    ),
+    (
+        "exclusive that is not true or false",
+        "points: 0, exclusive: true}",
+        "points: 0, exclusive: sometimes}",
+        [
+            (
+                "exclusive: sometimes",
+                "areas[3].sub_areas[0].questions[0].choices[3].exclusive: must be true or false, "
+                "got 'sometimes'",
+            )
+        ],
+    ),
+    (
+        "every choice exclusive",
+        "              - {id: organic, label: Organic waste, points: 1}\n"
+        "              - {id: recyclables, label: Dry recyclables, points: 1}\n"
+        "              - {id: hazardous, label: Household hazardous waste, points: 1}\n",
+        "              - {id: organic, label: Organic waste, points: 1, exclusive: true}\n",
+        [
+            (
+                "choices:\n              - {id: organic",
+                "areas[3].sub_areas[0].questions[0].choices: every choice is exclusive: make it a "
+                "choice question, or let some be combined",
+            )
+        ],
+    ),
+    (
         "a recommendation on a text question",
         "            required: false\n",
         "            required: false\n            recommendation: {text: Do more.}\n",
@@ -314,6 +353,8 @@ def test_the_format_example_loads(example_text, write_questionnaire):
     assert [a.id for a in questionnaire.areas][:2] == ["civic_social", "health_wellbeing"]
     assert questionnaire.question("se_drr_plan_year").show_if.question == "se_drr_plan"
     assert questionnaire.question("hw_piped_water").bands == ((1, 50.0), (2, 75.0), (3, 95.0))
+    streams = questionnaire.question("qe_waste_streams")
+    assert [c.id for c in streams.choices if c.exclusive] == ["none"]
 
 
 def test_every_problem_is_listed_at_once(example_text, write_questionnaire):

@@ -9,7 +9,9 @@ from hypothesis import strategies as st
 
 from questionnaires import AREA_IDS, Answer, AnswerError, load, score, score_area, summarize
 from questionnaires.model import (
+    AnswerValueError,
     Area,
+    Choice,
     Level,
     Question,
     Questionnaire,
@@ -86,7 +88,8 @@ def test_answers_that_do_not_fit_are_all_listed(example):
         "nope: no such question in example",
         "hw_piped_water: must be a number, got 'lots'",
         "se_drr_plan: this question cannot be marked not applicable",
-        "qe_waste_streams: unknown choice 'glass'; choose from organic, recyclables, hazardous",
+        "qe_waste_streams: unknown choice 'glass'; choose from organic, recyclables, "
+        "hazardous, none",
     ]
 
 
@@ -403,3 +406,53 @@ def test_an_area_that_depends_on_another_area_is_scored_whole(example):
     with pytest.raises(ValueError, match="security depends on answers in other areas"):
         score_area(q, "security", {})
     assert score_area(example, "security", {}).area.id == "security"
+
+
+# -- exclusive choices ("None of these") -----------------------------------------------------
+
+WARNINGS = Question(
+    id="warnings",
+    type="multi_choice",
+    text=Text("Which health warnings does the city issue?"),
+    area_id="health_wellbeing",
+    sub_area_id="hw",
+    choices=(
+        Choice("heat", Text("Extreme heat"), 1),
+        Choice("dengue", Text("Dengue outbreak"), 1),
+        Choice("haze", Text("Haze"), 1),
+        Choice("none", Text("None of these"), 0, exclusive=True),
+        Choice("unknown", Text("We do not know"), 0, exclusive=True),
+    ),
+)
+ORDINARY = ["heat", "dengue", "haze"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.sampled_from(["none", "unknown"]),
+    st.lists(st.sampled_from([*ORDINARY, "none", "unknown"]), min_size=1, max_size=8),
+    st.randoms(use_true_random=False),
+)
+def test_an_exclusive_choice_mixed_with_any_other_is_refused(alone, others, rng):
+    mix = [*others, alone]
+    if set(mix) == {alone}:
+        assert WARNINGS.parse_answer(mix) == (alone,)
+        return
+    rng.shuffle(mix)
+    with pytest.raises(AnswerValueError) as caught:
+        WARNINGS.parse_answer(mix)
+    named = WARNINGS.exclusive_choice_in(tuple(mix))
+    assert str(caught.value).startswith(f"'{named.label}' cannot be chosen together with other")
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.sampled_from(ORDINARY), unique=True))
+def test_ordinary_choices_combine_freely(chosen):
+    assert WARNINGS.parse_answer(chosen) == tuple(c for c in ORDINARY if c in chosen)
+
+
+def test_an_exclusive_choice_alone_is_an_answer_worth_its_points(example):
+    card = score(example, {"qe_waste_streams": ["none"]})
+    assert card.area("quality_environment").score == 0
+    with pytest.raises(AnswerError, match="qe_waste_streams: 'None of these' cannot be chosen"):
+        score(example, {"qe_waste_streams": ["organic", "none"]})

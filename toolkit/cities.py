@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
@@ -19,6 +21,7 @@ from .audit import record
 from .extensions import db
 from .models import City, Country, User
 from .people import PersonForm, show_link
+from .templating import TIME_ZONES, city_time_zone, utc_offset
 
 bp = Blueprint("cities", __name__, url_prefix="/cities")
 
@@ -47,12 +50,17 @@ class CityForm(FlaskForm):
         _l("Land area (km²)"), validators=[Optional(), NumberRange(min=0, max=100_000)]
     )
     tags = StringField(_l("Tags"), validators=[Optional(), Length(max=300)])
+    # Only the listed zones are accepted (SelectField checks the choice).
+    time_zone = SelectField(_l("Time zone"), choices=[], default="")
     active = BooleanField(_l("Active"), default=True)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         countries = db.session.execute(db.select(Country).order_by(Country.name)).scalars()
         self.country.choices = [SelectChoice(c.code, c.name) for c in countries]
+        self.time_zone.choices = [SelectChoice("", _("The main time zone of the country"))] + [
+            SelectChoice(zone, _time_zone_label(zone)) for zone in TIME_ZONES
+        ]
 
     def tag_list(self) -> list[str]:
         return sorted({t for t in re.split(r"[\s,]+", (self.tags.data or "").lower()) if t})
@@ -145,6 +153,7 @@ def edit(slug: str):
             "population": city.population,
             "land_area_km2": city.land_area_km2,
             "tags": ", ".join(city.tags or []),
+            "time_zone": city.time_zone or "",
             "active": city.active,
         }
     )
@@ -154,7 +163,7 @@ def edit(slug: str):
         record("city_changed", city)
         flash(_("Saved %(city)s.", city=city.name), "success")
         return redirect(url_for("cities.index"))
-    return render_template("cities/form.html", form=form, city=city)
+    return render_template("cities/form.html", form=form, city=city, zone=city_time_zone(city))
 
 
 def _fill(city: City, form: CityForm) -> None:
@@ -165,7 +174,16 @@ def _fill(city: City, form: CityForm) -> None:
     city.population = form.population.data
     city.land_area_km2 = form.land_area_km2.data
     city.tags = form.tag_list()
+    city.time_zone = form.time_zone.data or None
     city.active = form.active.data
+
+
+def _time_zone_label(zone: str) -> str:
+    """A zone as the city form lists it: "Asia/Makassar (UTC+8, WITA)"."""
+    now = datetime.now(ZoneInfo(zone))
+    abbreviation = now.tzname() or ""
+    extra = f", {abbreviation}" if abbreviation.isalpha() else ""
+    return f"{zone} ({utc_offset(now)}{extra})"
 
 
 def _city(slug: str) -> City | None:

@@ -61,6 +61,7 @@ class DemoCity:
     status_2026: str
     joined_2025: bool = True
     detailed: str | None = None  # status of a 2026 detailed assessment, if any
+    time_zone: str | None = None  # where it is not the main zone of its country
 
 
 DEMO_COHORTS = {
@@ -105,6 +106,7 @@ CITIES = [
         ("coastal", "ascn_member", "secondary"),
         (0.55, 0.48, 0.45, 0.38, 0.44, 0.50),
         "draft",
+        time_zone="Asia/Makassar",
     ),
     DemoCity(
         "iloilo-city",
@@ -290,6 +292,7 @@ def _city(spec: DemoCity, country: Country) -> City:
             population=spec.population,
             land_area_km2=spec.land_area_km2,
             tags=list(spec.tags),
+            time_zone=spec.time_zone,
         )
         db.session.add(city)
         db.session.flush()
@@ -372,7 +375,11 @@ def answer_for(question: Question, fraction: float, rng: random.Random):
                 break
             picked.append(choice.id)
             points += choice.points
-        return picked
+        # "None of these" is ticked alone: for nothing else, or not at all.
+        alone = [c.id for c in question.choices if c.exclusive]
+        if len(picked) > 1:
+            picked = [i for i in picked if i not in alone]
+        return picked or alone[:1]
     return _number_for(question, round(fraction * question.max_points), rng)
 
 

@@ -51,6 +51,8 @@ class City(db.Model):
     tags: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # An IANA name such as Asia/Makassar; None: the main zone of its country (see templating).
+    time_zone: Mapped[str | None] = mapped_column(sa.String(64))
 
     country: Mapped[Country] = relationship(back_populates="cities")
     users: Mapped[list[User]] = relationship(back_populates="city")

@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
-from flask import Flask, g
-from flask_babel import get_locale, get_translations
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from babel import Locale
+from flask import Flask, g, has_request_context
+from flask_babel import format_datetime, get_locale, get_translations
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from jinja2 import pass_context
+
+from .models import Assessment, City
 
 ROLE_NAMES = {
     "admin": _l("Administrator"),
@@ -31,6 +39,37 @@ STATUS_NAMES = {
     "approved": _l("Approved"),
 }
 
+# The main time zone of each ASEAN member state: a city's times, unless it chose another.
+COUNTRY_TIME_ZONES = {
+    "BN": "Asia/Brunei",
+    "ID": "Asia/Jakarta",
+    "KH": "Asia/Phnom_Penh",
+    "LA": "Asia/Vientiane",
+    "MM": "Asia/Yangon",
+    "MY": "Asia/Kuala_Lumpur",
+    "PH": "Asia/Manila",
+    "SG": "Asia/Singapore",
+    "TH": "Asia/Bangkok",
+    "VN": "Asia/Ho_Chi_Minh",
+}
+# Every zone of the member states, from west to east: what a city can choose.
+TIME_ZONES = (
+    "Asia/Yangon",
+    "Asia/Bangkok",
+    "Asia/Ho_Chi_Minh",
+    "Asia/Phnom_Penh",
+    "Asia/Vientiane",
+    "Asia/Jakarta",
+    "Asia/Pontianak",
+    "Asia/Kuala_Lumpur",
+    "Asia/Kuching",
+    "Asia/Singapore",
+    "Asia/Brunei",
+    "Asia/Manila",
+    "Asia/Makassar",
+    "Asia/Jayapura",
+)
+
 
 def register(app: Flask) -> None:
     """Add the `do` extension, the helpers and the filters to the Jinja environment."""
@@ -53,7 +92,60 @@ def register(app: Flask) -> None:
     app.jinja_env.filters["thousands"] = lambda v: "–" if v is None else f"{v:,.0f}"
     app.jinja_env.filters["number"] = lambda v: "–" if v is None else f"{v:g}"
     app.jinja_env.globals["describe"] = describe_snapshot
-    app.jinja_env.filters["when"] = lambda v: "–" if v is None else v.strftime("%d %b %Y %H:%M")
+    app.jinja_env.filters["when"] = _when
+
+
+def city_time_zone(city: City | None) -> str:
+    """The IANA time zone of a city's times: its own, else its country's main zone; UTC for
+    no city."""
+    if city is None:
+        return "UTC"
+    return city.time_zone or COUNTRY_TIME_ZONES.get(city.country.code, "UTC")
+
+
+def page_time_zone(context) -> str:
+    """The zone a page shows its times in: that of the city whose assessment or profile it
+    shows, else that of the signed-in person's city; UTC on network pages."""
+    assessment, city = context.get("assessment"), context.get("city")
+    if isinstance(assessment, Assessment):
+        return city_time_zone(assessment.city)
+    if isinstance(city, City):
+        return city_time_zone(city)
+    if has_request_context() and current_user.is_authenticated and current_user.city_id:
+        return city_time_zone(current_user.city)
+    return "UTC"
+
+
+@pass_context
+def _when(context, value: datetime | None) -> str:
+    return "–" if value is None else format_when(value, page_time_zone(context))
+
+
+def format_when(value: datetime, zone: str) -> str:
+    """A stored time (naive, UTC) as people read it in `zone`, the same way everywhere: the
+    language's medium date and 24-hour time, then the zone ("Dec 1, 2026, 15:11 WIB"), or its
+    offset where it has no abbreviation ("Dec 1, 2026, 15:11 (UTC+7)")."""
+    moment = value.replace(tzinfo=UTC).astimezone(ZoneInfo(zone))
+    locale = get_locale() or Locale("en")
+    pattern = (
+        locale.datetime_formats["medium"]
+        .replace("{1}", locale.date_formats["medium"].pattern)
+        .replace("{0}", locale.datetime_skeletons["Hm"].pattern)
+    )
+    return f"{format_datetime(moment, pattern, rebase=False)} {zone_name(moment)}"
+
+
+def zone_name(moment: datetime) -> str:
+    """The zone of an aware time as written after it: "WIB", "UTC", or "(UTC+6:30)"."""
+    abbreviation = moment.tzname() or ""
+    return abbreviation if abbreviation.isalpha() else f"({utc_offset(moment)})"
+
+
+def utc_offset(moment: datetime) -> str:
+    """The UTC offset of an aware time: "UTC+7", "UTC+6:30"."""
+    minutes = int(moment.utcoffset().total_seconds() // 60)
+    hours, rest = divmod(abs(minutes), 60)
+    return f"UTC{'-' if minutes < 0 else '+'}{hours}{f':{rest:02d}' if rest else ''}"
 
 
 def _translations():

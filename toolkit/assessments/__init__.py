@@ -34,7 +34,7 @@ from ..audit import record
 from ..extensions import db
 from ..models import Answer, AreaAssignment, Assessment, City, ReviewNote, User, utcnow
 from ..page_cache import cached
-from ..templating import describe_snapshot
+from ..templating import city_time_zone, describe_snapshot, format_when
 from .forms import (
     ReopenForm,
     ReplyForm,
@@ -156,8 +156,9 @@ def area(assessment_id: int, area_id: str):
     form, conflicts = None, {}
     if request.method != "POST":  # GET, and HEAD
         # What the questions show changes only with the assessment's version (every save
-        # raises it), so readers share them until the next save.
-        key = ("area", assessment.id, assessment.version, area.id, editable, str(get_locale()))
+        # raises it) and the city's time zone, so readers share them until the next save.
+        zone, locale = city_time_zone(assessment.city), str(get_locale())
+        key = ("area", assessment.id, assessment.version, area.id, editable, locale, zone)
         questions = cached(key, lambda: _questions(assessment, questionnaire, area, editable))
     else:
         authorize("edit_assessment", assessment)
@@ -170,9 +171,9 @@ def area(assessment_id: int, area_id: str):
             if not result.conflicts:
                 flash(
                     _(
-                        "Saved %(count)d answer(s) at %(time)s UTC.",
+                        "Saved %(count)d answer(s) at %(time)s.",
                         count=len(result.saved),
-                        time=utcnow().strftime("%H:%M"),
+                        time=format_when(utcnow(), city_time_zone(assessment.city)),
                     ),
                     "success",
                 )
@@ -296,6 +297,7 @@ def save_answer(assessment_id: int, question_id: str):
                 "text": describe_snapshot(question, conflict.theirs),
                 "by": who.name if who else None,
                 "at": theirs.updated_at.isoformat() + "Z",
+                "at_text": format_when(theirs.updated_at, city_time_zone(assessment.city)),
                 "version": theirs.version,
                 "fields": _form_data(question, theirs),
             },
@@ -308,11 +310,14 @@ def save_answer(assessment_id: int, question_id: str):
     else:
         answer = answers_to(assessment, [question_id]).get(question_id)
     progress = assessment.scores_by_area()[question.area_id]
+    saved_at = answer.updated_at if answer else utcnow()
     return jsonify(
         status="saved" if result.saved else "unchanged",
         question=question_id,
         version=answer.version if answer else 0,
-        saved_at=(answer.updated_at if answer else utcnow()).isoformat() + "Z",
+        saved_at=saved_at.isoformat() + "Z",
+        # As the page shows times (answers.js shows this, not the browser's clock).
+        saved_at_text=format_when(saved_at, city_time_zone(assessment.city)),
         carried_over=bool(answer and answer.carried_over),
         area={
             "answered": progress.answered,
@@ -566,7 +571,7 @@ def _assessment(
     query = (
         db.select(Assessment)
         .filter_by(id=assessment_id)
-        .options(joinedload(Assessment.city), *load)
+        .options(joinedload(Assessment.city).joinedload(City.country), *load)
     )
     if with_answers:
         query = query.options(selectinload(Assessment.answers))

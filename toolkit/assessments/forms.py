@@ -33,10 +33,14 @@ MAX_TEXT = 4000
 
 
 class CheckboxesField(SelectMultipleField):
-    """Several choices as checkboxes."""
+    """Several choices as checkboxes; those in `exclusive` are ticked alone (choices.js)."""
 
     widget = ListWidget(prefix_label=False)
     option_widget = CheckboxInput()
+
+    def __init__(self, *args, exclusive: tuple[str, ...] = (), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.exclusive = exclusive
 
 
 def _level_field(q: Question):
@@ -59,7 +63,26 @@ def _choice_field(q: Question):
 
 def _multi_choice_field(q: Question):
     choices = [SelectChoice(c.id, escape(str(c.label))) for c in q.choices]
-    return CheckboxesField(str(q.text), choices=choices, validators=[Optional()])
+    exclusive = tuple(c.id for c in q.choices if c.exclusive)
+    validators = [Optional(), _exclusive_validator(q)] if exclusive else [Optional()]
+    return CheckboxesField(str(q.text), choices=choices, validators=validators, exclusive=exclusive)
+
+
+def _exclusive_validator(q: Question):
+    """Refuses "None of these" ticked with other choices (see Question.exclusive_choice_in)."""
+
+    def check(form, field):
+        alone = q.exclusive_choice_in(tuple(field.data or ()))
+        if alone is not None:
+            raise ValidationError(
+                _(
+                    "“%(choice)s” cannot be ticked together with other choices: untick it, "
+                    "or untick the others.",
+                    choice=str(alone.label),
+                )
+            )
+
+    return check
 
 
 def _number_field(q: Question):

@@ -59,10 +59,6 @@
     return template.replace(/\{(\w+)\}/g, function (_, key) { return values[key]; });
   }
 
-  function clock(iso) {
-    return new Date(iso).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
-  }
-
   // -- the queue: every change is kept in localStorage until the server has it.
   function readQueue() {
     try {
@@ -134,7 +130,7 @@
     box.className = "conflict conflict-live";
     box.setAttribute("role", "alert");
     [
-      [say(text.conflict, { name: data.theirs.by || text.someone, time: clock(data.theirs.at) }), true],
+      [say(text.conflict, { name: data.theirs.by || text.someone, time: data.theirs.at_text }), true],
       [text.theirs + " " + data.theirs.text],
       [text.yours + " " + data.yours.text],
     ].forEach(function (line) {
@@ -185,9 +181,9 @@
       var carried = question.querySelector(".carried");
       if (carried) carried.remove();
     }
-    setState(id, "saved", say(text.saved, { time: clock(data.saved_at) }));
+    setState(id, "saved", say(text.saved, { time: data.saved_at_text }));
     document.getElementById(id + "-saved").textContent = say(text.lastSaved, {
-      time: new Date(data.saved_at).toLocaleString([], { dateStyle: "medium", timeStyle: "short" }),
+      time: data.saved_at_text,
       version: data.version,
     });
     var progress = document.getElementById("area-progress");

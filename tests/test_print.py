@@ -1,0 +1,108 @@
+"""Printing an area page or the review page gives the questions with the chosen answers, the
+comments (in full) and the evidence, without the header, buttons or the sticky save bar."""
+
+import subprocess
+
+import pytest
+from conftest import sign_in
+from playwright.sync_api import expect
+
+QUESTION = "What kind of disaster risk reduction plan has the city adopted?"
+CHOSEN = "The council has adopted a DRR plan"
+# Longer than the two rows of the comment box: all of it must be on paper.
+COMMENT_LINES = [f"Line {n} of the comment on the plan." for n in range(1, 9)]
+EVIDENCE = "https://example.org/drr-plan.pdf The adopted plan"
+
+
+@pytest.fixture
+def answered(live_server, db):
+    """Da Nang's draft with se_drr_plan answered (level 2), a long comment and evidence."""
+    from toolkit.answers import AnswerInput, save_answers
+    from toolkit.models import Assessment
+
+    base, users = live_server
+    draft = db.session.execute(db.select(Assessment)).scalar_one()
+    given = AnswerInput(value=2, comment="\n".join(COMMENT_LINES), evidence=(EVIDENCE,))
+    save_answers(draft, {"se_drr_plan": given}, None)
+    db.session.commit()
+    return base, users, draft
+
+
+def pdf_text(page, tmp_path, name):
+    """The page printed to PDF by Chromium, as text (a PNG of page 1 is kept beside it)."""
+    pdf = tmp_path / f"{name}.pdf"
+    page.pdf(path=str(pdf), format="A4", print_background=True)
+    assert pdf.stat().st_size > 1000
+    subprocess.run(
+        ["pdftoppm", "-png", "-r", "60", "-f", "1", "-l", "1", str(pdf), str(tmp_path / name)],
+        check=True,
+    )
+    result = subprocess.run(
+        ["pdftotext", "-layout", str(pdf), "-"], check=True, capture_output=True, text=True
+    )
+    return " ".join(result.stdout.split())
+
+
+def test_an_area_page_prints_its_questions_answers_comments_and_evidence(
+    answered, open_page, tmp_path
+):
+    base, users, draft = answered
+    page = open_page()
+    sign_in(page, base, users["editor"].email)
+    page.goto(f"{base}/assessments/{draft.id}/areas/security")
+    # Typed after the page loaded: printed too.
+    page.locator("#q-se_early_warning summary").click()
+    page.locator("#se_early_warning__comment").fill("Sirens in every ward")
+    page.emulate_media(media="print")
+
+    question = page.locator("#q-se_drr_plan")
+    expect(question.get_by_text(QUESTION)).to_be_visible()
+    chosen = question.locator('input[name="se_drr_plan__value"][value="2"]')
+    expect(chosen).to_be_visible()
+    expect(chosen).to_be_checked()
+    expect(question.get_by_text(CHOSEN)).to_be_visible()
+    copy = question.locator('[data-print-of="se_drr_plan__comment"]')
+    expect(copy).to_be_visible()
+    expect(copy).to_have_text("\n".join(COMMENT_LINES))
+    assert copy.bounding_box()["height"] > 8 * 12  # every line, not a two-row scrolled box
+    expect(question.locator("#se_drr_plan__comment")).to_be_hidden()
+    expect(question.get_by_role("link", name="https://example.org/drr-plan.pdf")).to_be_visible()
+    expect(page.get_by_role("navigation", name="Main")).to_be_hidden()
+    expect(page.get_by_role("navigation", name="Assessment")).to_be_hidden()
+    expect(page.get_by_role("button", name="Save this page")).to_be_hidden()
+    expect(page.locator(".sticky-save")).to_be_hidden()
+    # A question without a comment prints no empty "Comment and evidence" line.
+    expect(page.locator("#q-se_risk_assessment details")).to_be_hidden()
+
+    text = pdf_text(page, tmp_path, "area")
+    assert QUESTION in text
+    assert CHOSEN in text
+    assert all(line in text for line in COMMENT_LINES)
+    assert "https://example.org/drr-plan.pdf The adopted plan" in text
+    assert "Sirens in every ward" in text
+    assert "Save this page" not in text and "Sign out" not in text
+    assert page.errors == []
+
+
+def test_the_review_page_prints_the_answers_without_the_buttons(answered, open_page, tmp_path, db):
+    from toolkit.models import Assessment
+
+    base, users, draft = answered
+    db.session.get(Assessment, draft.id).status = "submitted"
+    db.session.commit()
+    page = open_page()
+    sign_in(page, base, users["network"].email)
+    page.goto(f"{base}/assessments/{draft.id}/review")
+    page.emulate_media(media="print")
+
+    question = page.locator("#q-se_drr_plan")
+    expect(question.get_by_text(QUESTION)).to_be_visible()
+    expect(question.get_by_text(CHOSEN)).to_be_visible()
+    expect(question.get_by_text(COMMENT_LINES[0])).to_be_visible()
+    expect(question.get_by_text("Add a note")).to_be_hidden()
+    expect(page.get_by_role("button", name="Send the decision")).to_be_hidden()
+    expect(page.get_by_role("navigation", name="Main")).to_be_hidden()
+
+    text = pdf_text(page, tmp_path, "review")
+    assert QUESTION in text and CHOSEN in text and COMMENT_LINES[-1] in text
+    assert "Send the decision" not in text
