@@ -1,7 +1,7 @@
 """city time zones; "None of these" ticked with other choices is cleaned
 
 Revision ID: d41a7c3e9b20
-Revises: 1ecec82573c7
+Revises: b2c4e1a7d9f3
 Create Date: 2026-12-01 08:11:00
 
 `city.time_zone` is an IANA name; NULL means the main zone of the city's country.
@@ -19,7 +19,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'd41a7c3e9b20'
-down_revision = '1ecec82573c7'
+down_revision = 'b2c4e1a7d9f3'
 branch_labels = None
 depends_on = None
 
