@@ -7,6 +7,7 @@ import re
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
+from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from toolkit.models import ApiToken
 
@@ -102,6 +103,10 @@ def test_the_api_keeps_to_its_openapi_document(app, make_app, login, world):
         @given(case=operation.as_strategy())
         @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
         def conforms(case):
-            case.call_and_validate(headers=bearer(token))
+            # A cohort id is well formed whether or not a cohort has it: an unknown one is the
+            # documented 400, which this check would take for a valid request refused.
+            compare = case.operation.path == "/api/v1/compare"
+            excluded = [positive_data_acceptance] if compare else []
+            case.call_and_validate(headers=bearer(token), excluded_checks=excluded)
 
         conforms()

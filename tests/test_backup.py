@@ -231,6 +231,45 @@ def test_a_damaged_archive_is_refused_in_one_line_and_nothing_is_restored(
     assert not any(every_row().values())
 
 
+@pytest.mark.parametrize(
+    ("change", "refused"),
+    [
+        ({"slug": "da-nang"}, "the city row id={id} (slug='da-nang', country_id={country})"),
+        ({"country_id": 999}, "the city row id={id} (slug='hue', country_id=999)"),
+    ],
+    ids=["unique", "foreign-key"],
+)
+def test_rows_that_break_a_constraint_are_named_in_one_line_and_nothing_is_restored(
+    app, make_city, tmp_path, database_url, change, refused
+):
+    make_city("da-nang")
+    hue = make_city("hue")
+    db.session.commit()
+    archive, broken = tmp_path / "toolkit.zip", tmp_path / "broken.zip"
+    assert run(app, "backup", archive).exit_code == 0
+    with zipfile.ZipFile(archive) as files:
+        cities = [json.loads(line) for line in files.read("tables/city.jsonl").splitlines()]
+    line = next(number for number, row in enumerate(cities, 1) if row["id"] == hue.id)
+    cities[line - 1].update(change)
+    rows = "".join(json.dumps(row) + "\n" for row in cities).encode()
+    rewrite(archive, broken, {"tables/city.jsonl": rows})
+    refused = refused.format(id=hue.id, country=hue.country_id)
+    with db.engine.begin() as connection:
+        for table in reversed(db.metadata.sorted_tables):
+            connection.execute(table.delete())
+
+    result = run(app, "restore", broken)
+
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit)
+    assert len(result.output.splitlines()) == 1 and "Traceback" not in result.output
+    assert f"tables/city.jsonl line {line}, {refused} cannot be restored: " in result.output
+    said = "UNIQUE constraint failed: city.slug" if "slug" in change else "FOREIGN KEY"
+    if database_url.startswith("postgresql"):
+        said = "Key (slug)=(da-nang) already exists" if "slug" in change else "Key (country_id)"
+    assert said in result.output and result.output.endswith("Nothing was restored.\n")
+    assert not any(every_row().values())
+
+
 def read_manifest(path) -> dict:
     with zipfile.ZipFile(path) as archive:
         return json.loads(archive.read("manifest.json"))

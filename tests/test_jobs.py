@@ -126,8 +126,8 @@ def test_large_export_runs_in_the_background(make_app, login, network_world):
         assert state["status"] == "finished"
         download = client.get(state["download"])
         assert download.mimetype == "text/csv"
-        lines = download.data.decode().splitlines()
-        assert lines[0].startswith("city,country,cycle,status")
+        lines = download.data.decode("utf-8-sig").splitlines()
+        assert lines[0].startswith("assessment_id,city,city_slug,country,country_code")
         assert len(lines) == 4  # the header and the three approved assessments
 
 

@@ -64,6 +64,33 @@ def test_the_dashboard_shows_approved_assessments_sorted_and_filtered(client, lo
     assert bad.status_code == 400 and b"sort must be one of" in bad.data
 
 
+def test_the_dashboard_defaults_to_the_latest_cycle_with_approved_assessments(
+    client, app, login, network, make_assessment, db
+):
+    """One city's draft for next year must not empty everyone's dashboard ("0 cities")."""
+    from test_api import bearer, create_token
+
+    from toolkit.models import City
+
+    hue = db.session.execute(db.select(City).filter_by(slug="hue")).scalar_one()
+    make_assessment(hue, cycle=2027, answers={"se_drr_plan": 1})
+    make_assessment(hue, "asus-detailed", cycle=2028, status="approved")
+    db.session.commit()
+    login(client, network)
+    page = client.get("/network/").data.decode()
+    assert "6 cities, cycle 2026" in page and '<option value="2027">2027</option>' in page
+    drafts = client.get("/network/?cycle=2027&status=any").data.decode()
+    assert rows_of(drafts) == ["Hue"] and "1 city, cycle 2027" in drafts
+    detailed = client.get("/network/?questionnaire=asus-detailed").data.decode()
+    assert rows_of(detailed) == ["Hue"] and "1 city, cycle 2028" in detailed
+    export = client.get("/network/export/area-scores.csv")
+    assert export.headers["Content-Disposition"].endswith('"area-scores-asus-quick-2026.csv"')
+
+    api = app.test_client()
+    compared = api.get("/api/v1/compare", headers=bearer(create_token(client, login, network)))
+    assert compared.get_json()["cycle"] == 2026 and len(compared.get_json()["rows"]) == 6
+
+
 def test_statistics_need_five_cities_and_follow_the_cohort(client, login, network, db):
     from toolkit.models import Cohort
 
@@ -120,17 +147,28 @@ def test_an_administrator_defines_a_cohort(client, login, network, make_user, db
     assert again.status_code == 400 and b"Another cohort has this name." in again.data
 
 
+def read_csv(response) -> list[dict]:
+    """The rows of a CSV download as dicts; the file starts with a UTF-8 byte order mark."""
+    assert response.data.startswith(b"\xef\xbb\xbf")
+    return list(csv.DictReader(io.StringIO(response.data.decode("utf-8-sig"))))
+
+
 def test_the_csv_export_follows_the_filter_streams_and_defuses_formulas(client, login, network):
     login(client, network)
     response = client.get("/network/export/area-scores.csv?country=PH&sort=-overall")
     assert response.is_streamed
     assert response.headers["Content-Disposition"] == (
-        'attachment; filename="asus-area-scores-asus-quick-2026.csv"'
+        'attachment; filename="area-scores-asus-quick-2026-country-ph.csv"'
     )
-    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
-    assert rows[0][:6] == ["city", "country", "cycle", "status", "overall", "completeness"]
-    assert [r[0] for r in rows[1:]] == ['\'=HYPERLINK("http://x")', "Cebu"]
-    assert rows[2][2:4] == ["2026", "approved"] and rows[2][8] == "0.00"  # Cebu's security
+    rows = read_csv(response)
+    assert list(rows[0])[:11] == [
+        "assessment_id", "city", "city_slug", "country", "country_code", "questionnaire",
+        "version", "cycle", "status", "overall", "completeness",
+    ]  # fmt: skip
+    assert [r["city"] for r in rows] == ['\'=HYPERLINK("http://x")', "Cebu"]
+    cebu = rows[1]
+    assert (cebu["city_slug"], cebu["country_code"], cebu["version"]) == ("cebu", "PH", "2026.1")
+    assert (cebu["cycle"], cebu["status"], cebu["security"]) == ("2026", "approved", "0.0")
 
 
 def test_the_answers_export_is_long_format_and_defuses_formulas(client, login, network, db):
@@ -154,19 +192,24 @@ def test_the_answers_export_is_long_format_and_defuses_formulas(client, login, n
     login(client, network)
     response = client.get("/network/export/answers.csv?country=PH")
     assert response.is_streamed
-    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
-    assert rows[0] == [
-        "city", "country", "cycle", "questionnaire", "version", "area", "sub_area",
-        "question_id", "question", "value", "score_fraction", "not_applicable", "reason",
-        "comment",
+    rows = read_csv(response)
+    assert list(rows[0]) == [
+        "assessment_id", "city", "city_slug", "country", "country_code", "questionnaire",
+        "version", "cycle", "status", "area", "sub_area", "question_id", "question", "value",
+        "unit", "score_fraction", "not_applicable", "reason", "comment",
     ]  # fmt: skip
-    cebu_rows = {r[7]: r for r in rows[1:] if r[0] == "Cebu"}
+    cebu_rows = {r["question_id"]: r for r in rows if r["city"] == "Cebu"}
     assert len(cebu_rows) == 7  # six answered questions and the one marked N/A
     care = cebu_rows["hw_primary_care"]
-    assert care[5:7] == ["Health and Well-being", "Primary health care and disease surveillance"]
-    assert care[9:12] == ["2", "0.6667", "no"] and care[13] == "'=cmd|' /C calc'!A0"
-    assert cebu_rows["cs_informal_settlements"][9:13] == ["", "", "yes", "No informal settlements"]
-    assert {r[0] for r in rows[1:]} == {"Cebu", '\'=HYPERLINK("http://x")'}
+    assert care["area"] == "Health and Well-being"
+    assert care["sub_area"] == "Primary health care and disease surveillance"
+    assert (care["value"], care["unit"], care["score_fraction"]) == ("2", "level 0-3", "0.6667")
+    assert care["not_applicable"] == "no" and care["comment"] == "'=cmd|' /C calc'!A0"
+    na = cebu_rows["cs_informal_settlements"]
+    assert [na[k] for k in ("value", "score_fraction", "not_applicable", "reason")] == [
+        "", "", "yes", "No informal settlements",
+    ]  # fmt: skip
+    assert {r["city"] for r in rows} == {"Cebu", '\'=HYPERLINK("http://x")'}
 
 
 def test_a_city_against_its_cohort_without_naming_other_cities(
@@ -236,19 +279,19 @@ def test_the_xlsx_exports_explain_every_column_and_keep_formulas_as_text(client,
     login(client, network)
     response = client.get("/network/export/area-scores.xlsx?country=PH")
     assert response.headers["Content-Disposition"] == (
-        'attachment; filename="asus-area-scores-asus-quick-2026.xlsx"'
+        'attachment; filename="area-scores-asus-quick-2026-country-ph.xlsx"'
     )
     book = load_workbook(io.BytesIO(response.data))
     data = list(book["data"].iter_rows(values_only=True))
-    assert data[0][:3] == ("city", "country", "cycle")
-    assert {row[0] for row in data[1:]} == {"Cebu", '\'=HYPERLINK("http://x")'}
-    assert book["data"]["A2"].data_type == "s" and book["data"]["A3"].data_type == "s"
-    readme = dict(list(book["README"].iter_rows(values_only=True))[1:8])
-    assert readme["completeness"].startswith("Share (0 to 1) of the questions")
-    assert all(readme[column] for column in data[0][:6])
+    assert data[0][:3] == ("assessment_id", "city", "city_slug")
+    assert {row[1] for row in data[1:]} == {"Cebu", '\'=HYPERLINK("http://x")'}
+    assert book["data"]["B2"].data_type == "s" and book["data"]["B3"].data_type == "s"
+    readme = {row[0]: row[1:] for row in book["README"].iter_rows(values_only=True) if row}
+    assert readme["completeness"][0].startswith("Share of the questions that apply")
+    assert all(readme[column][0] for column in data[0])
     answers = load_workbook(io.BytesIO(client.get("/network/export/answers.xlsx").data))
     header = next(answers["data"].iter_rows(values_only=True))
-    assert header[:3] == ("city", "country", "cycle") and "score_fraction" in header
+    assert header[:3] == ("assessment_id", "city", "city_slug") and "score_fraction" in header
 
 
 def test_the_network_pdf_prints_the_selection(client, login, network):
@@ -260,7 +303,7 @@ def test_the_network_pdf_prints_the_selection(client, login, network):
     response = client.get("/network/report.pdf?country=PH")
     assert response.mimetype == "application/pdf"
     assert response.headers["Content-Disposition"] == (
-        'attachment; filename="asus-network-asus-quick-2026.pdf"'
+        'attachment; filename="asus-network-asus-quick-2026-country-ph.pdf"'
     )
     reader = PdfReader(io.BytesIO(response.data))
     assert reader.metadata.title == "ASUS network comparison: ASUS quick screening 2026"

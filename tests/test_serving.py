@@ -137,6 +137,19 @@ def test_readyz_says_which_dependency_is_down():
         }
 
 
+def test_readyz_stays_ready_without_redis_and_says_it_is_degraded(make_app):
+    """Without Redis the app keeps serving (jobs run in the app): a Redis outage must not take
+    the app hosts out of the load balancer."""
+    app = make_app(REDIS_URL=f"redis://127.0.0.1:{free_port()}/0")
+    with app.app_context():
+        ready = app.test_client().get("/readyz")
+    assert ready.status_code == 200
+    assert ready.get_json() == {
+        "status": "degraded",
+        "checks": {"database": "ok", "redis": "failed: ConnectionError"},
+    }
+
+
 def test_every_request_is_logged_as_one_structured_line(client, login, make_user, caplog):
     user = make_user("network")
     login(client, user)

@@ -22,12 +22,12 @@ from wtforms.validators import DataRequired, Length
 from questionnaires import AREA_IDS
 from questionnaires.scoring import scorecard_as_dict
 
-from . import comparison, instrument
+from . import comparison
 from .access import authorize, can
 from .answers import scorecard
 from .audit import record
 from .extensions import db
-from .models import CITY_ROLES, STATUSES, ApiToken, Assessment, City, Cohort, Country, User, utcnow
+from .models import CITY_ROLES, STATUSES, ApiToken, Assessment, City, Country, User, utcnow
 from .openapi import document
 
 bp = Blueprint("api", __name__)
@@ -92,10 +92,13 @@ def assessments():
     query = db.select(Assessment).join(City).join(Country)
     if current_user.role in CITY_ROLES:
         query = query.where(Assessment.city_id == current_user.city_id)
-    if args.get("questionnaire"):
-        query = query.where(Assessment.questionnaire_id == args["questionnaire"])
-    if args.get("cycle"):
-        query = query.where(Assessment.cycle == _positive("cycle", 0))
+    try:
+        if args.get("questionnaire"):
+            query = query.where(Assessment.questionnaire_id == comparison.questionnaire_of(args))
+        if args.get("cycle"):
+            query = query.where(Assessment.cycle == comparison.cycle_of(args))
+    except comparison.FilterError as error:
+        abort(400, str(error))
     if args.get("status"):
         if args["status"] not in STATUSES:
             abort(400, _("status is one of %(values)s.", values=", ".join(STATUSES)))
@@ -133,25 +136,9 @@ def compare():
     """The dashboard's comparison: one row per assessment, and each area's spread (null for
     fewer than five cities). Network staff and administrators."""
     authorize("view_network")
-    args = request.args
-    cohort = None
-    if args.get("cohort"):
-        cohort = db.session.get(Cohort, _positive("cohort", 0))
-        if cohort is None:
-            abort(404, _("No such cohort."))
-    if args.get("questionnaire", "asus-quick") not in instrument.titles():
-        abort(400, _("Unknown questionnaire."))
     try:
-        f = comparison.resolved(
-            comparison.Filter(
-                questionnaire=args.get("questionnaire", "asus-quick"),
-                cycle=_positive("cycle", 0) or None,
-                country=args.get("country", "").upper()[:2],
-                cohort=cohort,
-                status=args.get("status", "approved"),
-            )
-        )
-    except ValueError as error:
+        f = comparison.resolved(comparison.parse_filter(request.args))
+    except comparison.FilterError as error:
         abort(400, str(error))
     rows = [
         {
@@ -183,9 +170,11 @@ def compare():
         questionnaire=f.questionnaire,
         cycle=f.cycle,
         status=f.status,
-        cohort=cohort.name if cohort else None,
+        country=f.country or None,
+        cohort=f.cohort.name if f.cohort else None,
         rows=rows,
         statistics=spread,
+        nothing_found=None if rows else comparison.why_empty(f),
     )
 
 

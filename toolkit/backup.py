@@ -95,6 +95,10 @@ def restore_backup(path: str | Path) -> Summary:
     with _open(path) as archive:
         manifest = _manifest(archive)
         with db.engine.begin() as connection:
+            if connection.dialect.name == "sqlite":
+                # Python's sqlite3 starts a transaction only at the first INSERT, so the
+                # savepoints of `_insert` would otherwise be outermost, and their release commit.
+                connection.exec_driver_sql("BEGIN")
             revision = _revision(connection)
             if revision != manifest["alembic_revision"]:
                 raise BackupError(
@@ -229,13 +233,59 @@ def _restore_table(
     """Insert the rows of the table's file in batches; their number must match the manifest."""
     rows, count = _read_rows(archive, table), 0
     while batch := list(islice(rows, _batch(table))):
-        connection.execute(table.insert(), batch)
+        _insert(connection, table, batch, archive.filename, count + 1)
         count += len(batch)
     if count != expected:
         raise BackupError(
             f"{archive.filename}: tables/{table.name}.jsonl has {count} rows, "
             f"the manifest {expected}"
         )
+
+
+def _insert(
+    connection: sa.Connection, table: sa.Table, batch: list[dict], name: str, first: int
+) -> None:
+    """Insert a batch of rows (the first is line `first` of the table's file). A row that
+    breaks a constraint of the database is a `BackupError` naming it: the batch is tried again
+    row by row, each in a savepoint, to find which."""
+    refused = (sa.exc.IntegrityError, sa.exc.DataError)
+    try:
+        with connection.begin_nested():
+            connection.execute(table.insert(), batch)
+        return
+    except refused:
+        pass
+    for line, row in enumerate(batch, first):
+        try:
+            with connection.begin_nested():
+                connection.execute(table.insert(), row)
+        except refused as error:
+            raise BackupError(_refused_row(name, table, line, row, error)) from None
+
+
+def _refused_row(name: str, table: sa.Table, line: int, row: dict, error: Exception) -> str:
+    """One line: where the row is, its primary key, the values that the database's constraints
+    check (unique, foreign key, or missing where required), and what the database said."""
+    key = ", ".join(_shown(c.name, row[c.name]) for c in table.primary_key.columns)
+    unique = {c for u in table.constraints if isinstance(u, sa.UniqueConstraint) for c in u.columns}
+    unique |= {c for index in table.indexes if index.unique for c in index.columns}
+    checked = [
+        c
+        for c in table.columns
+        if not c.primary_key
+        and (c in unique or c.foreign_keys or (row[c.name] is None and not c.nullable))
+    ]
+    values = ", ".join(_shown(c.name, row[c.name]) for c in checked)
+    said = " ".join(str(getattr(error, "orig", error)).split()).rstrip(".")
+    return (
+        f"{name}: tables/{table.name}.jsonl line {line}, the {table.name} row {key}"
+        f"{f' ({values})' if values else ''} cannot be restored: {said}. Nothing was restored."
+    )
+
+
+def _shown(column: str, value) -> str:
+    text = repr(value)
+    return f"{column}={text if len(text) <= 60 else text[:57] + '...'}"
 
 
 def _read_rows(archive: zipfile.ZipFile, table: sa.Table) -> Iterator[dict]:

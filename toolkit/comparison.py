@@ -3,10 +3,14 @@ statistics, and the rows of exports. Nothing here reads answers."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import re
+import unicodedata
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from questionnaires import AREA_IDS
 
@@ -17,11 +21,19 @@ from .models import STATUSES, Answer, AreaScore, Assessment, City, Cohort, Count
 MIN_COHORT = 5  # fewer cities than this, and no statistics: a single city could be inferred
 PAGE_SIZE = 100
 SORTS = ("city", "country", "overall", *AREA_IDS)
+LAST_CYCLE = 9999
+LAST_ID = 2_147_483_647  # the largest id the database holds
+
+
+class FilterError(ValueError):
+    """A filter that is not valid or names nothing that exists; the message names the filter
+    and its value, for a 400 answer."""
 
 
 @dataclass(frozen=True)
 class Filter:
-    """Which assessments to compare. `cycle` None means the latest cycle that has any."""
+    """Which assessments to compare. `cycle` None means the default: the latest cycle with
+    approved assessments (see `resolved`)."""
 
     questionnaire: str = "asus-quick"
     cycle: int | None = None
@@ -33,9 +45,84 @@ class Filter:
 
     def __post_init__(self):
         if self.status not in (*STATUSES, "any"):
-            raise ValueError(f"status must be one of {', '.join(STATUSES)} or any")
+            raise FilterError(
+                _(
+                    "status must be one of %(values)s or any; got %(value)s.",
+                    values=", ".join(STATUSES),
+                    value=_quoted(self.status),
+                )
+            )
         if self.sort not in SORTS:
-            raise ValueError(f"sort must be one of {', '.join(SORTS)}")
+            raise FilterError(
+                _(
+                    "sort must be one of %(values)s; got %(value)s.",
+                    values=", ".join(SORTS),
+                    value=_quoted(self.sort),
+                )
+            )
+
+
+def parse_filter(args: Mapping[str, str]) -> Filter:
+    """The filter of a query string (a page's, an export's or the API's); FilterError when a
+    value is not valid or names nothing: an unknown questionnaire or cohort, a cycle that is no
+    year. A cycle without assessments is valid: it selects nothing (see `why_empty`)."""
+    sort = args.get("sort") or "city"
+    return Filter(
+        questionnaire=questionnaire_of(args),
+        cycle=cycle_of(args),
+        country=args.get("country", "")[:2].upper(),
+        cohort=cohort_of(args),
+        status=args.get("status") or "approved",
+        sort=sort.removeprefix("-"),
+        descending=sort.startswith("-"),
+    )
+
+
+def questionnaire_of(args: Mapping[str, str]) -> str:
+    """The `questionnaire` filter (default asus-quick); FilterError when there is no such one."""
+    questionnaire = args.get("questionnaire") or "asus-quick"
+    if questionnaire not in instrument.titles():
+        raise FilterError(
+            _(
+                "Unknown questionnaire: %(value)s. Choose one of %(values)s.",
+                value=_quoted(questionnaire),
+                values=", ".join(instrument.titles()),
+            )
+        )
+    return questionnaire
+
+
+def cycle_of(args: Mapping[str, str]) -> int | None:
+    """The `cycle` filter, a year, or None when it is not given; FilterError for anything else."""
+    raw = args.get("cycle", "")
+    if raw and not _is_whole(raw, LAST_CYCLE):
+        raise FilterError(
+            _("cycle must be a year such as 2026; got %(value)s.", value=_quoted(raw))
+        )
+    return int(raw) if raw else None
+
+
+def cohort_of(args: Mapping[str, str]) -> Cohort | None:
+    """The cohort the `cohort` filter names by its id, or None when it is not given;
+    FilterError when it is not an id or no cohort has it."""
+    raw = args.get("cohort", "")
+    if not raw:
+        return None
+    if not _is_whole(raw, LAST_ID):
+        raise FilterError(_("cohort must be a cohort's number; got %(value)s.", value=_quoted(raw)))
+    cohort = db.session.get(Cohort, int(raw))
+    if cohort is None:
+        raise FilterError(_("Unknown cohort: %(value)s.", value=_quoted(raw)))
+    return cohort
+
+
+def _is_whole(raw: str, largest: int) -> bool:
+    return bool(re.fullmatch(r"[0-9]{1,10}", raw)) and 1 <= int(raw) <= largest
+
+
+def _quoted(value: str) -> str:
+    """A value someone sent, as a message quotes it: short, and with its quotes."""
+    return repr(value if len(value) <= 40 else value[:40] + "...")
 
 
 @dataclass(frozen=True)
@@ -77,12 +164,77 @@ def cycles(questionnaire: str) -> list[int]:
     )
 
 
+def default_cycle(questionnaire: str) -> int:
+    """The cycle shown when none is chosen: the latest with approved assessments of
+    `questionnaire` (one city's draft for next year must not empty everyone's dashboard), else
+    the latest with any; 0 when there is none at all."""
+    latest = sa.func.max(Assessment.cycle)
+    with_questionnaire = db.select(latest).filter_by(questionnaire_id=questionnaire)
+    approved = db.session.execute(with_questionnaire.filter_by(status="approved")).scalar()
+    return approved or db.session.execute(with_questionnaire).scalar() or 0
+
+
 def resolved(f: Filter) -> Filter:
-    """The filter with its cycle filled in (the latest one) when it was left open."""
+    """The filter with its cycle filled in (`default_cycle`) when it was left open."""
     if f.cycle is not None:
         return f
-    latest = cycles(f.questionnaire)
-    return replace(f, cycle=latest[0] if latest else 0)
+    return replace(f, cycle=default_cycle(f.questionnaire))
+
+
+def why_empty(f: Filter) -> str:
+    """Why filter `f`, which selects no assessment, selects none, naming the filter: no
+    assessment with the questionnaire, none in the cycle, or none matching the other filters."""
+    f = resolved(f)
+    if not f.cycle:
+        return _("No assessments with this questionnaire yet.")
+    in_cycle = db.session.execute(
+        db.select(sa.func.count(Assessment.id)).filter_by(
+            questionnaire_id=f.questionnaire, cycle=f.cycle
+        )
+    ).scalar_one()
+    if not in_cycle:
+        return _("No assessments in cycle %(cycle)d.", cycle=f.cycle)
+    filters = [f"country {f.country}"] if f.country else []
+    filters += [f"cohort {f.cohort.name}"] if f.cohort else []
+    filters.append(f"status {f.status}")
+    return _(
+        "No assessment in cycle %(cycle)d matches these filters: %(filters)s.",
+        cycle=f.cycle,
+        filters=", ".join(filters),
+    )
+
+
+def file_stem(f: Filter) -> str:
+    """The selection in a file name, ASCII letters, digits and dashes only: the questionnaire,
+    the cycle, then the filters that narrow it, e.g. asus-quick-2026-cohort-coastal."""
+    f = resolved(f)
+    parts = [f.questionnaire, str(f.cycle)]
+    if f.country:
+        parts += ["country", f.country]
+    if f.cohort:
+        parts += ["cohort", _ascii(f.cohort.name) or str(f.cohort.id)]
+    if f.status != "approved":
+        parts += ["status", f.status]
+    return _ascii("-".join(parts))
+
+
+def _ascii(text: str) -> str:
+    """Text as lower-case ASCII words joined by dashes ("Đà Nẵng coast" -> "da-nang-coast")."""
+    plain = unicodedata.normalize("NFKD", text.replace("đ", "d").replace("Đ", "D"))
+    return re.sub(r"[^a-z0-9]+", "-", plain.encode("ascii", "ignore").decode().lower()).strip("-")
+
+
+def selection(f: Filter) -> list[tuple[str, str]]:
+    """Every filter of `f` (its cycle resolved) with its value in words, in the order of the
+    dashboard's form: questionnaire, cycle, country, cohort, status."""
+    f = resolved(f)
+    return [
+        ("questionnaire", f"{f.questionnaire} ({instrument.titles()[f.questionnaire]})"),
+        ("cycle", str(f.cycle) if f.cycle else _("none yet")),
+        ("country", f.country or _("all countries")),
+        ("cohort", f"{f.cohort.name} (id {f.cohort.id})" if f.cohort else _("all cities")),
+        ("status", _("any") if f.status == "any" else f.status),
+    ]
 
 
 def filter_params(f: Filter) -> dict:
@@ -147,6 +299,9 @@ def heatmap_query(f: Filter):
             City.name.label("city"),
             City.slug,
             Country.name.label("country"),
+            Country.code.label("country_code"),
+            Assessment.questionnaire_id,
+            Assessment.questionnaire_version,
             Assessment.cycle,
             Assessment.status,
             Assessment.overall_score.label("overall"),
@@ -161,6 +316,9 @@ def heatmap_query(f: Filter):
             City.name,
             City.slug,
             Country.name,
+            Country.code,
+            Assessment.questionnaire_id,
+            Assessment.questionnaire_version,
             Assessment.cycle,
             Assessment.status,
             Assessment.overall_score,
@@ -301,60 +459,79 @@ def cohort_members(cohort: Cohort) -> list[City]:
     )
 
 
-AREA_SCORE_COLUMNS = ["city", "country", "cycle", "status", "overall", "completeness", *AREA_IDS]
-
-# What each exported column means, for the README sheet of the XLSX files.
-COLUMN_HELP = {
-    "city": "The city's name.",
-    "country": "The ASEAN member state of the city.",
-    "cycle": "The year of the assessment cycle.",
-    "status": "draft, submitted, returned or approved (by the network).",
-    "overall": "Overall score, 0 to 100: the weighted mean of the scored areas.",
-    "completeness": "Share (0 to 1) of the questions that apply which are answered.",
-    **{
-        area_id: f"Score of the area {area_id}, 0 to 100 (empty: no score)." for area_id in AREA_IDS
-    },
-    "questionnaire": "The questionnaire's id (asus-quick or asus-detailed).",
-    "version": "The questionnaire's version the assessment was made with.",
-    "area": "The ASUS core area of the question.",
-    "sub_area": "The sub-area of the question.",
-    "question_id": "The question's stable id.",
-    "question": "The question's text.",
-    "value": "The answer: a level, a number in the question's unit, yes/no or choice ids.",
-    "score_fraction": "The answer's points divided by the question's maximum, 0 to 1.",
-    "not_applicable": "yes when the city marked the question not applicable.",
-    "reason": "Why the question does not apply, in the city's words.",
-    "comment": "The city's comment on its answer.",
-}
-
-ANSWER_COLUMNS = [
+# The columns that say which assessment a row is of, first in both exports.
+ASSESSMENT_COLUMNS = [
+    "assessment_id",
     "city",
+    "city_slug",
     "country",
-    "cycle",
+    "country_code",
     "questionnaire",
     "version",
+    "cycle",
+    "status",
+]
+AREA_SCORE_COLUMNS = [*ASSESSMENT_COLUMNS, "overall", "completeness", *AREA_IDS]
+ANSWER_COLUMNS = [
+    *ASSESSMENT_COLUMNS,
     "area",
     "sub_area",
     "question_id",
     "question",
     "value",
+    "unit",
     "score_fraction",
     "not_applicable",
     "reason",
     "comment",
 ]
 
+POINTS, SHARE = _l("points, 0 to 100"), _l("share, 0 to 1")
+# What each exported column means and its unit, for the README sheet of the XLSX files.
+COLUMN_HELP = {
+    "assessment_id": (_l("The assessment's number in the toolkit (its page: /assessments/N)."), ""),
+    "city": (_l("The city's name."), ""),
+    "city_slug": (_l("The city's short name in addresses, which does not change."), ""),
+    "country": (_l("The ASEAN member state of the city."), ""),
+    "country_code": (_l("The country's ISO 3166-1 alpha-2 code."), ""),
+    "questionnaire": (_l("The questionnaire's id (asus-quick or asus-detailed)."), ""),
+    "version": (_l("The questionnaire's version the assessment was made with (text)."), ""),
+    "cycle": (_l("The year of the assessment cycle."), _l("year")),
+    "status": (_l("draft, submitted, returned or approved (by the network)."), ""),
+    "overall": (_l("Overall score: the weighted mean of the scored areas (blank: none)."), POINTS),
+    "completeness": (_l("Share of the questions that apply which are answered."), SHARE),
+    **{area_id: (_l("Score of this area (blank: no score)."), POINTS) for area_id in AREA_IDS},
+    "area": (_l("The ASUS core area of the question."), ""),
+    "sub_area": (_l("The sub-area of the question."), ""),
+    "question_id": (_l("The question's stable id."), ""),
+    "question": (_l("The question's text."), ""),
+    "value": (
+        _l("The answer: a level, a number (in the unit of the column unit), yes/no or choices."),
+        _l("see the column unit"),
+    ),
+    "unit": (_l("The unit of the answer: the question's unit, or the range of its levels."), ""),
+    "score_fraction": (_l("The answer's points divided by the question's maximum."), SHARE),
+    "not_applicable": (_l("yes when the city marked the question not applicable."), ""),
+    "reason": (_l("Why the question does not apply, in the city's words."), ""),
+    "comment": (_l("The city's comment on its answer."), ""),
+}
+
 
 def answer_rows(f: Filter) -> Iterator[list]:
-    """The answers of the compared assessments in long format (ANSWER_COLUMNS), read from the
-    database in batches: memory stays flat whatever the number of rows."""
+    """The answers of the compared assessments in long format (ANSWER_COLUMNS), numbers as
+    numbers and None where there is nothing, read from the database in batches: memory stays
+    flat whatever the number of rows."""
     query = (
         sa.select(
+            Assessment.id,
             City.name,
+            City.slug,
             Country.name,
-            Assessment.cycle,
+            Country.code,
             Assessment.questionnaire_id,
             Assessment.questionnaire_version,
+            Assessment.cycle,
+            Assessment.status,
             Answer.question_id,
             Answer.value,
             Answer.not_applicable,
@@ -369,30 +546,46 @@ def answer_rows(f: Filter) -> Iterator[list]:
     result = db.session.execute(
         _where(query, resolved(f)).execution_options(yield_per=1000, stream_results=True)
     )
-    for city, country, cycle, qid, version, question_id, value, na, reason, comment in result:
+    for row in result:
+        *assessment, qid, version, cycle, status, question_id, value, na, reason, comment = row
         questionnaire = instrument.questionnaire(qid, version)
         question = questionnaire.find(question_id)
         if question is None:
             continue  # an answer to a question this version no longer has
-        fraction = ""
+        fraction = None
         if not na and value is not None and question.scored:
-            fraction = f"{question.points(question.parse_answer(value)) / question.max_points:.4f}"
+            points = question.points(question.parse_answer(value))
+            fraction = round(points / question.max_points, 4)
         yield [
-            city,
-            country,
-            cycle,
+            *assessment,
             qid,
             version,
+            cycle,
+            status,
             str(questionnaire.area(question.area_id).name),
             str(questionnaire.find(question.sub_area_id).name),
             question_id,
             str(question.text),
-            "; ".join(map(str, value)) if isinstance(value, list) else value,
+            _answer_value(value),
+            _unit(question),
             fraction,
             "yes" if na else "no",
-            reason or "",
-            comment or "",
+            reason or None,
+            comment or None,
         ]
+
+
+def _answer_value(value):
+    """The answer as one cell: choice ids joined by "; ", None where there is nothing."""
+    if isinstance(value, list):
+        return "; ".join(map(str, value)) or None
+    return None if value == "" else value
+
+
+def _unit(question) -> str | None:
+    if question.type == "level":
+        return f"level {question.levels[0].number}-{question.levels[-1].number}"
+    return question.unit or None
 
 
 def all_rows(f: Filter) -> Iterator[HeatmapRow]:

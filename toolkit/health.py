@@ -21,12 +21,19 @@ def alive():
 
 @bp.get("/readyz")
 def ready():
-    """The database answers and, when Redis is configured, Redis does: 200, else 503."""
+    """200 while the database answers, else 503: only the database stops the app serving.
+
+    Redis, when configured, is checked too, but without it jobs run in the app and sign-in
+    attempts are counted in the process: Redis down is "degraded", still 200, so that a Redis
+    outage does not take every app host out of the load balancer.
+    """
     checks = {"database": _check_database()}
     if current_app.config.get("REDIS_URL"):
         checks["redis"] = _check_redis(current_app.config["REDIS_URL"])
-    ready = all(result == "ok" for result in checks.values())
-    return jsonify(status="ready" if ready else "not ready", checks=checks), 200 if ready else 503
+    if checks["database"] != "ok":
+        return jsonify(status="not ready", checks=checks), 503
+    degraded = any(result != "ok" for result in checks.values())
+    return jsonify(status="degraded" if degraded else "ready", checks=checks), 200
 
 
 def _check_database() -> str:

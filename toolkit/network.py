@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import replace
 
 from flask import (
@@ -59,6 +58,7 @@ def dashboard():
         pages=pages,
         first=(page - 1) * comparison.PAGE_SIZE + 1,
         spread=comparison.area_statistics(f),
+        nothing_found=None if total else comparison.why_empty(f),
         options=_options(f),
         area_names=instrument.area_names(),
         minimum=comparison.MIN_COHORT,
@@ -84,7 +84,7 @@ def export(name: str, kind: str):
     if kind == "csv":
         chunks = stream_with_context(exports.csv_chunks(header, rows))
         return attachment(chunks, exports.FORMATS[kind], f"{base}.{kind}")
-    file = exports.xlsx_file(header, rows)
+    file = exports.xlsx_file(header, rows, f)
 
     def blocks():
         with file:
@@ -120,7 +120,7 @@ def reports_zip():
             "assessments": assessments,
             "paper": "A4",
             "language": str(get_locale() or "en"),
-            "name": f"asus-reports-{f.questionnaire}-{f.cycle}.zip",
+            "name": f"asus-reports-{comparison.file_stem(f)}.zip",
         },
         current_user,
     )
@@ -140,13 +140,15 @@ def city_profile(slug: str):
     if city is None:
         abort(404)
     authorize("view_city", city)
-    questionnaire = request.args.get("questionnaire") or "asus-quick"
-    if questionnaire not in instrument.titles():
-        abort(400, _("Unknown questionnaire."))
+    try:
+        questionnaire = comparison.questionnaire_of(request.args)
+        chosen = comparison.cohort_of(request.args)
+    except comparison.FilterError as error:
+        abort(400, str(error))
     cycles = comparison.history(city, questionnaire)
     cohorts = comparison.cohorts_of(city)
-    cohort = next((c for c in cohorts if str(c.id) == request.args.get("cohort")), None)
-    cohort = cohort or (cohorts[0] if cohorts else None)
+    # A cohort the city is not (or no longer) in gives way to the first one it is in.
+    cohort = chosen if chosen in cohorts else (cohorts[0] if cohorts else None)
     network_view = can(current_user, "view_network")
     latest, scores = cycles[-1] if cycles else (None, {})
     spread = {}
@@ -231,7 +233,7 @@ def network_report():
         minimum=comparison.MIN_COHORT,
         generated=utcnow().date(),
     )
-    name = f"asus-network-{f.questionnaire}-{f.cycle}.pdf"
+    name = f"asus-network-{comparison.file_stem(f)}.pdf"
     return attachment(render_pdf(report), "application/pdf", name)
 
 
@@ -357,27 +359,10 @@ def cohort_form(cohort_id: int | None = None):
 
 
 def _filter() -> comparison.Filter:
-    """The filter from the query string; a bad value is a 400 with what is allowed."""
-    args = request.args
-    cohort = None
-    if args.get("cohort", "").isdigit():
-        cohort = db.session.get(Cohort, int(args["cohort"]))
-    cycle = args.get("cycle", "")
-    questionnaire = args.get("questionnaire") or "asus-quick"
-    if questionnaire not in instrument.titles():
-        abort(400, _("Unknown questionnaire."))
-    sort = args.get("sort", "city")
+    """The filter from the query string; a bad value is a 400 that names the filter."""
     try:
-        return comparison.Filter(
-            questionnaire=questionnaire,
-            cycle=int(cycle) if re.fullmatch(r"\d{4}", cycle) else None,
-            country=args.get("country", "")[:2].upper(),
-            cohort=cohort,
-            status=args.get("status") or "approved",
-            sort=sort.removeprefix("-"),
-            descending=sort.startswith("-"),
-        )
-    except ValueError as error:
+        return comparison.parse_filter(request.args)
+    except comparison.FilterError as error:
         abort(400, str(error))
 
 
@@ -385,7 +370,11 @@ def _options(f: comparison.Filter) -> dict:
     """The choices of the dashboard's filter form."""
     return {
         "questionnaires": list(instrument.titles().items()),
-        "cycles": [(str(c), str(c)) for c in comparison.cycles(f.questionnaire)],
+        # The chosen cycle is an option even without assessments, so the form shows it.
+        "cycles": [
+            (str(c), str(c))
+            for c in sorted({*comparison.cycles(f.questionnaire), f.cycle} - {0}, reverse=True)
+        ],
         "countries": db.session.execute(
             db.select(Country.code, Country.name).order_by(Country.name)
         ).all(),

@@ -9,6 +9,8 @@ from .models import STATUSES
 
 _NUMBER_OR_NULL = {"type": ["number", "null"]}
 _YEAR = {"type": "integer", "minimum": 1, "maximum": 1000000}
+_CYCLE = {"type": "integer", "minimum": 1, "maximum": 9999}
+_ID = {"type": "integer", "minimum": 1, "maximum": 2147483647}
 
 
 def _problem(description: str) -> dict:
@@ -150,12 +152,26 @@ _SCHEMAS = {
     },
     "Comparison": {
         "type": "object",
-        "required": ["questionnaire", "cycle", "status", "cohort", "rows", "statistics"],
+        "required": [
+            "questionnaire",
+            "cycle",
+            "status",
+            "country",
+            "cohort",
+            "rows",
+            "statistics",
+            "nothing_found",
+        ],
         "properties": {
             "questionnaire": {"type": "string"},
             "cycle": {"type": "integer"},
             "status": {"type": "string"},
+            "country": {"type": ["string", "null"]},
             "cohort": {"type": ["string", "null"]},
+            "nothing_found": {
+                "type": ["string", "null"],
+                "description": "Why there are no rows, naming the filter; null with rows.",
+            },
             "rows": {"type": "array", "items": {"$ref": "#/components/schemas/ComparedRow"}},
             "statistics": {
                 "type": "object",
@@ -212,7 +228,7 @@ def document() -> dict:
                             "Rows a page.",
                         ),
                         _query("questionnaire", questionnaire, "The questionnaire's id."),
-                        _query("cycle", _YEAR, "The cycle (year)."),
+                        _query("cycle", _CYCLE, "The cycle (year)."),
                         _query("status", {"type": "string", "enum": list(STATUSES)}, "Status."),
                         _query("country", {"type": "string"}, "Country code, e.g. VN."),
                         _query("city", {"type": "string"}, "City slug, e.g. da-nang."),
@@ -238,20 +254,21 @@ def document() -> dict:
                     "operationId": "compare",
                     "parameters": [
                         _query("questionnaire", questionnaire, "The questionnaire's id."),
-                        _query("cycle", _YEAR, "The cycle (year); default: the latest."),
+                        _query(
+                            "cycle",
+                            _CYCLE,
+                            "The cycle (year); default: the latest with approved assessments. "
+                            "A cycle without assessments gives no rows and `nothing_found`.",
+                        ),
                         _query("country", {"type": "string"}, "Country code."),
-                        _query("cohort", _YEAR, "Cohort id."),
+                        _query("cohort", _ID, "Cohort id; an unknown one is a 400."),
                         _query(
                             "status",
                             {"type": "string", "enum": [*STATUSES, "any"]},
                             "Default approved.",
                         ),
                     ],
-                    "responses": {
-                        "200": _ok("Comparison"),
-                        **_ERRORS,
-                        "404": _problem("No such cohort."),
-                    },
+                    "responses": {"200": _ok("Comparison"), **_ERRORS},
                 }
             },
         },
