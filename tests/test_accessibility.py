@@ -70,6 +70,7 @@ SCREENS = {
         "network", "/assessments/{submitted}/review", "Review the assessment of Da Nang"
     ),
     "network-downloads": Screen("network", "/jobs/", "Your downloads"),
+    "editor-account": Screen("editor", "/account", "Account"),
 }
 
 

@@ -81,6 +81,7 @@ def fill_every_table():
         )
     )
     db.session.add(ApiToken(user_id=admin.id, name="nightly export", token_hash="f" * 64))
+    accounts.start_session(admin, "Mozilla/5.0 (Windows NT 10.0) Firefox/133.0", remembered=True)
     db.session.add(
         ReviewNote(
             assessment_id=assessment.id,
