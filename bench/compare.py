@@ -30,7 +30,7 @@ from databases import each_database
 from flask_migrate import upgrade
 
 from questionnaires import AREA_IDS
-from toolkit import comparison, create_app, instrument
+from toolkit import accounts, comparison, create_app, instrument
 from toolkit.extensions import db
 from toolkit.models import Answer, AreaScore, Assessment, City, Country, User
 
@@ -141,6 +141,8 @@ def measure(url: str, cities: int, rounds: int) -> dict[str, float]:
     client = app.test_client()
     with app.app_context():
         user = db.session.get(User, user_id)
+        accounts.start_session(user, "bench")  # a real sign-in session
+        db.session.commit()
         with client.session_transaction() as session:
             session["_user_id"] = user.get_id()
             session["_fresh"] = True

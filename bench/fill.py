@@ -25,7 +25,7 @@ from flask import jsonify
 from flask_login import login_required
 from flask_migrate import upgrade
 
-from toolkit import create_app, instrument
+from toolkit import accounts, create_app, instrument
 from toolkit.answers import AnswerInput, create_assessment, save_answers
 from toolkit.extensions import db
 from toolkit.models import Answer, City, Country, User
@@ -86,6 +86,8 @@ def measure(url: str, rounds: int) -> dict[str, float]:
     client = app.test_client()
     with app.app_context():
         editor = db.session.get(User, editor_id)
+        accounts.start_session(editor, "bench")  # a real sign-in session
+        db.session.commit()
         with client.session_transaction() as session:
             session["_user_id"] = editor.get_id()
             session["_fresh"] = True

@@ -50,7 +50,7 @@ from weasyprint import CSS, HTML
 
 from reports.fetcher import ASSETS, AssetsOnlyFetcher
 from reports.render import PAPER_SIZES, render_html, render_pdf
-from toolkit import create_app
+from toolkit import accounts, create_app
 from toolkit.demo import load_demo
 from toolkit.extensions import db
 from toolkit.models import Assessment, City, ReportFile, User
@@ -175,6 +175,8 @@ def signed_in_client(app):
     client = app.test_client()
     with app.app_context():
         admin = db.session.execute(db.select(User).filter_by(email=ADMIN)).scalar_one()
+        accounts.start_session(admin, "bench")  # a real sign-in session
+        db.session.commit()
         with client.session_transaction() as session:
             session["_user_id"] = admin.get_id()
             session["_fresh"] = True

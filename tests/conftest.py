@@ -254,9 +254,12 @@ def make_assessment(db):
 
 @pytest.fixture
 def login(db):
-    """login(client, user): sign in without a password round trip (that is tested in auth)."""
+    """login(client, user): sign in without a password round trip (that is tested in auth), on
+    a real sign-in session of its own."""
+    from toolkit.accounts import start_session
 
     def sign_in(client, user):
+        start_session(user, "test client")
         db.session.commit()
         with client.session_transaction() as session:
             session["_user_id"] = user.get_id()

@@ -280,6 +280,17 @@ ROUTES = {
     "api.revoke": [
         ("POST", "/account/api-tokens/999999/revoke", expect(LOGIN, 404, 404, 404, 404))
     ],
+    "account.index": [("GET", "/account", expect())],
+    "account.end_session": [
+        ("POST", "/account/sessions/999999/sign-out", expect(LOGIN, 404, 404, 404, 404))
+    ],
+    "account.sign_out_everywhere": [
+        (
+            "POST",
+            "/account/sign-out-everywhere",
+            expect(admin=302, network=302, lead=302, editor=302),
+        )
+    ],
     "people.index": [("GET", "/people/", ADMIN_ONLY)],
     "people.new": [("GET", "/people/new", ADMIN_ONLY), ("POST", "/people/new", ADMIN_ONLY)],
     "people.edit": [

@@ -73,6 +73,7 @@ SCREENS = {
     "network-queue": Screen("network", "/reviews", "Assessments waiting for review"),
     "network-timeline": Screen("network", "/assessments/{submitted}/timeline", "Timeline"),
     "editor-notes": Screen("editor", "/assessments/{draft}/notes", "Reviewer's notes"),
+    "editor-account": Screen("editor", "/account", "Account"),
 }
 
 

@@ -90,6 +90,7 @@ def fill_every_table():
         )
     )
     db.session.add(ApiToken(user_id=admin.id, name="nightly export", token_hash="f" * 64))
+    accounts.start_session(admin, "Mozilla/5.0 (Windows NT 10.0) Firefox/133.0", remembered=True)
     decision = ReviewDecision(
         assessment_id=assessment.id, decision="returned", comment="See the notes"
     )

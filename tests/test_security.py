@@ -1,7 +1,8 @@
 """Security: no SQL injection (sqlmap against a real server), a fresh session at sign-in, failed
-sign-ins in the audit log, and the security headers on every response."""
+sign-ins in the audit log, the security headers on every response, and no secret in the logs."""
 
 import http.cookiejar
+import logging
 import re
 import subprocess
 import sys
@@ -12,7 +13,8 @@ import pytest
 from conftest import PASSWORD
 from test_access import ROUTES, world  # noqa: F401 (world is a fixture, used by name)
 
-from toolkit.models import AuditEvent, Cohort
+from toolkit.logs import JsonFormatter
+from toolkit.models import AuditEvent, Cohort, Job
 
 CSRF_FIELD = re.compile(r'name="csrf_token"[^>]* value="([^"]+)"')
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -242,7 +244,7 @@ def test_every_response_has_the_security_headers(app, client, login, world, acto
     urls = [url.format(**names) for url in get_urls(app)]
     # Two 404s (a page and the API's problem details), a 405 and the routing's redirect (308).
     urls += ["/no-such-page", "/api/v1/no-such-thing", "/auth/logout", "/network"]
-    statuses, lacking = set(), {}
+    statuses, lacking, wrongly_cached = set(), {}, {}
     for url in urls:
         response = client.get(url)
         response.close()
@@ -250,7 +252,17 @@ def test_every_response_has_the_security_headers(app, client, login, world, acto
         missing = [name for name in SECURITY_HEADERS if name not in response.headers]
         if missing:
             lacking[f"{url} ({response.status_code})"] = missing
+        # No cache keeps what a signed-in person sees, nor any API answer; static files and
+        # the public pages keep their caching.
+        cacheable = url.startswith(("/static/", "/report-assets/")) or (
+            actor == "anonymous" and not url.startswith("/api/")
+        )
+        if (response.headers.get("Cache-Control") != "no-store") != cacheable:
+            wrongly_cached[f"{url} ({response.status_code})"] = response.headers.get(
+                "Cache-Control"
+            )
     assert not lacking
+    assert not wrongly_cached
     assert {200, 308, 404, 405} <= statuses
 
 
@@ -260,3 +272,76 @@ def test_a_crash_has_the_security_headers(make_app):
     response = app.test_client().get("/crash")
     assert response.status_code == 500
     assert [name for name in SECURITY_HEADERS if name not in response.headers] == []
+
+
+def test_downloads_are_stored_by_no_cache(client, login, make_user, db):
+    user = make_user("network")
+    job = Job(
+        id="0123456789abcdef0123456789abcdef", kind="export", title="Export", status="finished"
+    )
+    job.requested_by_id, job.result = user.id, b"city,score\n"
+    job.result_name, job.result_type = "area-scores.csv", "text/csv"
+    db.session.add(job)
+    login(client, user)
+    for url in (f"/jobs/{job.id}/download", "/network/export/area-scores.csv"):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert response.headers["Content-Disposition"].startswith("attachment;")
+        assert response.headers["Cache-Control"] == "no-store", url
+
+
+HSTS = "max-age=31536000; includeSubDomains"
+
+
+def test_strict_transport_security_only_over_https(make_app):
+    def hsts(app, **options):
+        return (
+            app.test_client().get("/auth/login", **options).headers.get("Strict-Transport-Security")
+        )
+
+    direct = make_app()
+    assert hsts(direct) is None
+    assert hsts(direct, base_url="https://toolkit.test") == HSTS
+    # Without a trusted proxy, anyone could send the header: it means nothing.
+    assert hsts(direct, headers={"X-Forwarded-Proto": "https"}) is None
+
+    proxied = make_app(TRUSTED_PROXIES=1)
+    assert hsts(proxied, headers={"X-Forwarded-Proto": "https"}) == HSTS
+    assert hsts(proxied, headers={"X-Forwarded-Proto": "http"}) is None
+
+
+# -- the request log: no secret, a request id for every request ----------------------------------
+
+
+def logged(caplog) -> list[logging.LogRecord]:
+    return [record for record in caplog.records if record.name == "toolkit.requests"]
+
+
+def test_the_request_log_names_the_user_by_number_alone(client, login, make_user, caplog):
+    user = make_user("network")
+    login(client, user)
+    key, token = user.session_key, user.session_token
+    with caplog.at_level(logging.INFO, logger="toolkit.requests"):
+        assert client.get("/").status_code == 200
+    (record,) = logged(caplog)
+    assert record.fields["user_id"] == user.id and isinstance(record.fields["user_id"], int)
+    line = JsonFormatter().format(record)
+    assert key not in line and token not in line
+
+
+def test_every_request_gets_a_request_id_even_a_refused_one(make_app, caplog):
+    app = make_app(WTF_CSRF_ENABLED=True)
+    client = app.test_client()
+    with caplog.at_level(logging.INFO, logger="toolkit.requests"):
+        refused = client.post("/auth/login", data={"email": "a@example.org", "password": "x"})
+        missing = client.get("/no-such-page")
+        traced = client.post("/auth/login", headers={"X-Request-ID": "proxy-42"})
+    assert [refused.status_code, missing.status_code, traced.status_code] == [400, 404, 400]
+    assert b"This form has expired" in refused.data
+    records = logged(caplog)
+    assert [r.fields["status"] for r in records] == [400, 404, 400]
+    for response, record in zip((refused, missing, traced), records, strict=True):
+        assert response.headers["X-Request-ID"] == record.fields["request_id"]
+        assert record.fields["duration_ms"] is not None
+    assert len(refused.headers["X-Request-ID"]) == 32
+    assert traced.headers["X-Request-ID"] == "proxy-42"

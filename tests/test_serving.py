@@ -158,7 +158,7 @@ def test_every_request_is_logged_as_one_structured_line(client, login, make_user
         client.get("/auth/set-password/a-secret-token")
     dashboard, link = (r.fields for r in caplog.records if r.name == "toolkit.requests")
     assert dashboard["path"] == "/network/" and dashboard["status"] == 200
-    assert dashboard["user_id"] == user.get_id() and dashboard["method"] == "GET"
+    assert dashboard["user_id"] == user.id and dashboard["method"] == "GET"
     assert "duration_ms" in dashboard and len(dashboard["request_id"]) == 32
     # A password link's secret never reaches the logs.
     assert link["path"] == "/auth/set-password/<token>" and link["status"] == 404

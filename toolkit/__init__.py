@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 from flask import Flask, current_app, has_request_context, request
+from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import page_cache
@@ -26,6 +27,8 @@ CONTENT_SECURITY_POLICY = "; ".join(
         "frame-ancestors 'none'",
     ]
 )
+
+HSTS = "max-age=31536000; includeSubDomains"  # a year
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -49,6 +52,7 @@ def create_app(config: dict | None = None) -> Flask:
     login_manager.session_protection = "basic"
 
     from . import (
+        accounts,
         api,
         assessments,
         auth,
@@ -59,7 +63,6 @@ def create_app(config: dict | None = None) -> Flask:
         job_views,
         jobs,
         logs,
-        models,
         network,
         people,
         report_views,
@@ -69,11 +72,12 @@ def create_app(config: dict | None = None) -> Flask:
     )
     from .demo import demo_command
 
-    login_manager.user_loader(models.load_user)
+    login_manager.user_loader(accounts.load_user)
     login_manager.request_loader(_api_token_user)
     for blueprint in (
         health.bp,
         auth.bp,
+        auth.account,
         home.bp,
         people.bp,
         cities.bp,
@@ -139,4 +143,12 @@ def _commit_and_secure(response):
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "same-origin")
     response.headers.setdefault("X-Frame-Options", "DENY")
+    if request.is_secure:  # https, directly or as a trusted proxy says (ProxyFix)
+        response.headers["Strict-Transport-Security"] = HSTS
+    # A city's data, or anything only a signed-in person sees, is kept by no cache: not a
+    # proxy's, not the browser's (the back button after signing out on a shared computer).
+    # Static files (the site's, the report's) stay cacheable.
+    static = (request.endpoint or "").rpartition(".")[2] == "static"
+    if request.path.startswith("/api/") or (not static and current_user.is_authenticated):
+        response.headers["Cache-Control"] = "no-store"
     return response

@@ -1,4 +1,5 @@
-"""Accounts: creating users, one-time links to set a password, signing in."""
+"""Accounts: creating users, one-time links to set a password, signing in and the sign-in
+sessions of each device."""
 
 from __future__ import annotations
 
@@ -8,14 +9,35 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
 
-from flask import current_app
+import sqlalchemy as sa
+from flask import current_app, g
+from flask_login import current_user
+from sqlalchemy.orm import joinedload
 from werkzeug.security import generate_password_hash
 
 from .audit import record
 from .extensions import db
-from .models import CITY_ROLES, AccountLink, City, User, utcnow
+from .models import CITY_ROLES, AccountLink, City, SignInSession, User, utcnow
 
 MIN_PASSWORD_LENGTH = 10
+# A session's "last seen" is written at most this often: not a database write per request.
+LAST_SEEN_EVERY = timedelta(minutes=5)
+BROWSERS = (
+    ("Edg/", "Edge"),
+    ("OPR/", "Opera"),
+    ("Firefox/", "Firefox"),
+    ("Chrome/", "Chrome"),
+    ("Safari/", "Safari"),
+)
+SYSTEMS = (
+    ("Android", "Android"),
+    ("iPhone", "iPhone"),
+    ("iPad", "iPad"),
+    ("Windows", "Windows"),
+    ("CrOS", "ChromeOS"),
+    ("Mac OS X", "macOS"),
+    ("Linux", "Linux"),
+)
 
 
 class AccountError(ValueError):
@@ -140,6 +162,118 @@ def set_active(user: User, active: bool, by: User | None) -> None:
         user.session_token = secrets.token_urlsafe(32)
         _revoke_links(user)
     record("user_reactivated" if active else "user_deactivated", user, user=by)
+
+
+def start_session(user: User, user_agent: str = "", remembered: bool = False) -> SignInSession:
+    """Open a sign-in session of `user` on one device; `user.get_id()` then names it (the id
+    the session and remember-me cookies carry). The key is random and only its hash is kept."""
+    key = secrets.token_urlsafe(32)
+    row = SignInSession(
+        user_id=user.id,
+        key_hash=_hash(key),
+        session_token=user.session_token,
+        remembered=remembered,
+        device=device_name(user_agent),
+    )
+    db.session.add(row)
+    user.session_key = key
+    return row
+
+
+def load_user(login_id: str) -> User | None:
+    """Flask-Login's loader: the active user of the open sign-in session `login_id` names
+    ("user id:session key"), read in one query with their city (every page's header names it)."""
+    number, _, key = login_id.partition(":")
+    if not key:
+        return None
+    now = utcnow()
+    found = db.session.execute(
+        db.select(User, SignInSession)
+        .join(SignInSession, SignInSession.user_id == User.id)
+        .options(joinedload(User.city))
+        .where(
+            SignInSession.key_hash == _hash(key),
+            SignInSession.session_token == User.session_token,
+            User.active,
+            _is_open(now),
+        )
+    ).first()
+    if found is None or str(found.User.id) != number:
+        return None
+    user, row = found
+    if now - row.last_seen_at >= LAST_SEEN_EVERY:
+        row.last_seen_at = now
+    g.sign_in_session = row
+    return user
+
+
+def current_session() -> SignInSession | None:
+    """The sign-in session of this request's signed-in user (None for an API token)."""
+    row = g.get("sign_in_session")
+    if row is None or not current_user.is_authenticated or row.user_id != current_user.id:
+        return None
+    return row
+
+
+def open_sessions(user: User) -> list[SignInSession]:
+    """The user's sign-in sessions that still work, the most recently seen first."""
+    return list(
+        db.session.execute(
+            db.select(SignInSession)
+            .where(
+                SignInSession.user_id == user.id,
+                SignInSession.session_token == user.session_token,
+                _is_open(utcnow()),
+            )
+            .order_by(SignInSession.last_seen_at.desc(), SignInSession.id.desc())
+        ).scalars()
+    )
+
+
+def end_session(row: SignInSession, by: User) -> None:
+    """Sign one device out: its session and remember-me cookies stop working at once."""
+    if row.ended_at is None:
+        row.ended_at = utcnow()
+        record("signed_out", by, user=by, session=row.id, device=row.device)
+
+
+def end_every_session(user: User, by: User) -> None:
+    """Sign `user` out on every device, remembered ones too: every session ends, and the new
+    session token refuses any that an older copy of the database might still hold."""
+    now = utcnow()
+    for row in db.session.execute(
+        db.select(SignInSession).filter_by(user_id=user.id, ended_at=None)
+    ).scalars():
+        row.ended_at = now
+    user.session_token = secrets.token_urlsafe(32)
+    record("signed_out_everywhere", user, user=by)
+
+
+def device_name(user_agent: str) -> str:
+    """A short name of the device a sign-in came from ("Firefox · Windows"), from its User-Agent:
+    enough for a person to recognise their devices, no more of the header is kept."""
+    browser = next((name for mark, name in BROWSERS if mark in user_agent), None)
+    system = next((name for mark, name in SYSTEMS if mark in user_agent), None)
+    if browser or system:
+        return " · ".join(part for part in (browser, system) if part)
+    # Not a browser (a script, a test client): its product name, "curl/8.5" -> "curl".
+    return user_agent.split("/", 1)[0].split(" ", 1)[0][:80]
+
+
+def _is_open(now: datetime):
+    """A session not ended and seen recently enough: within the remember-me cookie's lifetime
+    for a remembered one, else within SESSION_IDLE_HOURS."""
+    remembered = current_app.config["REMEMBER_COOKIE_DURATION"]
+    if not isinstance(remembered, timedelta):
+        remembered = timedelta(seconds=int(remembered))
+    idle = timedelta(hours=float(current_app.config["SESSION_IDLE_HOURS"]))
+    return sa.and_(
+        SignInSession.ended_at.is_(None),
+        sa.or_(
+            sa.and_(SignInSession.remembered, SignInSession.last_seen_at > now - remembered),
+            sa.and_(~SignInSession.remembered, SignInSession.last_seen_at > now - idle),
+        ),
+    )
 
 
 def _revoke_links(user: User) -> None:

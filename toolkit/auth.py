@@ -1,4 +1,5 @@
-"""Signing in and out, and setting a password through a one-time link."""
+"""Signing in and out, setting a password through a one-time link, and the account page where
+people see the devices they are signed in on and sign them out."""
 
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ from . import accounts
 from .extensions import db, limiter
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
+account = Blueprint("account", __name__, url_prefix="/account")
 
 
 class LoginForm(FlaskForm):
@@ -75,12 +77,10 @@ def login():
 @bp.post("/logout")
 @login_required
 def logout():
-    """Sign out (a POST with a CSRF token, so a link elsewhere cannot sign anyone out); nothing
-    of the session is kept."""
-    session.clear()
-    logout_user()  # after clear(): it marks a remember-me cookie for deletion in the session
-    flash(_("You are signed out."), "success")
-    return redirect(url_for("auth.login"))
+    """Sign out (a POST with a CSRF token, so a link elsewhere cannot sign anyone out): the
+    sign-in session ends on the server, so no copy of its cookies works any more."""
+    accounts.end_session(accounts.current_session(), current_user)
+    return _signed_out(_("You are signed out."))
 
 
 @bp.route("/set-password/<token>", methods=["GET", "POST"])
@@ -105,12 +105,59 @@ def set_password(token: str):
     return render_template("auth/set_password.html", form=form, link=link)
 
 
+@account.get("")
+@login_required
+def index():
+    """The person's account: the devices they are signed in on, each with a sign-out button."""
+    return render_template(
+        "auth/account.html",
+        sessions=accounts.open_sessions(current_user),
+        this_session=accounts.current_session(),
+    )
+
+
+@account.post("/sessions/<int:session_id>/sign-out")
+@login_required
+def end_session(session_id: int):
+    """Sign out one of one's own devices (this one included)."""
+    this = accounts.current_session()
+    row = next((s for s in accounts.open_sessions(current_user) if s.id == session_id), None)
+    if row is None:
+        abort(404)
+    accounts.end_session(row, current_user)
+    if row is this:
+        return _signed_out(_("You are signed out."))
+    flash(_("That device is signed out."), "success")
+    return redirect(url_for("account.index"))
+
+
+@account.post("/sign-out-everywhere")
+@login_required
+def sign_out_everywhere():
+    """Sign out on every device, remembered ones too, this one included."""
+    accounts.end_every_session(current_user, current_user)
+    return _signed_out(_("You are signed out on every device."))
+
+
 def _start_session(user, remember: bool = False) -> None:
     """Sign `user` in on a fresh session. Nothing of the session before carries over: not its
     CSRF token, not a session an attacker planted, not whoever was signed in before."""
     session.clear()
     logout_user()  # forgets the remember-me cookie of whoever was signed in before
+    accounts.start_session(user, request.user_agent.string, remembered=remember)
     login_user(user, remember=remember)
+
+
+def _signed_out(message: str):
+    """Forget the session in this browser and send it to the sign-in page. The browser also
+    drops what the site keeps in its storage (unsent answers of the offline queue), so the next
+    person on a shared computer finds nothing of this one."""
+    session.clear()
+    logout_user()  # after clear(): it marks a remember-me cookie for deletion in the session
+    flash(message, "success")
+    response = redirect(url_for("auth.login"))
+    response.headers["Clear-Site-Data"] = '"storage"'
+    return response
 
 
 def _safe_next(target: str | None) -> str:

@@ -6,9 +6,8 @@ from flask import Response
 
 
 def attachment(content, mimetype: str, name: str) -> Response:
-    """`content` (bytes, or chunks to stream) as the file `name`; no shared cache keeps it,
-    since it holds cities' data."""
+    """`content` (bytes, or chunks to stream) as the file `name`. It holds cities' data, so no
+    cache keeps it: the request boundary sends every signed-in response with `no-store`."""
     response = Response(content, mimetype=mimetype)
     response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
-    response.headers["Cache-Control"] = "private, no-cache"
     return response

@@ -42,7 +42,9 @@ def register(app: Flask) -> None:
     """Log every request of `app` as JSON on standard error (tests keep Python's default)."""
     if not app.testing:
         configure()
-    app.before_request(_start)
+    # First of all, so that a request refused by an earlier check (CSRF, rate limit) is timed
+    # and carries its id too.
+    app.before_request_funcs.setdefault(None, []).insert(0, _start)
     app.after_request(_log_request)
 
 
@@ -74,7 +76,8 @@ def _log_request(response):
         "endpoint": request.endpoint,
         "status": response.status_code,
         "duration_ms": round((time.perf_counter() - started) * 1000, 1) if started else None,
-        "user_id": current_user.get_id() if current_user else None,
+        # The number alone: the id Flask-Login keeps also holds the session's secret key.
+        "user_id": current_user.id if current_user.is_authenticated else None,
         "remote_addr": request.remote_addr,
         "bytes": response.calculate_content_length(),
     }

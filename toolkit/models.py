@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from flask_login import UserMixin
-from sqlalchemy.orm import Mapped, joinedload, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from questionnaires import AREA_IDS
@@ -87,8 +87,12 @@ class User(UserMixin, db.Model):
 
     city: Mapped[City | None] = relationship(back_populates="users")
 
+    # The raw key of the sign-in session just opened (accounts.start_session); never stored.
+    session_key = None
+
     def get_id(self) -> str:
-        return f"{self.id}:{self.session_token}"
+        """Flask-Login's id: the user and the key of their sign-in session."""
+        return f"{self.id}:{self.session_key}"
 
     @property
     def is_active(self) -> bool:
@@ -102,6 +106,22 @@ class User(UserMixin, db.Model):
     def check_password(self, password: str) -> bool:
         """Whether `password` is this user's password."""
         return bool(self.password_hash) and check_password_hash(self.password_hash, password)
+
+
+class SignInSession(db.Model):
+    """One sign-in on one device, open until signed out; only a hash of its key is kept."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id"), index=True)
+    key_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    # The user's session_token at sign-in: a new one (new password, deactivation, "sign out
+    # on every device") ends this session too.
+    session_token: Mapped[str] = mapped_column(sa.String(43))
+    remembered: Mapped[bool] = mapped_column(default=False)
+    device: Mapped[str] = mapped_column(sa.String(80), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    ended_at: Mapped[datetime | None]
 
 
 class AccountLink(db.Model):
@@ -427,15 +447,3 @@ class Job(db.Model):
     result: Mapped[bytes | None] = mapped_column(sa.LargeBinary, deferred=True)
 
     requested_by: Mapped[User | None] = relationship()
-
-
-def load_user(user_id: str) -> User | None:
-    """Flask-Login's loader: the id carries the session token, so old sessions stop working."""
-    number, _, token = user_id.partition(":")
-    if not number.isdigit():
-        return None
-    # Every page's header names the user's city: read it with the user.
-    user = db.session.get(User, int(number), options=[joinedload(User.city)])
-    if user is None or not user.active or user.session_token != token:
-        return None
-    return user
