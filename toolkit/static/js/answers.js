@@ -196,7 +196,7 @@
     if (actions.retry) {
       var button = document.createElement("button");
       button.type = "button";
-      button.className = "button-link";
+      button.className = "button-secondary";
       button.textContent = text.retry;
       button.addEventListener("click", actions.retry);
       state.appendChild(document.createTextNode(" "));
@@ -414,6 +414,8 @@
             return renewSession().then(function (session) {
               if (session.signedOut || session.someoneElse) sessionProblem(id, session);
               else return send(id, true);
+            }, function () {
+              setState(id, "failed", text.failed, { retry: function () { send(id); } });
             });
           };
         } else if (reply.status >= 500 || !data.message) {
@@ -488,7 +490,8 @@
   if (signOut) {
     signOut.addEventListener("submit", function (event) {
       event.preventDefault();
-      sendBeforeSigningOut().then(function () {
+      // Whatever happened while sending, the person can still sign out.
+      sendBeforeSigningOut().catch(function () {}).then(function () {
         var left = Object.keys(readQueue()).length;
         if (left) {
           if (!window.confirm(sayCount(text.signOutUnsent, left))) return;
