@@ -77,6 +77,8 @@ ROUTES = {
             expect(admin=403, network=403, lead=403, editor=403),
         ),
     ],
+    # Who is signed in and their CSRF token, for answers.js after a new sign-in.
+    "assessments.signed_in": [("GET", "/assessments/signed-in", expect())],
     "assessments.save_answer": [
         # An empty autosave changes nothing and says so (200).
         (

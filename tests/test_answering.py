@@ -351,3 +351,296 @@ def test_stored_scores_after_many_saves_equal_a_full_scoring(
         card.completeness,
     )
     assert card.answered == 3
+
+
+# -- two people on one answer: merged part by part, against the version each person saw -------
+
+
+def save(assessment, user, question_id="se_drr_plan", **fields):
+    """Save one answer through the service as `user`; `based_on` is the version they saw."""
+    from toolkit.answers import AnswerInput, save_answers
+
+    return save_answers(assessment, {question_id: AnswerInput(**fields)}, user)
+
+
+def test_changes_to_different_parts_of_one_answer_both_land_in_one_revision(
+    da_nang, make_assessment, db
+):
+    """The editor adds a comment to the answer they saw (version 1) after the lead changed its
+    level (version 2): both changes are kept, in one new revision by the editor."""
+    city, lead, editor = da_nang
+    assessment = make_assessment(city, answers={"se_drr_plan": 2})
+    save(assessment, lead, value=3, based_on=1)
+    result = save(assessment, editor, value=2, comment="Adopted by council", based_on=1)
+
+    assert result.conflicts == [] and result.merged == {"se_drr_plan"}
+    answer = answers_of(db, assessment)["se_drr_plan"]
+    assert (answer.value, answer.comment, answer.version) == (3, "Adopted by council", 3)
+    last = answer.revisions[-1]
+    assert len(answer.revisions) == 3 and last.changed_by_id == editor.id
+    assert (last.old["value"], last.old["comment"]) == (3, None)
+    assert (last.new["value"], last.new["comment"]) == (3, "Adopted by council")
+
+
+def test_not_applicable_and_its_reason_are_one_part_merged_with_the_comment(
+    da_nang, make_assessment, db
+):
+    city, lead, editor = da_nang
+    assessment = make_assessment(city)
+    question = "cs_informal_settlements"
+    save(assessment, lead, question, not_applicable=True, reason="No settlements", based_on=0)
+    save(assessment, lead, question, not_applicable=True, reason="None left since 2019", based_on=1)
+    # The editor saw version 1 and writes a comment: the lead's new reason stays.
+    result = save(
+        assessment,
+        editor,
+        question,
+        not_applicable=True,
+        reason="No settlements",
+        comment="Census 2020",
+        based_on=1,
+    )
+    assert result.conflicts == []
+    answer = answers_of(db, assessment)[question]
+    assert (answer.not_applicable_reason, answer.comment) == ("None left since 2019", "Census 2020")
+
+
+def test_an_answer_created_meanwhile_is_merged_with_a_comment_typed_on_the_empty_question(
+    da_nang, make_assessment, db
+):
+    city, lead, editor = da_nang
+    assessment = make_assessment(city)
+    save(assessment, lead, value=1, based_on=0)
+    result = save(assessment, editor, comment="Draft plan exists", based_on=0)
+    assert result.conflicts == []
+    answer = answers_of(db, assessment)["se_drr_plan"]
+    assert (answer.value, answer.comment) == (1, "Draft plan exists")
+
+
+def test_a_real_conflict_names_every_differing_part_and_saves_none_of_that_answer(
+    da_nang, make_assessment, db
+):
+    """Both changed the level: the editor must choose. Their comment and the lead's evidence do
+    not conflict, and whichever level they choose, both stay."""
+    from toolkit.answers import AnswerInput, save_answers
+
+    city, lead, editor = da_nang
+    assessment = make_assessment(city, answers={"se_drr_plan": 2})
+    evidence = ("https://example.org/plan The plan",)
+    save(assessment, lead, value=3, evidence=evidence, based_on=1)
+    result = save(assessment, editor, value=1, comment="Only a draft", based_on=1)
+
+    assert result.saved == [] and len(result.conflicts) == 1
+    conflict = result.conflicts[0]
+    assert conflict.parts == ["value"]
+    assert conflict.differences() == [
+        ("value", None),
+        ("comment", "yours"),
+        ("evidence", "theirs"),
+    ]
+    answer = answers_of(db, assessment)["se_drr_plan"]
+    assert (answer.value, answer.comment, answer.version) == (3, None, 2)  # untouched
+
+    theirs, yours = conflict.resolved("theirs"), conflict.resolved("yours")
+    assert (theirs["value"], theirs["comment"], theirs["evidence"]) == (
+        3,
+        "Only a draft",
+        [*evidence],
+    )
+    assert (yours["value"], yours["comment"], yours["evidence"]) == (1, "Only a draft", [*evidence])
+
+    # "Take theirs": the level is the lead's, the editor's comment is saved with it.
+    taken = AnswerInput(
+        value=theirs["value"], comment=theirs["comment"], evidence=evidence, based_on=2
+    )
+    assert save_answers(assessment, {"se_drr_plan": taken}, editor).conflicts == []
+    answer = answers_of(db, assessment)["se_drr_plan"]
+    assert (answer.value, answer.comment, answer.evidence) == (3, "Only a draft", [*evidence])
+
+
+def test_not_applicable_on_one_side_and_an_answer_on_the_other_is_one_conflict(
+    da_nang, make_assessment, db
+):
+    city, lead, editor = da_nang
+    assessment = make_assessment(city)
+    question = "cs_informal_settlements"
+    save(assessment, lead, question, not_applicable=True, reason="None here", based_on=0)
+    result = save(assessment, editor, question, value=2, based_on=0)
+    assert [c.parts for c in result.conflicts] == [["value", "not_applicable"]]
+    assert answers_of(db, assessment)[question].not_applicable is True
+
+
+def test_a_version_the_history_does_not_know_conflicts_on_every_differing_part(
+    da_nang, make_assessment, db
+):
+    city, _, editor = da_nang
+    assessment = make_assessment(city, answers={"se_drr_plan": 2})
+    result = save(assessment, editor, value=2, comment="Sent from a tampered page", based_on=7)
+    assert [c.parts for c in result.conflicts] == [["comment"]]
+    assert result.conflicts[0].base is None
+
+
+def test_autosave_merges_other_parts_and_gives_the_merged_answer_back(
+    app, login, da_nang, make_assessment, db
+):
+    city, lead, editor = da_nang
+    assessment = make_assessment(city, answers={"se_drr_plan": 2})
+    first, second = app.test_client(), app.test_client()
+    login(first, lead)
+    login(second, editor)
+    assert autosave(first, assessment, "se_drr_plan", value="3", version="1").status_code == 200
+    merged = autosave(second, assessment, "se_drr_plan", value="2", comment="Sirens", version="1")
+    assert merged.status_code == 200
+    body = merged.get_json()
+    assert body["status"] == "saved" and body["version"] == 3
+    assert body["merged"]["se_drr_plan__value"] == "3"
+    assert body["merged"]["se_drr_plan__comment"] == "Sirens"
+
+
+def test_autosave_conflict_shows_each_part_and_both_resolutions(
+    app, login, da_nang, make_assessment, db
+):
+    city, lead, editor = da_nang
+    assessment = make_assessment(city, answers={"se_drr_plan": 2})
+    first, second = app.test_client(), app.test_client()
+    login(first, lead)
+    login(second, editor)
+    autosave(first, assessment, "se_drr_plan", value="3", version="1")
+    clash = autosave(second, assessment, "se_drr_plan", value="1", comment="Draft", version="1")
+    assert clash.status_code == 409
+    body = clash.get_json()
+    assert body["differences"] == [
+        {
+            "part": "Answer",
+            "theirs": body["theirs"]["text"],
+            "yours": body["yours"]["text"],
+            "kept": None,
+        },
+        {"part": "Comment", "theirs": "none", "yours": "Draft", "kept": "yours"},
+    ]
+    assert body["take"]["se_drr_plan__value"] == "3"
+    assert body["take"]["se_drr_plan__comment"] == "Draft"  # "Take theirs" keeps the comment
+    assert body["keep"]["se_drr_plan__value"] == "1"
+    assert body["take"]["se_drr_plan__version"] == body["keep"]["se_drr_plan__version"] == "2"
+    assert body["take_is_theirs"] is False
+
+
+def test_a_page_save_with_a_conflict_keeps_both_sides_changes_in_the_form(
+    app, login, da_nang, make_assessment, db
+):
+    """Without JavaScript: the lead changed the level and the evidence; the editor's page save
+    changed the level and the comment. The page answers 409 with every differing part, and the
+    form holds the editor's level and comment with the lead's evidence."""
+    city, lead, editor = da_nang
+    assessment = make_assessment(city, answers={"se_drr_plan": 2})
+    first, second = app.test_client(), app.test_client()
+    login(first, lead)
+    login(second, editor)
+    url = f"/assessments/{assessment.id}/areas/security"
+    evidence = "https://example.org/plan Adopted plan"
+    lead_saved = autosave(
+        first, assessment, "se_drr_plan", value="3", evidence=evidence, version="1"
+    )
+    assert lead_saved.status_code == 200, lead_saved.get_json()
+    page = second.post(
+        url,
+        data={
+            "se_drr_plan__value": "1",
+            "se_drr_plan__comment": "Draft",
+            "se_drr_plan__evidence": "",  # as a browser sends the empty field
+            "se_drr_plan__version": "1",
+        },
+    )
+    assert page.status_code == 409
+    text = page.data.decode()
+    assert "Answer: changed by both of you." in text
+    assert "Comment: only you changed it; yours is kept: Draft" in text
+    assert "Evidence links: only Lan Lead changed it; theirs is kept (now in the form)" in text
+    assert re.search(r'name="se_drr_plan__value" value="1" checked', text)
+    assert f"{evidence}</textarea>" in text
+    assert 'name="se_drr_plan__version" value="2"' in text
+    assert answers_of(db, assessment)["se_drr_plan"].value == 3
+
+
+# -- the page's Save button after autosave ------------------------------------------------------
+
+
+def test_a_page_save_after_autosave_says_the_answers_were_already_saved(
+    client, login, da_nang, make_assessment, db
+):
+    city, _, editor = da_nang
+    assessment = make_assessment(city, answers={"se_drr_plan": 2})
+    login(client, editor)
+    url = f"/assessments/{assessment.id}/areas/security"
+    data = {"se_drr_plan__value": "2", "se_drr_plan__version": "1"}
+
+    again = client.post(url, data=data, follow_redirects=True).data.decode()
+    assert "Your answers were already saved." in again and "Saved 0" not in again
+    data |= {"se_early_warning__value": "3", "se_drr_plan__value": "1"}
+    two = client.post(url, data=data, follow_redirects=True).data.decode()
+    assert re.search(r"Saved 2 answers at \d\d:\d\d UTC\.", two)
+    data |= {"se_drr_plan__value": "0", "se_drr_plan__version": "2"}
+    one = client.post(url, data=data, follow_redirects=True)
+    assert re.search(r"Saved 1 answer at \d\d:\d\d UTC\.", one.data.decode())
+
+
+# -- an autosave after the session ended -----------------------------------------------------------
+
+
+def test_an_autosave_of_a_signed_out_person_is_told_so_and_a_new_sign_in_gives_a_fresh_token(
+    make_app, da_nang, make_assessment, db
+):
+    """After signing out, the page's autosave gets a JSON 401 "signed out" (not the CSRF 400
+    "nothing was saved"); after signing in again, /assessments/signed-in gives the token of the
+    new session, with which the same answer saves."""
+    from toolkit.models import User
+
+    city, _, editor = da_nang
+    db.session.get(User, editor.id).set_password("correct horse battery")
+    assessment = make_assessment(city)
+    db.session.commit()
+    client = make_app(WTF_CSRF_ENABLED=True).test_client()
+    sign_in_page = client.get("/auth/login").data.decode()
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', sign_in_page)[1]
+    form = {"email": editor.email, "password": "correct horse battery", "csrf_token": token}
+    assert client.post("/auth/login", data=form).status_code == 302
+    page = client.get(f"/assessments/{assessment.id}/areas/security").data.decode()
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)[1]
+    assert client.post("/auth/logout", data={"csrf_token": token}).status_code == 302
+
+    url = f"/assessments/{assessment.id}/questions/se_drr_plan"
+    data = {"se_drr_plan__value": "2", "se_drr_plan__version": "0"}
+    refused = client.post(url, data=data, headers={**JSON, "X-CSRFToken": token})
+    assert refused.status_code == 401
+    assert refused.get_json()["message"] == "You are signed out. Sign in again, then retry."
+    assert client.get("/assessments/signed-in", headers=JSON).status_code == 401
+
+    sign_in_page = client.get("/auth/login").data.decode()
+    form["csrf_token"] = re.search(
+        r'name="csrf_token" type="hidden" value="([^"]+)"', sign_in_page
+    )[1]
+    assert client.post("/auth/login", data=form).status_code == 302
+    stale = client.post(url, data=data, headers={**JSON, "X-CSRFToken": token})
+    assert stale.status_code == 400  # the old session's token
+    session = client.get("/assessments/signed-in", headers=JSON)
+    assert session.headers["Cache-Control"] == "no-store"
+    assert session.get_json()["user"] == editor.id and session.get_json()["name"] == "Eddy Editor"
+    fresh = session.get_json()["csrf_token"]
+    saved = client.post(url, data=data, headers={**JSON, "X-CSRFToken": fresh})
+    assert saved.status_code == 200 and saved.get_json()["status"] == "saved"
+
+
+def test_an_autosave_whose_session_no_longer_signs_anyone_in_gets_a_json_401(
+    client, login, da_nang, make_assessment, db
+):
+    """The session cookie holds a valid CSRF token but names no one (signed out elsewhere):
+    answers.js is told 401 in JSON, not sent to the sign-in page."""
+    city, _, editor = da_nang
+    assessment = make_assessment(city)
+    login(client, editor)
+    with client.session_transaction() as session:
+        session["_user_id"] = f"{editor.id}:not-the-token"
+    response = autosave(client, assessment, "se_drr_plan", value="2")
+    assert response.status_code == 401
+    assert response.get_json()["message"] == "You are signed out. Sign in again, then retry."
+    assert answers_of(db, assessment) == {}

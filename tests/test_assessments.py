@@ -59,7 +59,7 @@ def test_an_editor_answers_an_area_and_the_answers_come_back(
         follow_redirects=True,
     )
     text = response.data.decode()
-    assert "Saved 3 answer(s) at" in text
+    assert "Saved 3 answers at" in text
     assert 'value="2" checked' in text or 'checked value="2"' in text or "checked" in text
     assert "31.5" in text and "No informal settlements in the 2024 survey" in text
     assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in text and "<script>alert" not in text

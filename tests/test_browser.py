@@ -226,7 +226,7 @@ def test_without_javascript_the_save_button_saves_the_page(live_server, open_pag
     page.locator("#q-se_drr_plan summary").click()
     page.locator("#se_drr_plan__comment").fill("Adopted in 2024")
     page.get_by_role("button", name="Save this page").click()
-    expect(page.get_by_role("status")).to_contain_text("Saved 1 answer(s) at")
+    expect(page.get_by_role("status")).to_contain_text("Saved 1 answer at")
     expect(level(page, "se_drr_plan", 2)).to_be_checked()
     assert stored(db, draft, "se_drr_plan").comment == "Adopted in 2024"
 
@@ -317,3 +317,92 @@ def test_zip_of_approved_reports_shows_progress_then_downloads(
     expect(page.get_by_role("heading", level=1)).to_have_text("Your downloads")
     expect(page.get_by_role("row")).to_have_count(2)
     assert page.errors == []
+
+
+def test_a_conflict_shows_each_part_and_take_theirs_keeps_the_typed_comment(
+    live_server, open_page, draft, db
+):
+    """The editor, offline, changes the level and writes a comment; meanwhile the lead changes
+    the level. Back online the editor sees the level both changed, with both values, and the
+    comment only they changed; "Take theirs" takes the lead's level and saves the comment."""
+    base, users = live_server
+    lead, editor = open_page(), open_page()
+    sign_in(lead, base, users["lead"].email)
+    sign_in(editor, base, users["editor"].email)
+    open_area(lead, base, draft, "security")
+    open_area(editor, base, draft, "security")
+
+    editor.context.set_offline(True)
+    level(editor, "se_drr_plan", 1).check()
+    editor.locator("#q-se_drr_plan summary").click()
+    editor.locator("#se_drr_plan__comment").fill("Only a draft so far")
+    expect(state(editor, "se_drr_plan")).to_have_text(re.compile("^Offline"))
+    level(lead, "se_drr_plan", 3).check()
+    expect(state(lead, "se_drr_plan")).to_have_text(re.compile(r"^Saved at"))
+    editor.context.set_offline(False)
+
+    conflict = editor.locator("#q-se_drr_plan .conflict-live")
+    expect(conflict).to_contain_text("Changed by Lan Lead at")
+    expect(conflict).to_contain_text("Answer: changed by both of you.")
+    expect(conflict).to_contain_text("Their answer: level 3:")
+    expect(conflict).to_contain_text("Your answer: level 1:")
+    expect(conflict).to_contain_text(
+        "Comment: only you changed it; yours is kept: Only a draft so far"
+    )
+    conflict.get_by_role("button", name="Take theirs").click()
+    expect(level(editor, "se_drr_plan", 3)).to_be_checked()
+    expect(editor.locator("#se_drr_plan__comment")).to_have_value("Only a draft so far")
+    expect(state(editor, "se_drr_plan")).to_have_text(re.compile(r"^Saved at"))
+    answer = stored(db, draft, "se_drr_plan")
+    assert (answer.value, answer.comment) == (3, "Only a draft so far")
+    assert answer.updated_by_id == users["editor"].id
+    editor.reload()
+    expect(level(editor, "se_drr_plan", 3)).to_be_checked()
+    expect(editor.locator("#se_drr_plan__comment")).to_have_value("Only a draft so far")
+    for page in (lead, editor):
+        assert [e for e in page.errors if "status of 409" not in e] == []
+
+
+@pytest.mark.parametrize(
+    "viewport", [{"width": 390, "height": 844}, {"width": 1280, "height": 800}], ids=str
+)
+def test_the_save_bar_never_covers_the_focused_control(
+    live_server, open_page, db, make_assessment, viewport, tmp_path
+):
+    """WCAG 2.2, 2.4.11: Tab through every stop of a detailed area page, at a phone's and a
+    desktop's size; the sticky "Save this page" bar covers none of them."""
+    base, users = live_server
+    detailed = make_assessment(users["editor"].city, questionnaire_id="asus-detailed", cycle=2025)
+    db.session.commit()
+    page = open_page(viewport=viewport)
+    sign_in(page, base, users["editor"].email)
+    page.goto(f"{base}/assessments/{detailed.id}/areas/security")
+    expect(page.get_by_role("heading", level=1)).to_be_visible()
+
+    covered, stops = [], 0
+    first = None
+    for _ in range(600):
+        page.keyboard.press("Tab")
+        stop = page.evaluate(
+            """() => {
+              const el = document.activeElement;
+              if (!el || el === document.body) return null;
+              const bar = document.querySelector(".sticky-save").getBoundingClientRect();
+              const box = el.getBoundingClientRect();
+              const inBar = !!el.closest(".sticky-save");
+              const overlap = Math.min(box.bottom, bar.bottom) - Math.max(box.top, bar.top);
+              return {
+                name: el.id || el.name || el.textContent.trim().slice(0, 40),
+                covered: !inBar && overlap > 0 && box.right > bar.left && box.left < bar.right,
+              };
+            }"""
+        )
+        if stop is None or stop == first:
+            break
+        first = first or stop
+        stops += 1
+        if stop["covered"]:
+            covered.append(stop["name"])
+    page.screenshot(path=str(tmp_path / "focus.png"))
+    assert stops > 60  # the whole page was walked
+    assert covered == [], f"{len(covered)} of {stops} stops under the bar: {covered[:10]}"

@@ -35,14 +35,76 @@ from .templating import STATUS_NAMES
 EMPTY = {"value": None, "not_applicable": False, "reason": None, "comment": None, "evidence": []}
 
 
-class AnswerConflict(Exception):
-    """A save based on an older version of the answer: both values are kept for the user."""
+# The parts of an answer merged on their own: two people changing different parts of one answer
+# do not conflict. "Not applicable" and its reason are one part.
+PARTS = {
+    "value": ("value",),
+    "not_applicable": ("not_applicable", "reason"),
+    "comment": ("comment",),
+    "evidence": ("evidence",),
+}
 
-    def __init__(self, answer: Answer, yours: dict):
+
+class AnswerConflict(Exception):
+    """A save based on an older version of the answer, where someone else changed the same part
+    of it meanwhile. Nothing of the answer is saved; both answers are kept for the user.
+
+    `base` is the answer the person saw (None when its history does not reach back there),
+    `theirs` the stored one, `yours` what the person sent, `parts` the parts both changed.
+    """
+
+    def __init__(self, answer: Answer, base: dict | None, yours: dict, parts: list[str]):
         self.answer = answer
+        self.base = base
         self.theirs = answer.snapshot()
         self.yours = yours
+        self.parts = parts
         super().__init__(f"{answer.question_id} was changed by someone else meanwhile")
+
+    def resolved(self, keep: str) -> dict:
+        """The answer to save when the person keeps "yours" or "theirs" for the parts in
+        conflict: every change either side made to the other parts is kept as well."""
+        merged, _ = _merge(self.base, self.theirs, self.yours)
+        if keep == "yours":
+            for part in self.parts:
+                merged.update({key: self.yours[key] for key in PARTS[part]})
+        return merged
+
+    def differences(self) -> list[tuple[str, str | None]]:
+        """Every part in which the two answers differ, with whose change is kept whatever the
+        person chooses ("yours", "theirs"), or None for a part in conflict."""
+        kept = []
+        for part, keys in PARTS.items():
+            if _part(self.theirs, keys) == _part(self.yours, keys):
+                continue
+            if part in self.parts:
+                kept.append((part, None))
+            else:
+                only_yours = _part(self.base, keys) == _part(self.theirs, keys)
+                kept.append((part, "yours" if only_yours else "theirs"))
+        return kept
+
+
+def _part(snapshot: dict | None, keys) -> list | None:
+    return None if snapshot is None else [snapshot.get(key) for key in keys]
+
+
+def _merge(base: dict | None, theirs: dict, yours: dict) -> tuple[dict, list[str]]:
+    """Both people's changes since `base` in one answer (theirs where both changed a part),
+    and the parts both changed differently. Without a base every differing part conflicts."""
+    merged, parts = dict(theirs), []
+    for part, keys in PARTS.items():
+        mine, stored, seen = _part(yours, keys), _part(theirs, keys), _part(base, keys)
+        if mine == stored or (seen is not None and mine == seen):
+            continue  # the same on both sides, or only they changed it
+        if seen is not None and stored == seen:
+            merged.update({key: yours[key] for key in keys})  # only you changed it
+        else:
+            parts.append(part)
+    # One marked it not applicable while the other answered it: one decision, not two.
+    if merged["not_applicable"] and merged["value"] is not None:
+        parts = [p for p in PARTS if p in parts or p in ("value", "not_applicable")]
+    return merged, parts
 
 
 @dataclass(frozen=True)
@@ -164,6 +226,8 @@ class SaveResult:
 
     saved: list[Answer] = field(default_factory=list)
     conflicts: list[AnswerConflict] = field(default_factory=list)
+    # Questions whose answer now holds someone else's changes too: the page shows it again.
+    merged: set[str] = field(default_factory=set)
 
 
 def save_answers(
@@ -171,10 +235,12 @@ def save_answers(
 ) -> SaveResult:
     """Save several answers, each change with a revision, then refresh the stored scores once.
 
-    An answer changed by someone else since the version the user saw (`based_on`) is not
-    saved: it comes back as an AnswerConflict holding both values. An unchanged answer is left
-    alone (no revision), unless it was carried over and the user confirms it. A value or
-    question that does not fit raises
+    An answer changed by someone else since the version the user saw (`based_on`) is merged
+    part by part (PARTS) with their change, compared with the version the user saw: changes
+    to different parts both land in one new revision. Where both changed the same part, the
+    answer is not saved: it comes back as an AnswerConflict holding both. An unchanged answer
+    is left alone (no revision), unless it was carried over and the user confirms it. A value
+    or question that does not fit raises
     questionnaires.AnswerValueError, KeyError or ValueError before anything changes.
     """
     questionnaire = questionnaire_of(assessment)
@@ -204,9 +270,16 @@ def save_answers(
                 changes.append((question_id, answer, new, "confirmed"))
             continue  # nothing to change, whatever version the user saw
         if answer is not None and item.based_on is not None and item.based_on != answer.version:
-            result.conflicts.append(AnswerConflict(answer, new))
-        else:
-            changes.append((question_id, answer, new, "changed"))
+            base = _as_it_was(answer, item.based_on)
+            merged, parts = _merge(base, answer.snapshot(), new)
+            if parts:
+                result.conflicts.append(AnswerConflict(answer, base, new, parts))
+                continue
+            result.merged.add(question_id)
+            if merged == answer.snapshot():
+                continue  # their change already says what this one does
+            new = merged
+        changes.append((question_id, answer, new, "changed"))
     at = at or utcnow()
     for question_id, answer, new, kind in changes:
         old = answer.snapshot() if answer is not None else None
@@ -239,6 +312,24 @@ def save_answers(
         changed_areas = {questionnaire.question(a.question_id).area_id for a in result.saved}
         refresh_area_scores(assessment, changed_areas, existing.values())
     return result
+
+
+def _as_it_was(answer: Answer, version: int) -> dict | None:
+    """The answer at an earlier `version`, from its revisions (each change raised the version
+    by one and left one), or None when they do not reach back there."""
+    back = answer.version - version
+    if back <= 0:
+        return None
+    found = db.session.execute(
+        db.select(AnswerRevision.old)
+        .where(AnswerRevision.answer_id == answer.id)
+        .order_by(AnswerRevision.id.desc())
+        .offset(back - 1)
+        .limit(1)
+    ).first()
+    if found is None:
+        return None
+    return {**EMPTY, **(found.old or {})}  # no old answer: the question was unanswered
 
 
 def answers_to(assessment: Assessment, question_ids, fresh: bool = False) -> dict[str, Answer]:

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from flask import Flask, jsonify, render_template, request
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from .extensions import db
+
+SIGNED_OUT = _l("You are signed out. Sign in again, then retry.")
 
 
 def register(app: Flask) -> None:
@@ -15,6 +19,13 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def csrf_error(error):
+        if (
+            not current_user.is_authenticated
+            and request.accept_mimetypes.best == "application/json"
+        ):
+            # A script's request after the session ended (autosave): its token is stale because
+            # the person is signed out, and that is what they need to hear.
+            return _page(401, _("Not signed in"), str(SIGNED_OUT))
         message = _(
             "This form has expired or was sent from another page. Go back, reload the page and "
             "try again: nothing was saved."

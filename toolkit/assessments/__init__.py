@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import sys
 from dataclasses import dataclass
+from functools import cache, wraps
 
+from babel import Locale
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
-from flask_babel import get_locale
+from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
+from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -31,6 +35,7 @@ from ..answers import (
     scorecard,
 )
 from ..audit import record
+from ..errors import SIGNED_OUT
 from ..extensions import db
 from ..models import Answer, AreaAssignment, Assessment, City, ReviewNote, User, utcnow
 from ..page_cache import cached
@@ -169,14 +174,16 @@ def area(assessment_id: int, area_id: str):
             if result.saved:
                 record("answers_saved", assessment, area=area.id, count=len(result.saved))
             if not result.conflicts:
-                flash(
-                    _(
-                        "Saved %(count)d answer(s) at %(time)s.",
-                        count=len(result.saved),
+                if result.saved:
+                    message = ngettext(
+                        "Saved %(num)d answer at %(time)s.",
+                        "Saved %(num)d answers at %(time)s.",
+                        len(result.saved),
                         time=format_when(utcnow(), city_time_zone(assessment.city)),
-                    ),
-                    "success",
-                )
+                    )
+                else:  # each change was autosaved already
+                    message = _("Your answers were already saved.")
+                flash(message, "success")
                 return redirect(
                     url_for("assessments.area", assessment_id=assessment.id, area_id=area_id)
                 )
@@ -186,12 +193,18 @@ def area(assessment_id: int, area_id: str):
             answers = answers_to(assessment, [q.id for q in area.questions()])  # with the saved
             people = _people(c.answer.updated_by_id for c in result.conflicts)
             for conflict in result.conflicts:
-                conflicts[conflict.answer.question_id] = (
+                question = questionnaire.question(conflict.answer.question_id)
+                conflicts[question.id] = (
                     conflict,
                     people.get(conflict.answer.updated_by_id),
+                    _differences(question, conflict),
                 )
-                # Saving the page again now keeps this person's answer, knowingly.
-                form[f"{conflict.answer.question_id}__version"].data = str(conflict.answer.version)
+                # The form keeps this person's answer with the other person's changes to the
+                # other parts: saving the page again keeps theirs, knowingly, and loses nothing.
+                resolved = conflict.resolved("yours")
+                for name, value in _fields(question, resolved, conflict.answer.version).items():
+                    if name in form:
+                        form[name].raw_data, form[name].data = None, value
         questions = _questions(assessment, questionnaire, area, editable, answers, form, conflicts)
     assigned = sorted(
         (a.user for a in assessment.assignments if a.area_id == area.id), key=lambda u: u.name
@@ -255,10 +268,26 @@ def _questions(
         notes={n.question_id: n for n in assessment.review_notes},
         show_if={q.id: show_if_values(questionnaire, q) for q in area.questions() if q.show_if},
     )
-    messages = render_template("assessments/_answer_messages.html") if editable else ""
+    messages = ""
+    if editable:
+        messages = render_template(
+            "assessments/_answer_messages.html", plural_samples=_plural_samples(str(get_locale()))
+        )
     return AreaQuestions(
         Markup(html), Markup(messages), result.answered, result.applicable, result.score
     )
+
+
+@cache
+def _plural_samples(locale: str) -> dict[str, int]:
+    """A number of each plural category of the language ("one": 1, "other": 0 in English): the
+    page translates its counted messages once for each, and answers.js picks the form of a
+    count with the browser's Intl.PluralRules, which follows the same rules (CLDR)."""
+    rule = Locale.parse(locale).plural_form
+    samples: dict[str, int] = {}
+    for number in range(200):
+        samples.setdefault(rule(number), number)
+    return samples
 
 
 def _area_form(questionnaire, area: Area, answers: dict[str, Answer], **kwargs):
@@ -267,13 +296,43 @@ def _area_form(questionnaire, area: Area, answers: dict[str, Answer], **kwargs):
     return area_form_class(questionnaire, area)(data=data, **kwargs)
 
 
+def _signed_in(view):
+    """login_required, except that answers.js (asking for JSON) is answered 401 rather than
+    sent to the sign-in page: it keeps the answer and offers to sign in again."""
+    guarded = login_required(view)
+
+    @wraps(view)
+    def check(*args, **kwargs):
+        if (
+            not current_user.is_authenticated
+            and request.accept_mimetypes.best == "application/json"
+        ):
+            abort(401, str(SIGNED_OUT))
+        return guarded(*args, **kwargs)
+
+    return check
+
+
+@bp.get("/assessments/signed-in")
+@_signed_in
+def signed_in():
+    """Who is signed in, and the CSRF token of their session: answers.js asks after the person
+    signed in again in another tab (the token the page holds was the old session's), and
+    sends nothing typed by someone else."""
+    response = jsonify(user=current_user.id, name=current_user.name, csrf_token=generate_csrf())
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 @bp.post("/assessments/<int:assessment_id>/questions/<question_id>")
-@login_required
+@_signed_in
 def save_answer(assessment_id: int, question_id: str):
     """Autosave of one answer (form fields of one question, CSRF token in a header); JSON back.
 
-    200 saved (or unchanged), 400 with the messages per field, 409 with both answers when
-    someone else saved this question since the version the page holds.
+    200 saved (or unchanged; with the answer's fields when someone else's changes to other
+    parts were merged in), 400 with the messages per field, 409 with both answers, part by
+    part, when someone else changed the same part since the version the page holds. 401 when
+    the person is signed out.
     """
     assessment = _assessment(assessment_id, "edit_assessment", with_answers=False)
     questionnaire = questionnaire_of(assessment)
@@ -302,6 +361,11 @@ def save_answer(assessment_id: int, question_id: str):
                 "fields": _form_data(question, theirs),
             },
             yours={"text": describe_snapshot(question, conflict.yours)},
+            differences=_differences(question, conflict),
+            # What the page sends for either choice, with every other change of both kept.
+            keep=_fields(question, conflict.resolved("yours"), theirs.version),
+            take=_fields(question, conflict.resolved("theirs"), theirs.version),
+            take_is_theirs=conflict.resolved("theirs") == conflict.theirs,
         ), 409
     # Each change is in the question's history; the timeline is not flooded with one event
     # per autosave.
@@ -319,6 +383,7 @@ def save_answer(assessment_id: int, question_id: str):
         # As the page shows times (answers.js shows this, not the browser's clock).
         saved_at_text=format_when(saved_at, city_time_zone(assessment.city)),
         carried_over=bool(answer and answer.carried_over),
+        merged=_form_data(question, answer) if question_id in result.merged else None,
         area={
             "answered": progress.answered,
             "applicable": progress.applicable,
@@ -593,18 +658,57 @@ def _area(questionnaire, area_id: str) -> Area:
 
 def _form_data(q: Question, answer: Answer | None) -> dict:
     """The form fields of one question filled from its stored answer."""
-    data = {f"{q.id}__version": str(answer.version) if answer else "0"}
     if answer is None:
-        return data
-    value = answer.value
+        return {f"{q.id}__version": "0"}
+    return _fields(q, answer.snapshot(), answer.version)
+
+
+def _fields(q: Question, snapshot: dict, version: int) -> dict:
+    """The form fields of one question saying `snapshot` (see Answer.snapshot) at `version`."""
+    value = snapshot["value"]
     if q.type in ("level", "yes_no", "choice") and value is not None:
         value = str(value)
-    data[f"{q.id}__value"] = value
-    data[f"{q.id}__na"] = answer.not_applicable
-    data[f"{q.id}__reason"] = answer.not_applicable_reason
-    data[f"{q.id}__comment"] = answer.comment
-    data[f"{q.id}__evidence"] = "\n".join(answer.evidence or [])
-    return data
+    return {
+        f"{q.id}__version": str(version),
+        f"{q.id}__value": value,
+        f"{q.id}__na": snapshot["not_applicable"],
+        f"{q.id}__reason": snapshot["reason"],
+        f"{q.id}__comment": snapshot["comment"],
+        f"{q.id}__evidence": "\n".join(snapshot["evidence"] or []),
+    }
+
+
+PART_NAMES = {
+    "value": _l("Answer"),
+    "not_applicable": _l("Not applicable to our city"),
+    "comment": _l("Comment"),
+    "evidence": _l("Evidence links"),
+}
+
+
+def _differences(q: Question, conflict) -> list[dict]:
+    """Each part in which the two answers of a conflict differ, both in words, and whose change
+    is kept whatever the person chooses ("yours", "theirs"; None where they must choose)."""
+    return [
+        {
+            "part": str(PART_NAMES[part]),
+            "theirs": _describe_part(q, part, conflict.theirs),
+            "yours": _describe_part(q, part, conflict.yours),
+            "kept": kept,
+        }
+        for part, kept in conflict.differences()
+    ]
+
+
+def _describe_part(q: Question, part: str, snapshot: dict) -> str:
+    if part == "value":
+        return describe_snapshot(q, {**snapshot, "not_applicable": False})
+    if part == "not_applicable":
+        if not snapshot["not_applicable"]:
+            return _("No")
+        return _("Yes: %(reason)s", reason=snapshot["reason"] or "")
+    text = "; ".join(snapshot["evidence"]) if part == "evidence" else snapshot["comment"]
+    return text or _("none")
 
 
 def _given(questions, form) -> dict[str, AnswerInput]:
