@@ -578,10 +578,12 @@ def test_a_page_save_after_autosave_says_the_answers_were_already_saved(
     assert "Your answers were already saved." in again and "Saved 0" not in again
     data |= {"se_early_warning__value": "3", "se_drr_plan__value": "1"}
     two = client.post(url, data=data, follow_redirects=True).data.decode()
-    assert re.search(r"Saved 2 answers at \d\d:\d\d UTC\.", two)
+    assert re.search(r"Saved 2 answers at \w{3} \d{1,2}, \d{4}, \d\d:\d\d \(UTC\+7\)\.", two)
     data |= {"se_drr_plan__value": "0", "se_drr_plan__version": "2"}
     one = client.post(url, data=data, follow_redirects=True)
-    assert re.search(r"Saved 1 answer at \d\d:\d\d UTC\.", one.data.decode())
+    assert re.search(
+        r"Saved 1 answer at \w{3} \d{1,2}, \d{4}, \d\d:\d\d \(UTC\+7\)\.", one.data.decode()
+    )
 
 
 # -- an autosave after the session ended -----------------------------------------------------------
