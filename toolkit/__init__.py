@@ -8,7 +8,7 @@ from pathlib import Path
 from flask import Flask, current_app, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import page_cache
+from . import errors, page_cache
 from .config import InsecureConfig, load_config, require_secret_key
 from .extensions import babel, csrf, db, limiter, login_manager, migrate
 
@@ -53,7 +53,7 @@ def create_app(config: dict | None = None) -> Flask:
         assessments,
         auth,
         cities,
-        errors,
+        guards,
         health,
         home,
         job_views,
@@ -71,6 +71,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     login_manager.user_loader(models.load_user)
     login_manager.request_loader(_api_token_user)
+    guards.register(app)
     for blueprint in (
         health.bp,
         auth.bp,
@@ -130,7 +131,7 @@ def _locale() -> str | None:
 def _commit_and_secure(response):
     """The request boundary: commit what the view flushed, and set the security headers."""
     if response.status_code < 400:
-        db.session.commit()
+        response = errors.commit(response)
     response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "same-origin")

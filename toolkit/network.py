@@ -35,6 +35,7 @@ from .audit import record
 from .cities import KNOWN_TAGS
 from .downloads import attachment
 from .extensions import db
+from .guards import MAX_ID
 from .models import Assessment, City, Cohort, Country, utcnow
 
 bp = Blueprint("network", __name__, url_prefix="/network")
@@ -49,7 +50,7 @@ def dashboard():
     total = comparison.count(f)
     pages = max(1, -(-total // comparison.PAGE_SIZE))
     page = request.args.get("page", "1")
-    page = min(int(page), pages) if page.isdigit() and int(page) > 0 else 1
+    page = min(int(page), pages) if page.isdecimal() and int(page) > 0 else 1
     return render_template(
         "network/dashboard.html",
         f=f,
@@ -360,7 +361,7 @@ def _filter() -> comparison.Filter:
     """The filter from the query string; a bad value is a 400 with what is allowed."""
     args = request.args
     cohort = None
-    if args.get("cohort", "").isdigit():
+    if args.get("cohort", "").isdecimal() and int(args["cohort"]) <= MAX_ID:
         cohort = db.session.get(Cohort, int(args["cohort"]))
     cycle = args.get("cycle", "")
     questionnaire = args.get("questionnaire") or "asus-quick"
