@@ -76,7 +76,7 @@ def _finite(form, field):
         raise StopValidation(
             _(
                 "Enter a number such as 42 or 3.5: %(value)s is too large or not a number.",
-                value=field.raw_data[0][:20],
+                value=str((field.raw_data or [field.data])[0])[:20],
             )
         )
 
