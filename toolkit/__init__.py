@@ -9,7 +9,7 @@ from flask import Flask, current_app, has_request_context, request
 from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import page_cache
+from . import errors, page_cache
 from .config import InsecureConfig, load_config, require_secret_key
 from .extensions import babel, csrf, db, limiter, login_manager, migrate
 
@@ -57,7 +57,7 @@ def create_app(config: dict | None = None) -> Flask:
         assessments,
         auth,
         cities,
-        errors,
+        guards,
         health,
         home,
         job_views,
@@ -74,6 +74,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     login_manager.user_loader(accounts.load_user)
     login_manager.request_loader(_api_token_user)
+    guards.register(app)
     for blueprint in (
         health.bp,
         auth.bp,
@@ -138,7 +139,7 @@ def _locale() -> str | None:
 def _commit_and_secure(response):
     """The request boundary: commit what the view flushed, and set the security headers."""
     if response.status_code < 400:
-        db.session.commit()
+        response = errors.commit(response)
     response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "same-origin")

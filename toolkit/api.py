@@ -183,7 +183,7 @@ def _positive(name: str, default: int) -> int:
     raw = request.args.get(name)
     if raw is None or raw == "":
         return default
-    if not raw.isdigit() or int(raw) < 1 or int(raw) > 1_000_000:
+    if not raw.isdecimal() or int(raw) < 1 or int(raw) > 1_000_000:
         abort(400, _("%(name)s must be a whole number from 1.", name=name))
     return int(raw)
 

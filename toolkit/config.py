@@ -37,6 +37,10 @@ DEFAULTS = {
     "EXPORT_JOB_ROWS": 20_000,
     # Rendered questions of area pages kept per process (toolkit/page_cache.py); 0 keeps none.
     "PAGE_CACHE_MB": 32,
+    # The largest request body, in bytes (a larger one gets a 413). The largest form is the
+    # detailed questionnaire's review page: 138 notes of 4000 characters, in Thai sent
+    # percent-encoded (9 bytes a character), is 5 MB.
+    "MAX_CONTENT_LENGTH": 6 * 1024 * 1024,
     # How many reverse proxies in front of the app set X-Forwarded-For/-Proto/-Host.
     "TRUSTED_PROXIES": 0,
 }

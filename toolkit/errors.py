@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, current_app, jsonify, make_response, render_template, request
+from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -40,6 +41,7 @@ def register(app: Flask) -> None:
             403: _("Not allowed"),
             404: _("Page not found"),
             405: _("Not allowed"),
+            413: _("Too much sent at once"),
             429: _("Too many attempts"),
         }
         messages = {
@@ -47,6 +49,12 @@ def register(app: Flask) -> None:
             404: _("There is nothing at this address, or it is not shared with you."),
             429: _("Too many attempts in a short time. Wait a few minutes and try again."),
         }
+        if error.code == 413 and app.config["MAX_CONTENT_LENGTH"]:
+            messages[413] = _(
+                "What was sent is larger than %(size)s MB, the most the toolkit takes at once. "
+                "Send less at a time, for example shorter texts: nothing was saved.",
+                size=format_decimal(round(app.config["MAX_CONTENT_LENGTH"] / 2**20, 1)),
+            )
         # A message given to abort() is written for the user; the defaults of werkzeug are not.
         custom = error.description if error.description != type(error).description else None
         if error.code == 429:
@@ -56,13 +64,28 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def crash(error):
-        db.session.rollback()
-        app.logger.exception("Unhandled error")
-        return _page(
-            500,
-            _("Something went wrong"),
-            _("The error has been logged. Nothing saved before is lost; try again in a moment."),
-        )
+        return _failed("Unhandled error")
+
+
+def commit(response):
+    """Commit what the request changed. If the database refuses, roll back, log, and answer
+    the site's 500 in the route's format instead of `response`."""
+    try:
+        db.session.commit()
+    except Exception:
+        return make_response(_failed("The commit failed"))
+    return response
+
+
+def _failed(what: str):
+    """Roll back, log the exception being handled, and say so."""
+    db.session.rollback()
+    current_app.logger.exception(what)
+    return _page(
+        500,
+        _("Something went wrong"),
+        _("The error has been logged. Nothing saved before is lost; try again in a moment."),
+    )
 
 
 def _page(code: int, title: str, message: str):

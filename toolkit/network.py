@@ -48,7 +48,7 @@ def dashboard():
     total = comparison.count(f)
     pages = max(1, -(-total // comparison.PAGE_SIZE))
     page = request.args.get("page", "1")
-    page = min(int(page), pages) if page.isdigit() and int(page) > 0 else 1
+    page = min(int(page), pages) if page.isdecimal() and int(page) > 0 else 1
     return render_template(
         "network/dashboard.html",
         f=f,

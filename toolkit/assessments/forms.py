@@ -6,6 +6,7 @@ question ids (`<id>__value`, `<id>__na`, ...), and one generic macro renders any
 
 from __future__ import annotations
 
+import math
 from functools import cache
 from urllib.parse import urlsplit
 
@@ -24,7 +25,14 @@ from wtforms import (
     SelectMultipleField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import (
+    DataRequired,
+    Length,
+    NumberRange,
+    Optional,
+    StopValidation,
+    ValidationError,
+)
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from questionnaires import Area, Question, Questionnaire
@@ -85,9 +93,20 @@ def _exclusive_validator(q: Question):
     return check
 
 
+def _finite(form, field):
+    """Python reads "1e309", "inf" and "nan" as numbers; no answer is one of those."""
+    if field.data is not None and not math.isfinite(field.data):
+        raise StopValidation(
+            _(
+                "Enter a number such as 42 or 3.5: %(value)s is too large or not a number.",
+                value=str((field.raw_data or [field.data])[0])[:20],
+            )
+        )
+
+
 def _number_field(q: Question):
     low, high = _whole(q.minimum), _whole(q.maximum)
-    validators = [Optional()]
+    validators = [Optional(), _finite]
     if low is not None or high is not None:
         validators.append(NumberRange(min=low, max=high))
     render_kw = {"inputmode": "decimal", "step": "any"}

@@ -1,0 +1,51 @@
+"""Input the database cannot take is refused before any view sees it, as a 400 or a 404.
+
+PostgreSQL refuses a NUL character in text, and its integer columns stop at 2**31 - 1: without
+these guards such input reached the database and came back as a 500.
+"""
+
+from __future__ import annotations
+
+from flask import Flask, abort, request
+from flask_babel import gettext as _
+from werkzeug.routing import IntegerConverter
+
+# The largest value of the id columns (INTEGER on PostgreSQL and SQLite alike).
+MAX_ID = 2**31 - 1
+
+
+class IdConverter(IntegerConverter):
+    """`<int:...>` in URLs: a whole number from 0 to MAX_ID; anything larger is no page (404)."""
+
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(map, *args, **kwargs)
+
+
+def register(app: Flask) -> None:
+    """Make `<int:...>` the bounded id converter and refuse NUL characters and file uploads.
+
+    Call it before the blueprints are registered: rules take their converters when added.
+    """
+    app.url_map.converters["int"] = IdConverter
+    app.before_request(refuse_unstorable_input)
+
+
+def refuse_unstorable_input() -> None:
+    """400 for a NUL character in the path, the query string or a form field, and for files:
+    no form of the toolkit takes one."""
+    if request.files:
+        abort(400, _("This form does not take files. Send it again without one."))
+    texts = [request.path]
+    for pairs in (request.args, request.form):
+        for key, values in pairs.lists():
+            texts.append(key)
+            texts.extend(values)
+    if any("\x00" in text for text in texts):
+        abort(
+            400,
+            _(
+                "What was sent contains a null character (U+0000), which the toolkit does not "
+                "accept. Remove it and try again: nothing was saved."
+            ),
+        )
