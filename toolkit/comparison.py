@@ -16,13 +16,13 @@ from questionnaires import AREA_IDS
 
 from . import instrument
 from .extensions import db
+from .guards import MAX_ID
 from .models import STATUSES, Answer, AreaScore, Assessment, City, Cohort, Country
 
 MIN_COHORT = 5  # fewer cities than this, and no statistics: a single city could be inferred
 PAGE_SIZE = 100
 SORTS = ("city", "country", "overall", *AREA_IDS)
 LAST_CYCLE = 9999
-LAST_ID = 2_147_483_647  # the largest id the database holds
 
 
 class FilterError(ValueError):
@@ -108,7 +108,7 @@ def cohort_of(args: Mapping[str, str]) -> Cohort | None:
     raw = args.get("cohort", "")
     if not raw:
         return None
-    if not _is_whole(raw, LAST_ID):
+    if not _is_whole(raw, MAX_ID):
         raise FilterError(_("cohort must be a cohort's number; got %(value)s.", value=_quoted(raw)))
     cohort = db.session.get(Cohort, int(raw))
     if cohort is None:
