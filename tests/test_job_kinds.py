@@ -1,11 +1,12 @@
 """Every kind of background job, above its threshold, where no request is: in a `toolkit worker`
 process (its own, on a Redis server of the test's own and the same database) and in a thread of
 the app (no Redis). Each job is asked for in Vietnamese and runs in it; what it makes is opened
-and read back: the PDF with pypdf, the XLSX with openpyxl, the ZIP's PDFs one by one.
+and read back: the PDFs with pypdf, the XLSX with openpyxl, the ZIP's PDFs one by one.
 """
 
 import csv
 import io
+import threading
 import zipfile
 
 import pytest
@@ -16,6 +17,7 @@ from pypdf import PdfReader
 from test_faults import start_worker
 from test_jobs import wait_for
 
+from toolkit import jobs
 from toolkit.models import Assessment, City, Job
 
 # Fixtures of those modules, used here too.
@@ -30,8 +32,13 @@ VIETNAMESE = {"Accept-Language": "vi"}
 @pytest.fixture(params=["worker", "in-process"])
 def job_app(request, make_app, database_url, tmp_path):
     """(the app, where its jobs run): with the thresholds lowered so that the test's small
-    network's report, ZIP and exports all go to the background."""
-    config = {"REPORT_JOB_QUESTIONS": 20, "EXPORT_JOB_ROWS": 2, "LANGUAGES": ["en", "vi"]}
+    network's report, ZIP, exports and network PDF all go to the background."""
+    config = {
+        "REPORT_JOB_QUESTIONS": 20,
+        "EXPORT_JOB_ROWS": 2,
+        "NETWORK_REPORT_JOB_CITIES": 2,
+        "LANGUAGES": ["en", "vi"],
+    }
     if request.param == "in-process":
         yield make_app(**config), request.param
         return
@@ -52,9 +59,9 @@ def report(client, db):
     return client.get(f"/assessments/{cebu}/report.pdf", headers=VIETNAMESE)
 
 
-def pdf_of(data: bytes) -> PdfReader:
+def pdf_of(data: bytes, language: str = "vi") -> PdfReader:
     reader = PdfReader(io.BytesIO(data))
-    assert reader.trailer["/Root"]["/Lang"] == "vi"  # the report of the requester's language
+    assert reader.trailer["/Root"]["/Lang"] == language  # the requester's language
     return reader
 
 
@@ -87,6 +94,17 @@ def check_xlsx(download):
     assert source.startswith("ASUS City Self-Assessment Toolkit, exported ")
 
 
+def check_network_report(download):
+    assert download.headers["Content-Disposition"] == (
+        'attachment; filename="asus-network-asus-quick-2026.pdf"'
+    )
+    reader = pdf_of(download.data)
+    assert reader.metadata.title == "ASUS network comparison: ASUS quick screening 2026"
+    text = "\n".join(page.extract_text() for page in reader.pages)
+    assert "Selection: Approved. 3 cities." in text
+    assert all(f"\n{city} " in text for city in CITIES) and "Iloilo" not in text  # a draft
+
+
 KINDS = {
     "report": (report, check_report),
     "reports_zip": (
@@ -100,6 +118,10 @@ KINDS = {
     "xlsx export": (
         lambda client, db: client.get(f"{AREA_SCORES}.xlsx?cycle=2026", headers=VIETNAMESE),
         check_xlsx,
+    ),
+    "network_report": (
+        lambda client, db: client.get("/network/report.pdf?cycle=2026", headers=VIETNAMESE),
+        check_network_report,
     ),
 }
 
@@ -121,3 +143,58 @@ def test_every_kind_of_job_finishes_where_there_is_no_request(
         job = db.session.get(Job, job_url.rsplit("/", 1)[1])
         assert job.runner == runner and job.params["language"] == "vi"
         check(client.get(state["download"]))
+
+
+def test_a_network_pdf_of_few_cities_is_still_served_at_once(job_app, login, network_world, db):
+    app, _ = job_app
+    with app.app_context():
+        client = app.test_client()
+        login(client, network_world[0])
+        # Cebu only (Iloilo's draft is not approved): below the lowered threshold of 2 cities.
+        response = client.get("/network/report.pdf?cycle=2026&country=PH", headers=VIETNAMESE)
+        assert response.status_code == 200 and response.mimetype == "application/pdf"
+        assert "Selection: Approved, PH. 1 cities." in pdf_of(response.data).pages[0].extract_text()
+        assert db.session.execute(db.select(Job)).first() is None
+
+
+def test_the_same_network_pdf_asked_twice_while_it_runs_is_one_job_of_its_requester(
+    make_app, login, network_world, db, monkeypatch
+):
+    staff, other = network_world
+    app = make_app(NETWORK_REPORT_JOB_CITIES=0)
+    # The job waits until the test has asked again: "while it runs" does not depend on timing.
+    asked = threading.Event()
+    real = jobs.KINDS["network_report"]
+
+    def held(params):
+        asked.wait(60)
+        return real.result(params)
+
+    monkeypatch.setitem(jobs.KINDS, "network_report", jobs.Kind(held))
+    with app.app_context():
+        client = app.test_client()
+        login(client, staff)
+        url = "/network/report.pdf?cycle=2026&country=PH"
+        first = client.get(url).headers["Location"]
+        assert client.get(url).headers["Location"] == first
+        another = client.get(f"{url}&status=any").headers["Location"]
+        assert another != first  # another selection, another job
+        asked.set()
+        state = wait_for(client, first)
+        assert state["status"] == "finished", state
+        job = db.session.get(Job, first.rsplit("/", 1)[1])
+        assert job.params["filter"]["country"] == "PH" and job.title == (
+            "Network PDF of 1 city: ASUS quick screening, 2026"
+        )
+        text = pdf_of(client.get(state["download"]).data, "en").pages[0].extract_text()
+        assert "Selection: Approved, PH. 1 cities." in text
+        assert wait_for(client, another)["status"] == "finished"
+
+        # Another network user's request is a job of their own; the first one's page is not theirs.
+        login(client, other)
+        theirs = client.get(url).headers["Location"]
+        assert theirs != first
+        assert client.get(first).status_code == 404
+        assert client.get(f"{first}/status").status_code == 404
+        assert client.get(state["download"]).status_code == 404
+        assert wait_for(client, theirs)["status"] == "finished"

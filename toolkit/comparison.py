@@ -237,6 +237,17 @@ def selection(f: Filter) -> list[tuple[str, str]]:
     ]
 
 
+def status_words() -> dict[str, str]:
+    """The status filter's values and their words."""
+    return {
+        "approved": _("Approved"),
+        "submitted": _("Submitted"),
+        "returned": _("Returned"),
+        "draft": _("Draft"),
+        "any": _("Any status"),
+    }
+
+
 def filter_params(f: Filter) -> dict:
     """The filter as JSON-ready values, for a background job to rebuild it (`filter_from`)."""
     return {

@@ -31,10 +31,12 @@ DEFAULTS = {
     "PASSWORD_RESET_HOURS": 48,
     "WTF_CSRF_TIME_LIMIT": None,
     # Background jobs: a running job whose heartbeat is older than this was lost and restarts;
-    # a report of more questions, an export of more rows, is made in the background.
+    # a report of more questions, an export of more rows, a network PDF of more cities, is made
+    # in the background.
     "JOB_STALL_SECONDS": 60,
     "REPORT_JOB_QUESTIONS": 60,
     "EXPORT_JOB_ROWS": 20_000,
+    "NETWORK_REPORT_JOB_CITIES": 100,
     # Rendered questions of area pages kept per process (toolkit/page_cache.py); 0 keeps none.
     "PAGE_CACHE_MB": 32,
     # The largest request body, in bytes (a larger one gets a 413). The largest form is the

@@ -1,4 +1,5 @@
-"""Background jobs: large reports, ZIPs of approved reports, large exports.
+"""Background jobs: large reports, ZIPs of approved reports, large exports, network PDFs of
+many cities.
 
 A job's items (reports to render, say) are split into parts. With `REDIS_URL` set, each part
 is an RQ job that any `toolkit worker` on any host may take, so several workers share a job;
@@ -37,6 +38,7 @@ from flask_babel import gettext as _
 from . import comparison, exports
 from .extensions import db
 from .models import Assessment, Job, User, utcnow
+from .network_report import network_pdf
 from .report_service import file_name, report_pdf
 
 log = logging.getLogger("toolkit.jobs")
@@ -388,8 +390,13 @@ def _export(params: dict) -> tuple[str, str, bytes]:
     return exports.export_bytes(params["table"], params["format"], f)
 
 
+def _network_report(params: dict) -> tuple[str, str, bytes]:
+    return network_pdf(comparison.filter_from(params["filter"]), params["language"])
+
+
 KINDS = {
     "report": Kind(_report, items=lambda params: [params["assessment"]], work=_render),
     "reports_zip": Kind(_reports_zip, items=lambda params: params["assessments"], work=_render),
     "export": Kind(_export),
+    "network_report": Kind(_network_report),
 }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 
 from flask import (
@@ -23,7 +24,6 @@ from flask_wtf import FlaskForm
 from wtforms import IntegerField, SelectChoice, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
-from reports import NetworkReport, NetworkRow, render_pdf
 from reports.charts import Series, radar
 
 from . import comparison, exports, instrument, jobs
@@ -34,7 +34,8 @@ from .audit import record
 from .cities import KNOWN_TAGS
 from .downloads import attachment
 from .extensions import db
-from .models import Assessment, City, Cohort, Country, utcnow
+from .models import Assessment, City, Cohort, Country
+from .network_report import network_pdf
 
 bp = Blueprint("network", __name__, url_prefix="/network")
 
@@ -211,30 +212,30 @@ def city_profile(slug: str):
 @bp.get("/report.pdf")
 @login_required
 def network_report():
-    """The dashboard's selection as a PDF: spread by area and every city's scores."""
+    """The dashboard's selection as a PDF: spread by area and every city's scores. A selection
+    of more than NETWORK_REPORT_JOB_CITIES cities is printed in the background."""
     authorize("view_network")
     f = comparison.resolved(replace(_filter(), sort="city"))
-    names = instrument.area_names()
-    words = [_status_choices()[f.status]]
-    if f.country:
-        words.append(f.country)
-    if f.cohort:
-        words.append(_("cohort %(name)s", name=f.cohort.name))
-    report = NetworkReport(
-        questionnaire_title=instrument.titles()[f.questionnaire],
-        cycle=f.cycle,
-        selection=", ".join(str(w) for w in words),
-        area_names=names,
-        rows=[
-            NetworkRow(r.city, r.country, r.status, r.overall, r.scores)
-            for r in comparison.all_rows(f)
-        ],
-        spread=comparison.area_statistics(f),
-        minimum=comparison.MIN_COHORT,
-        generated=utcnow().date(),
-    )
-    name = f"asus-network-{comparison.file_stem(f)}.pdf"
-    return attachment(render_pdf(report), "application/pdf", name)
+    language = str(get_locale() or "en")
+    cities = comparison.count(f)
+    if cities > current_app.config["NETWORK_REPORT_JOB_CITIES"]:
+        params = {"filter": comparison.filter_params(f), "language": language}
+        job = jobs.start(
+            "network_report",
+            ngettext(
+                "Network PDF of %(num)d city: %(title)s, %(cycle)s",
+                "Network PDF of %(num)d cities: %(title)s, %(cycle)s",
+                cities,
+                title=instrument.titles()[f.questionnaire],
+                cycle=f.cycle,
+            ),
+            params,
+            current_user,
+            key="network_report:" + json.dumps(params, sort_keys=True, separators=(",", ":")),
+        )
+        return redirect(url_for("jobs.job", job_id=job.id), 303)
+    name, media_type, content = network_pdf(f, language)
+    return attachment(content, media_type, name)
 
 
 COMPARE_AT_MOST = 5
@@ -381,16 +382,5 @@ def _options(f: comparison.Filter) -> dict:
         "cohorts": db.session.execute(
             db.select(Cohort.id, Cohort.name).order_by(Cohort.name)
         ).all(),
-        "statuses": list(_status_choices().items()),
-    }
-
-
-def _status_choices() -> dict[str, str]:
-    """The status filter's values and their words."""
-    return {
-        "approved": _("Approved"),
-        "submitted": _("Submitted"),
-        "returned": _("Returned"),
-        "draft": _("Draft"),
-        "any": _("Any status"),
+        "statuses": list(comparison.status_words().items()),
     }
