@@ -138,6 +138,9 @@ def _locale() -> str | None:
 
 def _commit_and_secure(response):
     """The request boundary: commit what the view flushed, and set the security headers."""
+    # Asked before the commit: afterwards the user's row is expired and reading it would open
+    # a new transaction that outlives the request.
+    signed_in = current_user.is_authenticated
     if response.status_code < 400:
         response = errors.commit(response)
     response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
@@ -150,6 +153,6 @@ def _commit_and_secure(response):
     # proxy's, not the browser's (the back button after signing out on a shared computer).
     # Static files (the site's, the report's) stay cacheable.
     static = (request.endpoint or "").rpartition(".")[2] == "static"
-    if request.path.startswith("/api/") or (not static and current_user.is_authenticated):
+    if request.path.startswith("/api/") or (not static and signed_in):
         response.headers["Cache-Control"] = "no-store"
     return response
