@@ -30,9 +30,14 @@ from databases import each_database
 from flask_migrate import upgrade
 
 from questionnaires import AREA_IDS
-from toolkit import accounts, comparison, create_app, instrument
-from toolkit.extensions import db
-from toolkit.models import Answer, AreaScore, Assessment, City, Country, User
+from toolkit import create_app
+from toolkit.accounts import service as accounts
+from toolkit.accounts.models import User
+from toolkit.assessments.models import Answer, AreaScore, Assessment
+from toolkit.cities.models import City, Country
+from toolkit.core import instrument
+from toolkit.core.extensions import db
+from toolkit.network import comparison
 
 CYCLES = (2022, 2023, 2024, 2025, 2026)
 COUNTRIES = ("BN", "KH", "ID", "LA", "MY", "MM", "PH", "SG", "TH", "VN")

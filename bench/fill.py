@@ -25,10 +25,14 @@ from flask import jsonify
 from flask_login import login_required
 from flask_migrate import upgrade
 
-from toolkit import accounts, create_app, instrument
-from toolkit.answers import AnswerInput, create_assessment, save_answers
-from toolkit.extensions import db
-from toolkit.models import Answer, City, Country, User
+from toolkit import create_app
+from toolkit.accounts import service as accounts
+from toolkit.accounts.models import User
+from toolkit.assessments.models import Answer
+from toolkit.assessments.service import AnswerInput, create_assessment, save_answers
+from toolkit.cities.models import City, Country
+from toolkit.core import instrument
+from toolkit.core.extensions import db
 
 AREA = "security"
 QUESTION = "se_drr_plan"  # a level question of asus-detailed's security area

@@ -33,11 +33,17 @@ from pathlib import Path
 from databases import postgres_database
 from flask_migrate import upgrade
 
-from toolkit import create_app, instrument, jobs
-from toolkit.answers import AnswerInput, create_assessment, save_answers
-from toolkit.demo import answer_for
-from toolkit.extensions import db
-from toolkit.models import Assessment, City, Country, Job, ReportFile, User
+from toolkit import create_app
+from toolkit.accounts.models import User
+from toolkit.assessments.models import Assessment
+from toolkit.assessments.service import AnswerInput, create_assessment, save_answers
+from toolkit.cities.models import City, Country
+from toolkit.cli.demo import answer_for
+from toolkit.core import instrument
+from toolkit.core.extensions import db
+from toolkit.jobs import service as jobs
+from toolkit.jobs.models import Job
+from toolkit.reporting.models import ReportFile
 
 TOOLKIT = Path(sys.executable).parent / "toolkit"
 SECRET = "bench-secret-that-is-long-enough-for-the-check"

@@ -79,8 +79,8 @@ from urllib.parse import urlencode
 import psycopg
 from databases import postgres_database
 
-from toolkit import instrument
-from toolkit.demo import DEMO_PASSWORD
+from toolkit.cli.demo import DEMO_PASSWORD
+from toolkit.core import instrument
 
 HOST = "127.0.0.1"
 TARGET_P95_MS = 150

@@ -50,11 +50,15 @@ from weasyprint import CSS, HTML
 
 from reports.fetcher import ASSETS, AssetsOnlyFetcher
 from reports.render import PAPER_SIZES, render_html, render_pdf
-from toolkit import accounts, create_app
-from toolkit.demo import load_demo
-from toolkit.extensions import db
-from toolkit.models import Assessment, City, ReportFile, User
-from toolkit.report_service import report_of
+from toolkit import create_app
+from toolkit.accounts import service as accounts
+from toolkit.accounts.models import User
+from toolkit.assessments.models import Assessment
+from toolkit.cities.models import City
+from toolkit.cli.demo import load_demo
+from toolkit.core.extensions import db
+from toolkit.reporting.models import ReportFile
+from toolkit.reporting.service import report_of
 
 DEMO_REPORTS = {"quick": ("surabaya", "asus-quick"), "detailed": ("da-nang", "asus-detailed")}
 CYCLE = 2026

@@ -49,7 +49,7 @@ class AreaChange:
 class Report:
     """One assessment's report: facts, scores, and what to do first."""
 
-    template = "reports/report.html"
+    template = "report.html"
 
     city: str
     country: str
@@ -192,7 +192,7 @@ class NetworkReport:
     upper_quartile and maximum, or None when too few cities have a score.
     """
 
-    template = "reports/network.html"
+    template = "network.html"
 
     questionnaire_title: str
     cycle: int

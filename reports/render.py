@@ -14,7 +14,10 @@ from .charts import bars, boxes
 from .fetcher import ASSETS, AssetsOnlyFetcher
 from .model import NetworkReport, Report, canonical
 
-ROOT = Path(__file__).resolve().parent.parent
+HERE = Path(__file__).resolve().parent
+TEMPLATES = HERE / "templates"
+# The report's catalogues (`<language>/LC_MESSAGES/messages.mo`), shipped with the package.
+TRANSLATIONS = HERE / "translations"
 PAPER_SIZES = {"A4": "A4", "Letter": "letter"}
 
 
@@ -46,9 +49,9 @@ def fingerprint(report: Report) -> str:
 def _look(language: str) -> str:
     """A digest of the files that give a report its look in `language`, read once."""
     digest = hashlib.sha256()
-    folders = [ROOT / "templates" / "reports", ASSETS, ROOT / "translations" / language]
+    folders = [TEMPLATES, ASSETS, TRANSLATIONS / language]
     for path in sorted(p for folder in folders for p in folder.rglob("*") if p.is_file()):
-        digest.update(str(path.relative_to(ROOT)).encode() + b"\0" + path.read_bytes())
+        digest.update(str(path.relative_to(HERE)).encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()
 
 
@@ -56,13 +59,13 @@ def _look(language: str) -> str:
 def _environment(language: str) -> Environment:
     """One Jinja environment per language: the report's templates with its translations."""
     environment = Environment(
-        loader=FileSystemLoader(ROOT / "templates"),
+        loader=FileSystemLoader(TEMPLATES),
         autoescape=select_autoescape(["html"]),
         extensions=["jinja2.ext.i18n", "jinja2.ext.do"],
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    translations = Translations.load(ROOT / "translations", [language])
+    translations = Translations.load(TRANSLATIONS, [language])
     environment.install_gettext_translations(translations, newstyle=True)
     environment.filters.update(score=score, percent=percent, signed=signed)
     return environment

@@ -98,7 +98,7 @@ def database_url(request, tmp_path_factory):
     app = _make_app(url)
     with app.app_context():
         upgrade()
-        from toolkit.extensions import db
+        from toolkit.core.extensions import db
 
         db.engine.dispose()
     return url
@@ -140,7 +140,7 @@ class FreshUserClient(FlaskClient):
 @pytest.fixture
 def make_app(database_url):
     """Build an app on the test database with extra configuration; rows are wiped after."""
-    from toolkit.extensions import db
+    from toolkit.core.extensions import db
 
     apps = []
 
@@ -180,7 +180,7 @@ def runner(app):
 
 @pytest.fixture
 def db(app):
-    from toolkit.extensions import db
+    from toolkit.core.extensions import db
 
     return db
 
@@ -188,7 +188,7 @@ def db(app):
 @pytest.fixture
 def make_city(db):
     """make_city(slug, country_code="VN", **fields) -> City (the country is created if needed)."""
-    from toolkit.models import City, Country
+    from toolkit.cities.models import City, Country
 
     names = {"VN": "Viet Nam", "ID": "Indonesia", "PH": "Philippines", "TH": "Thailand"}
 
@@ -211,7 +211,7 @@ def make_user(db):
 
     Without a password no slow hash is computed; sign such users in with `login`.
     """
-    from toolkit.models import User
+    from toolkit.accounts.models import User
 
     counter = iter(range(1, 10_000))
 
@@ -235,8 +235,8 @@ def make_user(db):
 @pytest.fixture
 def make_assessment(db):
     """make_assessment(city, questionnaire_id, cycle, answers={question id: value}, status)."""
-    from toolkit import instrument
-    from toolkit.answers import AnswerInput, create_assessment, save_answers
+    from toolkit.assessments.service import AnswerInput, create_assessment, save_answers
+    from toolkit.core import instrument
 
     def make(
         city, questionnaire_id="asus-quick", cycle=2026, answers=None, status="draft", by=None
@@ -256,7 +256,7 @@ def make_assessment(db):
 def login(db):
     """login(client, user): sign in without a password round trip (that is tested in auth), on
     a real sign-in session of its own."""
-    from toolkit.accounts import start_session
+    from toolkit.accounts.service import start_session
 
     def sign_in(client, user):
         start_session(user, "test client")

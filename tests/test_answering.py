@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from toolkit.models import Answer, Assessment
+from toolkit.assessments.models import Answer, Assessment
 
 JSON = {"Accept": "application/json"}
 
@@ -177,7 +177,7 @@ def test_carried_over_answers_wait_for_confirmation_before_submitting(
 
     # The lead fills every other required answer; submitting still waits for the two.
     quick = new.questionnaire_id
-    from toolkit import instrument
+    from toolkit.core import instrument
 
     for q in instrument.latest(quick).questions():
         if q.id not in answers:
@@ -283,8 +283,8 @@ def test_show_if_questions_appear_only_after_the_answer_that_opens_them(
     client, login, da_nang, monkeypatch, example_text, write_questionnaire, db
 ):
     from questionnaires import load
-    from toolkit import instrument
-    from toolkit.answers import create_assessment
+    from toolkit.assessments.service import create_assessment
+    from toolkit.core import instrument
 
     example = load(write_questionnaire(example_text))
     monkeypatch.setattr(instrument, "_all", lambda: {(example.id, example.version): example})
@@ -321,7 +321,7 @@ def test_stored_scores_after_many_saves_equal_a_full_scoring(
 ):
     """Each save rescores only its area; the stored figures must still be exactly those of
     scoring every answer again."""
-    from toolkit.answers import scorecard
+    from toolkit.assessments.service import scorecard
 
     city, _, editor = da_nang
     assessment = make_assessment(city, questionnaire_id="asus-detailed")
@@ -358,7 +358,7 @@ def test_stored_scores_after_many_saves_equal_a_full_scoring(
 
 def save(assessment, user, question_id="se_drr_plan", **fields):
     """Save one answer through the service as `user`; `based_on` is the version they saw."""
-    from toolkit.answers import AnswerInput, save_answers
+    from toolkit.assessments.service import AnswerInput, save_answers
 
     return save_answers(assessment, {question_id: AnswerInput(**fields)}, user)
 
@@ -422,7 +422,7 @@ def test_a_real_conflict_names_every_differing_part_and_saves_none_of_that_answe
 ):
     """Both changed the level: the editor must choose. Their comment and the lead's evidence do
     not conflict, and whichever level they choose, both stay."""
-    from toolkit.answers import AnswerInput, save_answers
+    from toolkit.assessments.service import AnswerInput, save_answers
 
     city, lead, editor = da_nang
     assessment = make_assessment(city, answers={"se_drr_plan": 2})
@@ -595,7 +595,7 @@ def test_an_autosave_of_a_signed_out_person_is_told_so_and_a_new_sign_in_gives_a
     """After signing out, the page's autosave gets a JSON 401 "signed out" (not the CSRF 400
     "nothing was saved"); after signing in again, /assessments/signed-in gives the token of the
     new session, with which the same answer saves."""
-    from toolkit.models import User
+    from toolkit.accounts.models import User
 
     city, _, editor = da_nang
     db.session.get(User, editor.id).set_password("correct horse battery")

@@ -9,7 +9,7 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
-from toolkit.models import ApiToken
+from toolkit.api.models import ApiToken
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from toolkit.models import Answer, Assessment
+from toolkit.assessments.models import Answer, Assessment
 
 
 @pytest.fixture

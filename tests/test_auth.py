@@ -89,8 +89,8 @@ def test_invitation_link_lets_the_user_choose_a_password_once(
 
 
 def test_an_expired_link_does_not_work(app, client, make_user, db):
-    from toolkit import accounts
-    from toolkit.models import utcnow
+    from toolkit.accounts import service as accounts
+    from toolkit.core.models import utcnow
 
     user = make_user("network")
     issued = accounts.issue_link(user, "invitation", None)
@@ -122,7 +122,7 @@ def test_deactivating_a_user_ends_their_sessions(app, login, make_user, db):
 
 
 def test_sign_in_is_rate_limited(make_app, make_user):
-    from toolkit.extensions import db
+    from toolkit.core.extensions import db
 
     app = make_app(RATELIMIT_ENABLED=True, LOGIN_RATE_LIMIT="3 per minute")
     with app.app_context():
@@ -137,7 +137,7 @@ def test_sign_in_is_rate_limited(make_app, make_user):
 
 
 def test_rate_limits_are_kept_in_redis_when_configured(make_app, make_user):
-    from toolkit.extensions import db
+    from toolkit.core.extensions import db
 
     url = "redis://127.0.0.1:6379/15"
     server = redis.Redis.from_url(url, socket_connect_timeout=2)
@@ -162,7 +162,7 @@ def test_rate_limits_are_kept_in_redis_when_configured(make_app, make_user):
 
 
 def test_forms_refuse_a_post_without_its_csrf_token(make_app, make_user):
-    from toolkit.extensions import db
+    from toolkit.core.extensions import db
 
     app = make_app(WTF_CSRF_ENABLED=True)
     with app.app_context():
@@ -185,7 +185,7 @@ def test_forms_refuse_a_post_without_its_csrf_token(make_app, make_user):
 
 
 def test_security_headers_and_cookie_flags(make_app, make_user):
-    from toolkit.extensions import db
+    from toolkit.core.extensions import db
 
     app = make_app(SESSION_COOKIE_SECURE=True)
     with app.app_context():

@@ -12,22 +12,17 @@ import sqlalchemy as sa
 from conftest import _make_app, new_postgres_database
 from flask_migrate import upgrade
 
-from toolkit import accounts
-from toolkit.backup import FORMAT_VERSION
+from toolkit.accounts import service as accounts
+from toolkit.accounts.models import User
+from toolkit.api.models import ApiToken
+from toolkit.assessments.models import Assessment, ReviewDecision, ReviewNote, ReviewReply
+from toolkit.cities.models import Country
 from toolkit.cli import main
-from toolkit.demo import load_demo
-from toolkit.extensions import db
-from toolkit.models import (
-    ApiToken,
-    Assessment,
-    Country,
-    Job,
-    ReviewDecision,
-    ReviewNote,
-    ReviewReply,
-    User,
-)
-from toolkit.report_service import report_pdf
+from toolkit.cli.backup import FORMAT_VERSION
+from toolkit.cli.demo import load_demo
+from toolkit.core.extensions import db
+from toolkit.jobs.models import Job
+from toolkit.reporting.service import report_pdf
 
 
 @pytest.fixture

@@ -13,7 +13,10 @@ from urllib.parse import quote, urlencode
 
 import pytest
 
-from toolkit.models import Answer, ApiToken, Cohort, Job
+from toolkit.api.models import ApiToken
+from toolkit.assessments.models import Answer
+from toolkit.jobs.models import Job
+from toolkit.network.models import Cohort
 
 JSON = {"Accept": "application/json"}
 PROBLEM = "application/problem+json"
@@ -298,8 +301,8 @@ def test_max_content_length_is_set_from_the_environment(make_app, monkeypatch):
 def test_the_largest_valid_form_fits_under_the_default_limit(app):
     """The review page of the detailed questionnaire, every note as long as allowed, in Thai
     (percent-encoded: 9 bytes a character)."""
-    from toolkit import instrument
     from toolkit.assessments.forms import MAX_TEXT
+    from toolkit.core import instrument
 
     longest = "ไ" * MAX_TEXT
     questions = instrument.latest("asus-detailed").questions()

@@ -85,7 +85,7 @@ def test_network_user_on_a_phone_sees_the_cities(live_server, open_page):
 @pytest.fixture
 def draft(live_server, db):
     """The draft 2026 assessment of Da Nang that live_server serves."""
-    from toolkit.models import Assessment
+    from toolkit.assessments.models import Assessment
 
     return db.session.execute(db.select(Assessment)).scalar_one()
 
@@ -104,7 +104,7 @@ def state(page, question_id):
 
 
 def stored(db, draft, question_id):
-    from toolkit.models import Answer
+    from toolkit.assessments.models import Answer
 
     db.session.expire_all()
     return db.session.execute(
@@ -232,8 +232,8 @@ def test_without_javascript_the_save_button_saves_the_page(live_server, open_pag
 
 
 def test_a_returned_assessment_shows_the_reviewers_comments(live_server, open_page, draft, db):
-    from toolkit.answers import return_to_city
-    from toolkit.models import User
+    from toolkit.accounts.models import User
+    from toolkit.assessments.service import return_to_city
 
     base, users = live_server
     reviewer = db.session.get(User, users["network"].id)

@@ -2,7 +2,9 @@
 
 import re
 
-from toolkit.models import Assessment, City, Country, User
+from toolkit.accounts.models import User
+from toolkit.assessments.models import Assessment
+from toolkit.cities.models import City, Country
 
 
 def _snapshot(db):
@@ -147,7 +149,7 @@ def test_configuration_order(monkeypatch, tmp_path):
 
 
 def test_every_demo_user_signs_in_and_sees_only_what_the_role_allows(runner, app, db):
-    from toolkit.demo import CITIES, DEMO_PASSWORD, demo_logins
+    from toolkit.cli.demo import CITIES, DEMO_PASSWORD, demo_logins
 
     runner.invoke(args=["demo"])
     names = {c.name for c in CITIES}

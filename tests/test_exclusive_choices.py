@@ -12,8 +12,8 @@ from conftest import _make_app, new_postgres_database, sign_in
 from flask_migrate import downgrade, upgrade
 from playwright.sync_api import expect
 
-from toolkit.extensions import db as _db
-from toolkit.models import Answer, AnswerRevision, Assessment
+from toolkit.assessments.models import Answer, AnswerRevision, Assessment
+from toolkit.core.extensions import db as _db
 
 JSON = {"Accept": "application/json"}
 QUESTION = "hw_ph_climate_warnings"
@@ -82,8 +82,8 @@ def test_carry_over_leaves_a_mixed_answer_behind_and_takes_the_others(
     make_city, make_assessment, db
 ):
     """An old cycle may hold a mix saved before the rule: the new cycle starts without it."""
-    from toolkit import instrument
-    from toolkit.answers import create_assessment
+    from toolkit.assessments.service import create_assessment
+    from toolkit.core import instrument
 
     city = make_city("da-nang", name="Da Nang")
     old = make_assessment(
@@ -102,8 +102,8 @@ def test_carry_over_leaves_a_mixed_answer_behind_and_takes_the_others(
 
 
 def test_the_demo_never_ticks_none_of_these_with_another_choice(db):
-    from toolkit.answers import questionnaire_of, scorecard
-    from toolkit.demo import load_demo
+    from toolkit.assessments.service import questionnaire_of, scorecard
+    from toolkit.cli.demo import load_demo
 
     load_demo()
     detailed = (
@@ -277,7 +277,7 @@ def saved_as(db, assessment, value, seconds=10):
 def test_ticking_none_of_these_unticks_the_others_and_the_reverse(
     live_server, open_page, make_assessment, db
 ):
-    from toolkit.models import City
+    from toolkit.cities.models import City
 
     base, users = live_server
     city = db.session.execute(db.select(City).filter_by(slug="da-nang")).scalar_one()

@@ -9,7 +9,7 @@ import io
 import pytest
 from openpyxl import load_workbook
 
-from toolkit.models import Cohort
+from toolkit.network.models import Cohort
 
 DA_NANG, BANGKOK = "Đà Nẵng", "กรุงเทพมหานคร"
 

@@ -28,7 +28,8 @@ from redis import Redis
 from rq import Worker
 from test_jobs import wait_for
 
-from toolkit.models import Answer, AnswerRevision, Job
+from toolkit.assessments.models import Answer, AnswerRevision
+from toolkit.jobs.models import Job
 
 TOOLKIT = Path(sys.executable).parent / "toolkit"
 JSON = {"Accept": "application/json"}

@@ -17,8 +17,10 @@ from pypdf import PdfReader
 from test_faults import start_worker
 from test_jobs import wait_for
 
-from toolkit import jobs
-from toolkit.models import Assessment, City, Job
+from toolkit.assessments.models import Assessment
+from toolkit.cities.models import City
+from toolkit.jobs import service as jobs
+from toolkit.jobs.models import Job
 
 # Fixtures of those modules, used here too.
 redis_server = test_faults.redis_server

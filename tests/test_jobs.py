@@ -12,8 +12,9 @@ from datetime import timedelta
 
 import pytest
 
-from toolkit import jobs
-from toolkit.models import Job, utcnow
+from toolkit.core.models import utcnow
+from toolkit.jobs import service as jobs
+from toolkit.jobs.models import Job
 
 JSON = {"Accept": "application/json"}
 

@@ -70,7 +70,7 @@ def test_the_dashboard_defaults_to_the_latest_cycle_with_approved_assessments(
     """One city's draft for next year must not empty everyone's dashboard ("0 cities")."""
     from test_api import bearer, create_token
 
-    from toolkit.models import City
+    from toolkit.cities.models import City
 
     hue = db.session.execute(db.select(City).filter_by(slug="hue")).scalar_one()
     make_assessment(hue, cycle=2027, answers={"se_drr_plan": 1})
@@ -92,7 +92,7 @@ def test_the_dashboard_defaults_to_the_latest_cycle_with_approved_assessments(
 
 
 def test_statistics_need_five_cities_and_follow_the_cohort(client, login, network, db):
-    from toolkit.models import Cohort
+    from toolkit.network.models import Cohort
 
     login(client, network)
     page = client.get("/network/").data.decode()
@@ -120,7 +120,7 @@ def test_statistics_need_five_cities_and_follow_the_cohort(client, login, networ
 
 
 def test_an_administrator_defines_a_cohort(client, login, network, make_user, db):
-    from toolkit.models import Cohort
+    from toolkit.network.models import Cohort
 
     login(client, make_user("admin"))
     refused = client.post(
@@ -172,8 +172,9 @@ def test_the_csv_export_follows_the_filter_streams_and_defuses_formulas(client, 
 
 
 def test_the_answers_export_is_long_format_and_defuses_formulas(client, login, network, db):
-    from toolkit.answers import AnswerInput, save_answers
-    from toolkit.models import Assessment, City
+    from toolkit.assessments.models import Assessment
+    from toolkit.assessments.service import AnswerInput, save_answers
+    from toolkit.cities.models import City
 
     cebu = db.session.execute(
         db.select(Assessment).join(City).where(City.slug == "cebu")
@@ -215,7 +216,8 @@ def test_the_answers_export_is_long_format_and_defuses_formulas(client, login, n
 def test_a_city_against_its_cohort_without_naming_other_cities(
     client, login, network, make_user, db
 ):
-    from toolkit.models import City, Cohort
+    from toolkit.cities.models import City
+    from toolkit.network.models import Cohort
 
     db.session.add(Cohort(name="Coastal cities", tags=["coastal"]))
     db.session.commit()

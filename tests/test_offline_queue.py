@@ -21,7 +21,7 @@ def queued(page) -> dict:
 
 
 def revisions_by(db, user):
-    from toolkit.models import AnswerRevision
+    from toolkit.assessments.models import AnswerRevision
 
     db.session.expire_all()
     return db.session.execute(db.select(AnswerRevision).filter_by(changed_by_id=user.id)).all()

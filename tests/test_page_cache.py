@@ -5,9 +5,9 @@ import re
 
 import pytest
 
-from toolkit import answers as workflow
-from toolkit.models import AreaAssignment, Assessment
-from toolkit.page_cache import PageCache
+from toolkit.assessments import service as workflow
+from toolkit.assessments.models import AreaAssignment, Assessment
+from toolkit.core.page_cache import PageCache
 
 JSON = {"Accept": "application/json"}
 TOKEN = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')

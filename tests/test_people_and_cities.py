@@ -2,7 +2,9 @@
 
 import re
 
-from toolkit.models import AuditEvent, City, User
+from toolkit.accounts.models import User
+from toolkit.cities.models import City
+from toolkit.core.models import AuditEvent
 
 
 def test_admin_creates_a_user_and_gets_a_one_time_link(client, login, make_user, make_city, db):
@@ -177,7 +179,7 @@ def test_an_admin_cannot_drop_their_own_admin_role(client, login, make_user, db)
 
 
 def test_only_the_newest_link_of_an_active_user_works(app, db, make_user):
-    from toolkit import accounts
+    from toolkit.accounts import service as accounts
 
     user = make_user("network")
     first = accounts.issue_link(user, "invitation", None)

@@ -17,8 +17,8 @@ EVIDENCE = "https://example.org/drr-plan.pdf The adopted plan"
 @pytest.fixture
 def answered(live_server, db):
     """Da Nang's draft with se_drr_plan answered (level 2), a long comment and evidence."""
-    from toolkit.answers import AnswerInput, save_answers
-    from toolkit.models import Assessment
+    from toolkit.assessments.models import Assessment
+    from toolkit.assessments.service import AnswerInput, save_answers
 
     base, users = live_server
     draft = db.session.execute(db.select(Assessment)).scalar_one()
@@ -85,7 +85,7 @@ def test_an_area_page_prints_its_questions_answers_comments_and_evidence(
 
 
 def test_the_review_page_prints_the_answers_without_the_buttons(answered, open_page, tmp_path, db):
-    from toolkit.models import Assessment
+    from toolkit.assessments.models import Assessment
 
     base, users, draft = answered
     db.session.get(Assessment, draft.id).status = "submitted"

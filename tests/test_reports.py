@@ -51,8 +51,8 @@ def da_nang(make_city, make_user, make_assessment, db):
 def test_the_pdf_is_named_tagged_bookmarked_and_served_again_from_the_store(
     client, login, da_nang, db, monkeypatch
 ):
-    from toolkit import report_service
-    from toolkit.models import ReportFile
+    from toolkit.reporting import service as report_service
+    from toolkit.reporting.models import ReportFile
 
     renders = []
     real_render = report_service.render_pdf
@@ -103,7 +103,7 @@ def test_the_pdf_is_named_tagged_bookmarked_and_served_again_from_the_store(
 def test_every_page_of_a_draft_says_draft_and_an_approved_report_does_not(
     client, login, da_nang, make_user, db
 ):
-    from toolkit.models import Assessment
+    from toolkit.assessments.models import Assessment
 
     assessment, _ = da_nang
     login(client, make_user("network"))
@@ -130,7 +130,7 @@ def test_asean_scripts_print_and_read_back(
 ):
     """Thai, Lao, Khmer, Myanmar and Vietnamese text in city names and comments comes out of the
     PDF as the same text (Noto fonts embedded)."""
-    from toolkit.answers import AnswerInput, save_answers
+    from toolkit.assessments.service import AnswerInput, save_answers
 
     city = make_city("chiang-mai", country="TH", name="เชียงใหม่")
     assessment = make_assessment(city)
@@ -155,7 +155,7 @@ def test_asean_scripts_print_and_read_back(
 
 
 def test_the_preview_is_the_same_report_as_a_page(client, login, da_nang, db):
-    from toolkit.answers import AnswerInput, save_answers
+    from toolkit.assessments.service import AnswerInput, save_answers
 
     assessment, editor = da_nang
     save_answers(
@@ -261,7 +261,7 @@ def test_markup_asking_for_files_or_the_network_gets_nothing(listener, caplog):
 
 
 def test_user_text_is_printed_as_text_and_fetches_nothing(listener, client, login, da_nang, db):
-    from toolkit.answers import AnswerInput, save_answers
+    from toolkit.assessments.service import AnswerInput, save_answers
 
     port, received = listener
     assessment, editor = da_nang
@@ -286,8 +286,8 @@ def test_user_text_is_printed_as_text_and_fetches_nothing(listener, client, logi
 def test_two_first_downloads_at_once_both_get_the_report(client, login, da_nang, db, monkeypatch):
     """While this request renders, another stores the same report: no error, one file kept."""
     from reports import fingerprint
-    from toolkit import report_service
-    from toolkit.models import ReportFile
+    from toolkit.reporting import service as report_service
+    from toolkit.reporting.models import ReportFile
 
     assessment, editor = da_nang
     real_render = report_service.render_pdf
@@ -328,7 +328,7 @@ def cover(pdf: bytes) -> str:
 @pytest.fixture
 def renders(monkeypatch):
     """The reports rendered during the test (each a Report), with the real renderer."""
-    from toolkit import report_service
+    from toolkit.reporting import service as report_service
 
     made, real_render = [], report_service.render_pdf
     monkeypatch.setattr(
@@ -340,7 +340,7 @@ def renders(monkeypatch):
 def test_renaming_the_city_or_its_country_gives_a_new_report(
     client, login, da_nang, make_user, db, renders
 ):
-    from toolkit.models import ReportFile
+    from toolkit.reporting.models import ReportFile
 
     assessment, _ = da_nang
     login(client, make_user("admin"))
@@ -365,8 +365,8 @@ def test_renaming_the_city_or_its_country_gives_a_new_report(
 
 
 def test_a_change_to_the_previous_cycle_gives_a_new_report(client, login, da_nang, db, renders):
-    from toolkit.answers import AnswerInput, save_answers
-    from toolkit.models import Assessment
+    from toolkit.assessments.models import Assessment
+    from toolkit.assessments.service import AnswerInput, save_answers
 
     assessment, editor = da_nang
     login(client, editor)
@@ -391,7 +391,7 @@ def test_the_cover_is_dated_by_the_approval_and_a_draft_by_its_last_change(
 ):
     from datetime import datetime
 
-    from toolkit.answers import approve
+    from toolkit.assessments.service import approve
 
     city = make_city("da-nang", name="Da Nang")
     draft = make_assessment(city, cycle=2026, answers={"se_drr_plan": 2})

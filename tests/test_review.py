@@ -7,9 +7,10 @@ from html.parser import HTMLParser
 
 import pytest
 
-from toolkit import answers as workflow
-from toolkit.audit import record
-from toolkit.models import Answer, ReviewNote, ReviewReply, utcnow
+from toolkit.assessments import service as workflow
+from toolkit.assessments.models import Answer, ReviewNote, ReviewReply
+from toolkit.core.audit import record
+from toolkit.core.models import utcnow
 
 
 @pytest.fixture
@@ -279,7 +280,7 @@ def test_the_timeline_tells_every_event_in_words(app, login, people, make_assess
         people["reviewer"],
     )
     earlier = make_assessment(city, cycle=2025, answers={"se_drr_plan": 2}, status="approved")
-    from toolkit import instrument
+    from toolkit.core import instrument
 
     assessment = workflow.create_assessment(
         city, instrument.latest("asus-quick"), 2026, lead, carry_over_from=earlier

@@ -13,8 +13,10 @@ import pytest
 from conftest import PASSWORD
 from test_access import ROUTES, world  # noqa: F401 (world is a fixture, used by name)
 
-from toolkit.logs import JsonFormatter
-from toolkit.models import AuditEvent, Cohort, Job
+from toolkit.core.logs import JsonFormatter
+from toolkit.core.models import AuditEvent
+from toolkit.jobs.models import Job
+from toolkit.network.models import Cohort
 
 CSRF_FIELD = re.compile(r'name="csrf_token"[^>]* value="([^"]+)"')
 ANSI = re.compile(r"\x1b\[[0-9;]*m")

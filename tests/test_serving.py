@@ -15,8 +15,8 @@ import pytest
 import sqlalchemy as sa
 
 from toolkit import create_app, serving_app
-from toolkit.config import InsecureConfig, require_secret_key
-from toolkit.models import AuditEvent
+from toolkit.core.config import InsecureConfig, require_secret_key
+from toolkit.core.models import AuditEvent
 
 TOOLKIT = Path(sys.executable).parent / "toolkit"
 GOOD_SECRET = "1f0e3dad99908345f7439f8ffabdffc4a7c5d0e7b6d9c8e2f1a3b4c5d6e7f809"

@@ -8,7 +8,9 @@ import pytest
 import sqlalchemy as sa
 from conftest import PASSWORD
 
-from toolkit.models import ApiToken, AuditEvent, SignInSession, utcnow
+from toolkit.accounts.models import SignInSession
+from toolkit.api.models import ApiToken
+from toolkit.core.models import AuditEvent, utcnow
 
 CSRF_FIELD = re.compile(r'name="csrf_token"[^>]* value="([^"]+)"')
 FIREFOX_ON_WINDOWS = (

@@ -8,7 +8,9 @@ import pytest
 from conftest import sign_in
 from playwright.sync_api import expect
 
-from toolkit.models import Answer, City, Job
+from toolkit.assessments.models import Answer
+from toolkit.cities.models import City
+from toolkit.jobs.models import Job
 
 JSON = {"Accept": "application/json"}
 SAVED = datetime(2026, 12, 1, 8, 11)  # UTC, as stored
@@ -166,7 +168,7 @@ def test_a_vietnamese_city_shows_the_utc_offset(
 
 def test_the_browser_shows_the_server_time_after_an_autosave(live_server, open_page, db):
     """answers.js writes the time the server formatted, not the browser's 12-hour clock."""
-    from toolkit.models import Assessment
+    from toolkit.assessments.models import Assessment
 
     base, users = live_server
     draft = db.session.execute(db.select(Assessment)).scalar_one()

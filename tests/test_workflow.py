@@ -3,8 +3,9 @@ the service level (what a command or a job calls) and through the pages."""
 
 import pytest
 
-from toolkit import answers as workflow
-from toolkit.models import STATUSES, AuditEvent, ReviewDecision
+from toolkit.assessments import service as workflow
+from toolkit.assessments.models import STATUSES, ReviewDecision
+from toolkit.core.models import AuditEvent
 
 EXPECTED = {
     ("draft", "submit"): "submitted",
@@ -80,7 +81,7 @@ def test_a_decision_on_a_stale_copy_is_refused(db, make_city, make_user, make_as
 
 def complete_answers():
     """A valid answer to every required question of the quick questionnaire."""
-    from toolkit import instrument
+    from toolkit.core import instrument
 
     given = {}
     for q in instrument.latest("asus-quick").questions():

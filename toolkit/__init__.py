@@ -9,11 +9,11 @@ from flask import Flask, current_app, has_request_context, request
 from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import errors, page_cache
-from .config import InsecureConfig, load_config, require_secret_key
-from .extensions import babel, csrf, db, limiter, login_manager, migrate
+from toolkit.core import errors, page_cache
+from toolkit.core.config import InsecureConfig, load_config, require_secret_key
+from toolkit.core.extensions import babel, csrf, db, limiter, login_manager, migrate
 
-ROOT = Path(__file__).resolve().parent.parent
+HERE = Path(__file__).resolve().parent
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -36,12 +36,14 @@ def create_app(config: dict | None = None) -> Flask:
     app = Flask(
         __name__,
         instance_relative_config=True,
-        template_folder=str(ROOT / "templates"),
+        # templates/ sits at the top of the project; toolkit/templates links to it, so the
+        # package (and the wheel) carries it.
+        template_folder="templates",
     )
     load_config(app, config)
 
     db.init_app(app)
-    migrate.init_app(app, db, directory=str(ROOT / "migrations"))
+    migrate.init_app(app, db, directory=str(HERE / "migrations"))
     csrf.init_app(app)
     babel.init_app(app, locale_selector=_locale)
     limiter.init_app(app)
@@ -51,26 +53,22 @@ def create_app(config: dict | None = None) -> Flask:
     login_manager.login_message = None
     login_manager.session_protection = "basic"
 
-    from . import (
-        accounts,
-        api,
-        assessments,
-        auth,
-        cities,
-        guards,
-        health,
-        home,
-        job_views,
-        jobs,
-        logs,
-        network,
-        people,
-        report_views,
-        serve_cli,
-        templating,
-        users_cli,
-    )
-    from .demo import demo_command
+    from toolkit.accounts import cli as users_cli
+    from toolkit.accounts import service as accounts
+    from toolkit.accounts import views as auth
+    from toolkit.api import views as api
+    from toolkit.assessments import views as assessments
+    from toolkit.cities import views as cities
+    from toolkit.cli import serve as serve_cli
+    from toolkit.cli.demo import demo_command
+    from toolkit.core import guards, health, logs, templating
+    from toolkit.home import views as home
+    from toolkit.jobs import views as job_views
+    from toolkit.jobs.cli import worker_command
+    from toolkit.network import views as network
+    from toolkit.people import views as people
+    from toolkit.reporting import views as report_views
+    from toolkit.reporting.cli import report_command
 
     login_manager.user_loader(accounts.load_user)
     login_manager.request_loader(_api_token_user)
@@ -93,9 +91,9 @@ def create_app(config: dict | None = None) -> Flask:
     templating.register(app)
     app.cli.add_command(users_cli.user_cli)
     app.cli.add_command(demo_command)
-    app.cli.add_command(report_views.report_command)
+    app.cli.add_command(report_command)
     app.cli.add_command(serve_cli.serve_command)
-    app.cli.add_command(jobs.worker_command)
+    app.cli.add_command(worker_command)
 
     app.after_request(_commit_and_secure)
     # After-request functions run last-registered first: the log line is written before the
@@ -123,7 +121,7 @@ def _api_token_user(request):
     """The owner of a bearer token, for the JSON API only (pages use the session)."""
     if not request.path.startswith("/api/"):
         return None
-    from .api import token_user
+    from toolkit.api.views import token_user
 
     return token_user(request.headers.get("Authorization"))
 

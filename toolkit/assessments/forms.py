@@ -22,7 +22,6 @@ from wtforms import (
     RadioField,
     SelectChoice,
     SelectField,
-    SelectMultipleField,
     TextAreaField,
 )
 from wtforms.validators import (
@@ -33,22 +32,11 @@ from wtforms.validators import (
     StopValidation,
     ValidationError,
 )
-from wtforms.widgets import CheckboxInput, ListWidget
 
 from questionnaires import Area, Question, Questionnaire
+from toolkit.core.fields import CheckboxesField
 
 MAX_TEXT = 4000
-
-
-class CheckboxesField(SelectMultipleField):
-    """Several choices as checkboxes; those in `exclusive` are ticked alone (choices.js)."""
-
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
-
-    def __init__(self, *args, exclusive: tuple[str, ...] = (), **kwargs):
-        super().__init__(*args, **kwargs)
-        self.exclusive = exclusive
 
 
 def _level_field(q: Question):

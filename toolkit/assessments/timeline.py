@@ -11,11 +11,12 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 
 from questionnaires import Question, Questionnaire
-
-from ..answers import ReviewRound, review_rounds
-from ..extensions import db
-from ..models import Assessment, AuditEvent, User
-from ..templating import STATUS_NAMES
+from toolkit.accounts.models import User
+from toolkit.assessments.models import Assessment
+from toolkit.assessments.service import ReviewRound, review_rounds
+from toolkit.core.extensions import db
+from toolkit.core.models import AuditEvent
+from toolkit.core.templating import STATUS_NAMES
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,169 @@
+"""Signing in and out, setting a password through a one-time link, and the account page where
+people see the devices they are signed in on and sign them out."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required, login_user, logout_user
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, PasswordField
+from wtforms.validators import DataRequired, EqualTo, Length
+
+from toolkit.accounts import service as accounts
+from toolkit.core.extensions import db, limiter
+
+bp = Blueprint("auth", __name__, url_prefix="/auth")
+account = Blueprint("account", __name__, url_prefix="/account")
+
+
+class LoginForm(FlaskForm):
+    email = EmailField(
+        _l("Email"),
+        filters=[lambda value: value.strip() if value else value],
+        validators=[DataRequired(), Length(max=254)],
+    )
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)])
+    remember = BooleanField(_l("Keep me signed in on this device"))
+
+
+class SetPasswordForm(FlaskForm):
+    password = PasswordField(
+        _l("New password"),
+        validators=[DataRequired(), Length(min=accounts.MIN_PASSWORD_LENGTH, max=200)],
+    )
+    confirm = PasswordField(
+        _l("Repeat the password"),
+        validators=[DataRequired(), EqualTo("password", message=_l("The passwords differ."))],
+    )
+
+
+def _login_limit() -> str:
+    return current_app.config["LOGIN_RATE_LIMIT"]
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+def login():
+    """The sign-in page. Every failure says the same, so accounts cannot be discovered."""
+    if current_user.is_authenticated:
+        return redirect(url_for("home.index"))
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = accounts.authenticate(form.email.data, form.password.data)
+        if user is not None:
+            _start_session(user, remember=form.remember.data)
+            return redirect(_safe_next(request.args.get("next")))
+        # A 401 is not committed at the request boundary: keep the audit event of the failure.
+        db.session.commit()
+        form.form_errors.append(_("Invalid email or password."))
+    status = 401 if request.method == "POST" else 200
+    return render_template("auth/login.html", form=form), status
+
+
+@bp.post("/logout")
+@login_required
+def logout():
+    """Sign out (a POST with a CSRF token, so a link elsewhere cannot sign anyone out): the
+    sign-in session ends on the server, so no copy of its cookies works any more."""
+    accounts.end_session(accounts.current_session(), current_user)
+    return _signed_out(_("You are signed out."))
+
+
+@bp.route("/set-password/<token>", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+def set_password(token: str):
+    """Accept an invitation or a password reset: choose a password, then sign in."""
+    link = accounts.valid_link(token)
+    if link is None:
+        abort(
+            404,
+            _(
+                "This link has expired or was already used. Ask your city lead or an "
+                "administrator for a new one."
+            ),
+        )
+    form = SetPasswordForm()
+    if form.validate_on_submit():
+        user = accounts.use_link(link, form.password.data)
+        _start_session(user)
+        flash(_("Your password is set. Welcome, %(name)s.", name=user.name), "success")
+        return redirect(url_for("home.index"))
+    return render_template("auth/set_password.html", form=form, link=link)
+
+
+@account.get("")
+@login_required
+def index():
+    """The person's account: the devices they are signed in on, each with a sign-out button."""
+    return render_template(
+        "auth/account.html",
+        sessions=accounts.open_sessions(current_user),
+        this_session=accounts.current_session(),
+    )
+
+
+@account.post("/sessions/<int:session_id>/sign-out")
+@login_required
+def end_session(session_id: int):
+    """Sign out one of one's own devices (this one included)."""
+    this = accounts.current_session()
+    row = next((s for s in accounts.open_sessions(current_user) if s.id == session_id), None)
+    if row is None:
+        abort(404)
+    accounts.end_session(row, current_user)
+    if row is this:
+        return _signed_out(_("You are signed out."))
+    flash(_("That device is signed out."), "success")
+    return redirect(url_for("account.index"))
+
+
+@account.post("/sign-out-everywhere")
+@login_required
+def sign_out_everywhere():
+    """Sign out on every device, remembered ones too, this one included."""
+    accounts.end_every_session(current_user, current_user)
+    return _signed_out(_("You are signed out on every device."))
+
+
+def _start_session(user, remember: bool = False) -> None:
+    """Sign `user` in on a fresh session. Nothing of the session before carries over: not its
+    CSRF token, not a session an attacker planted, not whoever was signed in before."""
+    session.clear()
+    logout_user()  # forgets the remember-me cookie of whoever was signed in before
+    accounts.start_session(user, request.user_agent.string, remembered=remember)
+    login_user(user, remember=remember)
+
+
+def _signed_out(message: str):
+    """Forget the session in this browser and send it to the sign-in page. The browser also
+    drops what the site keeps in its storage (unsent answers of the offline queue), so the next
+    person on a shared computer finds nothing of this one."""
+    session.clear()
+    logout_user()  # after clear(): it marks a remember-me cookie for deletion in the session
+    flash(message, "success")
+    response = redirect(url_for("auth.login"))
+    response.headers["Clear-Site-Data"] = '"storage"'
+    return response
+
+
+def _safe_next(target: str | None) -> str:
+    """Only a path on this site: never an address elsewhere (open redirect)."""
+    if target:
+        parts = urlsplit(target)
+        if not parts.scheme and not parts.netloc and target.startswith("/") and "\\" not in target:
+            return target
+    return url_for("home.index")

@@ -1,0 +1,72 @@
+"""The home page: what each role needs first; the review queue of network staff."""
+
+from __future__ import annotations
+
+from flask import Blueprint, render_template, request
+from flask_login import current_user, login_required
+from sqlalchemy.orm import selectinload
+
+from toolkit.accounts.models import CITY_ROLES
+from toolkit.assessments.service import review_queue, review_queue_count
+from toolkit.cities.models import City, Country
+from toolkit.core import instrument
+from toolkit.core.access import authorize
+from toolkit.core.extensions import db
+from toolkit.core.models import utcnow
+
+bp = Blueprint("home", __name__)
+
+
+@bp.get("/")
+@login_required
+def index():
+    """City people see their city's assessments; network staff and admins see every city, with
+    the latest assessment of each questionnaire."""
+    if current_user.role in CITY_ROLES:
+        return render_template("home/city.html", city=current_user.city, titles=instrument.titles())
+    countries = db.session.execute(
+        db.select(Country.code, Country.name).order_by(Country.name)
+    ).all()
+    country = request.args.get("country", "")
+    query = (
+        db.select(City)
+        .join(City.country)
+        .options(selectinload(City.assessments), selectinload(City.country))
+        .order_by(Country.name, City.name)
+    )
+    if country:
+        query = query.where(Country.code == country)
+    cities = db.session.execute(query).scalars().all()
+    return render_template(
+        "home/network.html",
+        cities=[(city, _latest_per_questionnaire(city)) for city in cities],
+        countries=countries,
+        country=country,
+        titles=instrument.titles(),
+    )
+
+
+def _latest_per_questionnaire(city: City) -> list:
+    """The city's newest assessment of each questionnaire (its assessments come newest first)."""
+    latest = {}
+    for assessment in city.assessments:
+        latest.setdefault(assessment.questionnaire_id, assessment)
+    return list(latest.values())
+
+
+@bp.get("/reviews")
+@login_required
+def reviews():
+    """Submitted assessments waiting for review, the longest waiting first."""
+    authorize("view_network")
+    return render_template(
+        "home/reviews.html", waiting=review_queue(), titles=instrument.titles(), now=utcnow()
+    )
+
+
+@bp.app_context_processor
+def _review_count():
+    """The header's count of assessments to review: a function, so that the COUNT runs only
+    where the header asks for it (once a page, for network staff and admins), not for every
+    template rendered."""
+    return {"review_queue_count": review_queue_count}

@@ -1,0 +1,1 @@
+"""Background jobs: the queue, the worker and the job page."""

@@ -1,0 +1,614 @@
+"""Comparing cities over their stored area scores, in SQL: the dashboard's heatmap, cohort
+statistics, and the rows of exports. Nothing here reads answers."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, replace
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from questionnaires import AREA_IDS
+from toolkit.assessments.models import STATUSES, Answer, AreaScore, Assessment
+from toolkit.cities.models import City, Country
+from toolkit.core import instrument
+from toolkit.core.extensions import db
+from toolkit.core.guards import MAX_ID
+from toolkit.network.models import Cohort
+
+MIN_COHORT = 5  # fewer cities than this, and no statistics: a single city could be inferred
+PAGE_SIZE = 100
+SORTS = ("city", "country", "overall", *AREA_IDS)
+LAST_CYCLE = 9999
+
+
+class FilterError(ValueError):
+    """A filter that is not valid or names nothing that exists; the message names the filter
+    and its value, for a 400 answer."""
+
+
+@dataclass(frozen=True)
+class Filter:
+    """Which assessments to compare. `cycle` None means the default: the latest cycle with
+    approved assessments (see `resolved`)."""
+
+    questionnaire: str = "asus-quick"
+    cycle: int | None = None
+    country: str = ""
+    cohort: Cohort | None = None
+    status: str = "approved"  # one of STATUSES, or "any"
+    sort: str = "city"
+    descending: bool = False
+
+    def __post_init__(self):
+        if self.status not in (*STATUSES, "any"):
+            raise FilterError(
+                _(
+                    "status must be one of %(values)s or any; got %(value)s.",
+                    values=", ".join(STATUSES),
+                    value=_quoted(self.status),
+                )
+            )
+        if self.sort not in SORTS:
+            raise FilterError(
+                _(
+                    "sort must be one of %(values)s; got %(value)s.",
+                    values=", ".join(SORTS),
+                    value=_quoted(self.sort),
+                )
+            )
+
+
+def parse_filter(args: Mapping[str, str]) -> Filter:
+    """The filter of a query string (a page's, an export's or the API's); FilterError when a
+    value is not valid or names nothing: an unknown questionnaire or cohort, a cycle that is no
+    year. A cycle without assessments is valid: it selects nothing (see `why_empty`)."""
+    sort = args.get("sort") or "city"
+    return Filter(
+        questionnaire=questionnaire_of(args),
+        cycle=cycle_of(args),
+        country=args.get("country", "")[:2].upper(),
+        cohort=cohort_of(args),
+        status=args.get("status") or "approved",
+        sort=sort.removeprefix("-"),
+        descending=sort.startswith("-"),
+    )
+
+
+def questionnaire_of(args: Mapping[str, str]) -> str:
+    """The `questionnaire` filter (default asus-quick); FilterError when there is no such one."""
+    questionnaire = args.get("questionnaire") or "asus-quick"
+    if questionnaire not in instrument.titles():
+        raise FilterError(
+            _(
+                "Unknown questionnaire: %(value)s. Choose one of %(values)s.",
+                value=_quoted(questionnaire),
+                values=", ".join(instrument.titles()),
+            )
+        )
+    return questionnaire
+
+
+def cycle_of(args: Mapping[str, str]) -> int | None:
+    """The `cycle` filter, a year, or None when it is not given; FilterError for anything else."""
+    raw = args.get("cycle", "")
+    if raw and not _is_whole(raw, LAST_CYCLE):
+        raise FilterError(
+            _("cycle must be a year such as 2026; got %(value)s.", value=_quoted(raw))
+        )
+    return int(raw) if raw else None
+
+
+def cohort_of(args: Mapping[str, str]) -> Cohort | None:
+    """The cohort the `cohort` filter names by its id, or None when it is not given;
+    FilterError when it is not an id or no cohort has it."""
+    raw = args.get("cohort", "")
+    if not raw:
+        return None
+    if not _is_whole(raw, MAX_ID):
+        raise FilterError(_("cohort must be a cohort's number; got %(value)s.", value=_quoted(raw)))
+    cohort = db.session.get(Cohort, int(raw))
+    if cohort is None:
+        raise FilterError(_("Unknown cohort: %(value)s.", value=_quoted(raw)))
+    return cohort
+
+
+def _is_whole(raw: str, largest: int) -> bool:
+    return bool(re.fullmatch(r"[0-9]{1,10}", raw)) and 1 <= int(raw) <= largest
+
+
+def _quoted(value: str) -> str:
+    """A value someone sent, as a message quotes it: short, and with its quotes."""
+    return repr(value if len(value) <= 40 else value[:40] + "...")
+
+
+@dataclass(frozen=True)
+class HeatmapRow:
+    """One assessment in the dashboard: its city and a score per area."""
+
+    assessment_id: int
+    city: str
+    city_slug: str
+    country: str
+    cycle: int
+    status: str
+    overall: float | None
+    completeness: float
+    scores: dict[str, float | None]
+
+
+@dataclass(frozen=True)
+class AreaStatistics:
+    """The spread of one area's scores over the compared cities."""
+
+    cities: int
+    minimum: float
+    lower_quartile: float
+    median: float
+    upper_quartile: float
+    maximum: float
+
+
+def cycles(questionnaire: str) -> list[int]:
+    """The cycles in which any city assessed itself with `questionnaire`, newest first."""
+    return list(
+        db.session.execute(
+            db.select(Assessment.cycle)
+            .filter_by(questionnaire_id=questionnaire)
+            .distinct()
+            .order_by(Assessment.cycle.desc())
+        ).scalars()
+    )
+
+
+def default_cycle(questionnaire: str) -> int:
+    """The cycle shown when none is chosen: the latest with approved assessments of
+    `questionnaire` (one city's draft for next year must not empty everyone's dashboard), else
+    the latest with any; 0 when there is none at all."""
+    latest = sa.func.max(Assessment.cycle)
+    with_questionnaire = db.select(latest).filter_by(questionnaire_id=questionnaire)
+    approved = db.session.execute(with_questionnaire.filter_by(status="approved")).scalar()
+    return approved or db.session.execute(with_questionnaire).scalar() or 0
+
+
+def resolved(f: Filter) -> Filter:
+    """The filter with its cycle filled in (`default_cycle`) when it was left open."""
+    if f.cycle is not None:
+        return f
+    return replace(f, cycle=default_cycle(f.questionnaire))
+
+
+def why_empty(f: Filter) -> str:
+    """Why filter `f`, which selects no assessment, selects none, naming the filter: no
+    assessment with the questionnaire, none in the cycle, or none matching the other filters."""
+    f = resolved(f)
+    if not f.cycle:
+        return _("No assessments with this questionnaire yet.")
+    in_cycle = db.session.execute(
+        db.select(sa.func.count(Assessment.id)).filter_by(
+            questionnaire_id=f.questionnaire, cycle=f.cycle
+        )
+    ).scalar_one()
+    if not in_cycle:
+        return _("No assessments in cycle %(cycle)d.", cycle=f.cycle)
+    filters = [f"country {f.country}"] if f.country else []
+    filters += [f"cohort {f.cohort.name}"] if f.cohort else []
+    filters.append(f"status {f.status}")
+    return _(
+        "No assessment in cycle %(cycle)d matches these filters: %(filters)s.",
+        cycle=f.cycle,
+        filters=", ".join(filters),
+    )
+
+
+def file_stem(f: Filter) -> str:
+    """The selection in a file name, ASCII letters, digits and dashes only: the questionnaire,
+    the cycle, then the filters that narrow it, e.g. asus-quick-2026-cohort-coastal."""
+    f = resolved(f)
+    parts = [f.questionnaire, str(f.cycle)]
+    if f.country:
+        parts += ["country", f.country]
+    if f.cohort:
+        parts += ["cohort", _ascii(f.cohort.name) or str(f.cohort.id)]
+    if f.status != "approved":
+        parts += ["status", f.status]
+    return _ascii("-".join(parts))
+
+
+def _ascii(text: str) -> str:
+    """Text as lower-case ASCII words joined by dashes ("Đà Nẵng coast" -> "da-nang-coast")."""
+    plain = unicodedata.normalize("NFKD", text.replace("đ", "d").replace("Đ", "D"))
+    return re.sub(r"[^a-z0-9]+", "-", plain.encode("ascii", "ignore").decode().lower()).strip("-")
+
+
+def selection(f: Filter) -> list[tuple[str, str]]:
+    """Every filter of `f` (its cycle resolved) with its value in words, in the order of the
+    dashboard's form: questionnaire, cycle, country, cohort, status."""
+    f = resolved(f)
+    return [
+        ("questionnaire", f"{f.questionnaire} ({instrument.titles()[f.questionnaire]})"),
+        ("cycle", str(f.cycle) if f.cycle else _("none yet")),
+        ("country", f.country or _("all countries")),
+        ("cohort", f"{f.cohort.name} (id {f.cohort.id})" if f.cohort else _("all cities")),
+        ("status", _("any") if f.status == "any" else f.status),
+    ]
+
+
+def status_words() -> dict[str, str]:
+    """The status filter's values and their words."""
+    return {
+        "approved": _("Approved"),
+        "submitted": _("Submitted"),
+        "returned": _("Returned"),
+        "draft": _("Draft"),
+        "any": _("Any status"),
+    }
+
+
+def filter_params(f: Filter) -> dict:
+    """The filter as JSON-ready values, for a background job to rebuild it (`filter_from`)."""
+    return {
+        "questionnaire": f.questionnaire,
+        "cycle": f.cycle,
+        "country": f.country,
+        "cohort": f.cohort.id if f.cohort else None,
+        "status": f.status,
+        "sort": f.sort,
+        "descending": f.descending,
+    }
+
+
+def filter_from(params: dict) -> Filter:
+    """The filter that `filter_params` wrote down; ValueError if its cohort was deleted since."""
+    cohort = None
+    if params.get("cohort"):
+        cohort = db.session.get(Cohort, params["cohort"])
+        if cohort is None:
+            raise ValueError("The cohort of this selection has been deleted since.")
+    return Filter(**{**params, "cohort": cohort})
+
+
+def _where(query, f: Filter):
+    """The filter's conditions on a query that joins Assessment, City and Country."""
+    query = query.where(Assessment.questionnaire_id == f.questionnaire, Assessment.cycle == f.cycle)
+    if f.status != "any":
+        query = query.where(Assessment.status == f.status)
+    if f.country:
+        query = query.where(Country.code == f.country)
+    if f.cohort is not None:
+        query = query.where(*cohort_conditions(f.cohort))
+    return query
+
+
+def cohort_conditions(cohort: Cohort) -> list:
+    """SQL conditions on City and Country that say whether a city belongs to `cohort`."""
+    conditions = [City.active.is_(True)]
+    if cohort.countries:
+        conditions.append(Country.code.in_(cohort.countries))
+    if cohort.population_min is not None:
+        conditions.append(City.population >= cohort.population_min)
+    if cohort.population_max is not None:
+        conditions.append(City.population <= cohort.population_max)
+    for tag in cohort.tags:
+        # Tags are simple words stored as a JSON list: its text holds "tag" with its quotes.
+        conditions.append(sa.cast(City.tags, sa.Text).like(f'%"{tag}"%'))
+    return conditions
+
+
+def heatmap_query(f: Filter):
+    """One row per compared assessment, the six area scores as columns (one SQL statement)."""
+    area_columns = [
+        sa.func.max(sa.case((AreaScore.area_id == area_id, AreaScore.score))).label(area_id)
+        for area_id in AREA_IDS
+    ]
+    query = (
+        sa.select(
+            Assessment.id,
+            City.name.label("city"),
+            City.slug,
+            Country.name.label("country"),
+            Country.code.label("country_code"),
+            Assessment.questionnaire_id,
+            Assessment.questionnaire_version,
+            Assessment.cycle,
+            Assessment.status,
+            Assessment.overall_score.label("overall"),
+            Assessment.completeness,
+            *area_columns,
+        )
+        .join(City, Assessment.city_id == City.id)
+        .join(Country, City.country_id == Country.id)
+        .outerjoin(AreaScore, AreaScore.assessment_id == Assessment.id)
+        .group_by(
+            Assessment.id,
+            City.name,
+            City.slug,
+            Country.name,
+            Country.code,
+            Assessment.questionnaire_id,
+            Assessment.questionnaire_version,
+            Assessment.cycle,
+            Assessment.status,
+            Assessment.overall_score,
+            Assessment.completeness,
+        )
+    )
+    order = {"city": City.name, "country": Country.name, "overall": Assessment.overall_score}
+    key = order.get(f.sort) or sa.literal_column(f.sort)  # an area's column, from SORTS only
+    key = key.desc() if f.descending else key.asc()
+    # Cities without a score go last whichever way the column is sorted.
+    return _where(query, f).order_by(key.nulls_last(), City.name)
+
+
+def count_query(f: Filter):
+    """How many assessments the filter selects (one SQL statement)."""
+    query = (
+        sa.select(sa.func.count(Assessment.id))
+        .join(City, Assessment.city_id == City.id)
+        .join(Country, City.country_id == Country.id)
+    )
+    return _where(query, f)
+
+
+def count(f: Filter) -> int:
+    """How many assessments the filter selects."""
+    return db.session.execute(count_query(resolved(f))).scalar_one()
+
+
+def heatmap(f: Filter, page: int = 1) -> list[HeatmapRow]:
+    """One page of the dashboard's rows for filter `f` (its cycle resolved)."""
+    query = heatmap_query(resolved(f)).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
+    rows = db.session.execute(query)
+    return [
+        HeatmapRow(
+            assessment_id=r.id,
+            city=r.city,
+            city_slug=r.slug,
+            country=r.country,
+            cycle=r.cycle,
+            status=r.status,
+            overall=r.overall,
+            completeness=r.completeness,
+            scores={area_id: r._mapping[area_id] for area_id in AREA_IDS},
+        )
+        for r in rows
+    ]
+
+
+def spread_query(f: Filter):
+    """The scores the area statistics are made of (one SQL statement): SQL ranks the scores of
+    each area and returns only the lowest, the highest, and the two around each quartile, with
+    the number of scores, whatever the number of cities."""
+    ranked = (
+        sa.select(
+            AreaScore.area_id,
+            AreaScore.score,
+            (
+                sa.func.row_number().over(partition_by=AreaScore.area_id, order_by=AreaScore.score)
+                - 1
+            ).label("i"),
+            sa.func.count().over(partition_by=AreaScore.area_id).label("n"),
+        )
+        .join(Assessment, AreaScore.assessment_id == Assessment.id)
+        .join(City, Assessment.city_id == City.id)
+        .join(Country, City.country_id == Country.id)
+        .where(AreaScore.score.is_not(None))
+    )
+    ranked = _where(ranked, f).subquery()
+    # Integer division: the rank just below each quartile's position (n - 1) * k / 4.
+    below = [((ranked.c.n - 1) * k) // 4 for k in (1, 2, 3)]
+    wanted = [ranked.c.i == 0, ranked.c.i == ranked.c.n - 1]
+    wanted += [ranked.c.i == b for b in below] + [ranked.c.i == b + 1 for b in below]
+    return sa.select(ranked.c.area_id, ranked.c.i, ranked.c.n, ranked.c.score).where(
+        sa.or_(*wanted)
+    )
+
+
+def area_statistics(f: Filter) -> dict[str, AreaStatistics | None]:
+    """Per area: minimum, quartiles, median and maximum of the compared cities' scores, or None
+    where fewer than MIN_COHORT cities have a score."""
+    rows = db.session.execute(spread_query(resolved(f)))
+    picked: dict[str, dict[int, float]] = {area_id: {} for area_id in AREA_IDS}
+    counts: dict[str, int] = dict.fromkeys(AREA_IDS, 0)
+    for area_id, i, n, score in rows:
+        picked[area_id][i] = score
+        counts[area_id] = n
+    return {area_id: _spread(picked[area_id], counts[area_id]) for area_id in AREA_IDS}
+
+
+def _spread(ranked: dict[int, float], n: int) -> AreaStatistics | None:
+    """The statistics from the scores at the ranks SQL picked (0 = lowest)."""
+    if n < MIN_COHORT:
+        return None
+
+    def quartile(k: int) -> float:
+        # The "inclusive" quartiles of statistics.quantiles: interpolate at (n - 1) * k / 4.
+        below, rest = divmod((n - 1) * k, 4)
+        if rest == 0:
+            return ranked[below]
+        return ranked[below] + (ranked[below + 1] - ranked[below]) * rest / 4
+
+    return AreaStatistics(n, ranked[0], quartile(1), quartile(2), quartile(3), ranked[n - 1])
+
+
+def cohorts_of(city: City) -> list[Cohort]:
+    """The cohorts `city` belongs to now, by name."""
+    in_cohort = []
+    for cohort in db.session.execute(db.select(Cohort).order_by(Cohort.name)).scalars():
+        query = (
+            sa.select(City.id)
+            .join(Country, City.country_id == Country.id)
+            .where(City.id == city.id, *cohort_conditions(cohort))
+        )
+        if db.session.execute(query).first():
+            in_cohort.append(cohort)
+    return in_cohort
+
+
+def history(city: City, questionnaire: str) -> list[tuple[Assessment, dict[str, float | None]]]:
+    """The city's assessments with `questionnaire`, oldest cycle first, with their area scores."""
+    assessments = db.session.execute(
+        db.select(Assessment)
+        .filter_by(city_id=city.id, questionnaire_id=questionnaire)
+        .order_by(Assessment.cycle)
+    ).scalars()
+    return [(a, {row.area_id: row.score for row in a.area_scores}) for a in assessments]
+
+
+def cohort_members(cohort: Cohort) -> list[City]:
+    """The cities that belong to `cohort` now, by name."""
+    return list(
+        db.session.execute(
+            db.select(City)
+            .join(Country, City.country_id == Country.id)
+            .where(*cohort_conditions(cohort))
+            .order_by(City.name)
+        ).scalars()
+    )
+
+
+# The columns that say which assessment a row is of, first in both exports.
+ASSESSMENT_COLUMNS = [
+    "assessment_id",
+    "city",
+    "city_slug",
+    "country",
+    "country_code",
+    "questionnaire",
+    "version",
+    "cycle",
+    "status",
+]
+AREA_SCORE_COLUMNS = [*ASSESSMENT_COLUMNS, "overall", "completeness", *AREA_IDS]
+ANSWER_COLUMNS = [
+    *ASSESSMENT_COLUMNS,
+    "area",
+    "sub_area",
+    "question_id",
+    "question",
+    "value",
+    "unit",
+    "score_fraction",
+    "not_applicable",
+    "reason",
+    "comment",
+]
+
+POINTS, SHARE = _l("points, 0 to 100"), _l("share, 0 to 1")
+# What each exported column means and its unit, for the README sheet of the XLSX files.
+COLUMN_HELP = {
+    "assessment_id": (_l("The assessment's number in the toolkit (its page: /assessments/N)."), ""),
+    "city": (_l("The city's name."), ""),
+    "city_slug": (_l("The city's short name in addresses, which does not change."), ""),
+    "country": (_l("The ASEAN member state of the city."), ""),
+    "country_code": (_l("The country's ISO 3166-1 alpha-2 code."), ""),
+    "questionnaire": (_l("The questionnaire's id (asus-quick or asus-detailed)."), ""),
+    "version": (_l("The questionnaire's version the assessment was made with (text)."), ""),
+    "cycle": (_l("The year of the assessment cycle."), _l("year")),
+    "status": (_l("draft, submitted, returned or approved (by the network)."), ""),
+    "overall": (_l("Overall score: the weighted mean of the scored areas (blank: none)."), POINTS),
+    "completeness": (_l("Share of the questions that apply which are answered."), SHARE),
+    **{area_id: (_l("Score of this area (blank: no score)."), POINTS) for area_id in AREA_IDS},
+    "area": (_l("The ASUS core area of the question."), ""),
+    "sub_area": (_l("The sub-area of the question."), ""),
+    "question_id": (_l("The question's stable id."), ""),
+    "question": (_l("The question's text."), ""),
+    "value": (
+        _l("The answer: a level, a number (in the unit of the column unit), yes/no or choices."),
+        _l("see the column unit"),
+    ),
+    "unit": (_l("The unit of the answer: the question's unit, or the range of its levels."), ""),
+    "score_fraction": (_l("The answer's points divided by the question's maximum."), SHARE),
+    "not_applicable": (_l("yes when the city marked the question not applicable."), ""),
+    "reason": (_l("Why the question does not apply, in the city's words."), ""),
+    "comment": (_l("The city's comment on its answer."), ""),
+}
+
+
+def answer_rows(f: Filter) -> Iterator[list]:
+    """The answers of the compared assessments in long format (ANSWER_COLUMNS), numbers as
+    numbers and None where there is nothing, read from the database in batches: memory stays
+    flat whatever the number of rows."""
+    query = (
+        sa.select(
+            Assessment.id,
+            City.name,
+            City.slug,
+            Country.name,
+            Country.code,
+            Assessment.questionnaire_id,
+            Assessment.questionnaire_version,
+            Assessment.cycle,
+            Assessment.status,
+            Answer.question_id,
+            Answer.value,
+            Answer.not_applicable,
+            Answer.not_applicable_reason,
+            Answer.comment,
+        )
+        .join(Assessment, Answer.assessment_id == Assessment.id)
+        .join(City, Assessment.city_id == City.id)
+        .join(Country, City.country_id == Country.id)
+        .order_by(City.name, Assessment.id, Answer.question_id)
+    )
+    result = db.session.execute(
+        _where(query, resolved(f)).execution_options(yield_per=1000, stream_results=True)
+    )
+    for row in result:
+        *assessment, qid, version, cycle, status, question_id, value, na, reason, comment = row
+        questionnaire = instrument.questionnaire(qid, version)
+        question = questionnaire.find(question_id)
+        if question is None:
+            continue  # an answer to a question this version no longer has
+        fraction = None
+        if not na and value is not None and question.scored:
+            points = question.points(question.parse_answer(value))
+            fraction = round(points / question.max_points, 4)
+        yield [
+            *assessment,
+            qid,
+            version,
+            cycle,
+            status,
+            str(questionnaire.area(question.area_id).name),
+            str(questionnaire.find(question.sub_area_id).name),
+            question_id,
+            str(question.text),
+            _answer_value(value),
+            _unit(question),
+            fraction,
+            "yes" if na else "no",
+            reason or None,
+            comment or None,
+        ]
+
+
+def _answer_value(value):
+    """The answer as one cell: choice ids joined by "; ", None where there is nothing."""
+    if isinstance(value, list):
+        return "; ".join(map(str, value)) or None
+    return None if value == "" else value
+
+
+def _unit(question) -> str | None:
+    if question.type == "level":
+        return f"level {question.levels[0].number}-{question.levels[-1].number}"
+    return question.unit or None
+
+
+def all_rows(f: Filter) -> Iterator[HeatmapRow]:
+    """Every row of the dashboard, page after page."""
+    for page in range(1, count(f) // PAGE_SIZE + 2):
+        yield from heatmap(f, page)
+
+
+def export_rows(f: Filter) -> Iterator:
+    """The heatmap rows for an export, fetched in batches so memory stays flat."""
+    result = db.session.execute(
+        heatmap_query(resolved(f)).execution_options(yield_per=500, stream_results=True)
+    )
+    yield from result

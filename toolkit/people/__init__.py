@@ -1,0 +1,1 @@
+"""People: administrators manage every account; city leads manage their city's editors."""

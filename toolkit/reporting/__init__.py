@@ -1,0 +1,1 @@
+"""Reports of assessments: the PDF download, the HTML view and the stored PDFs."""

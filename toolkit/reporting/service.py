@@ -1,0 +1,118 @@
+"""Reports of assessments: the facts gathered for `reports`, and the PDFs kept per report."""
+
+from __future__ import annotations
+
+import time
+from datetime import date
+
+from sqlalchemy.exc import IntegrityError
+
+from reports import PAPER_SIZES, AnswerFacts, Report, fingerprint, render_pdf
+from toolkit.assessments.models import Assessment
+from toolkit.assessments.service import earlier_assessments, questionnaire_of, scorecard
+from toolkit.core.extensions import db
+from toolkit.reporting.models import ReportFile
+
+
+def report_of(assessment: Assessment, paper: str = "A4", language: str = "en") -> Report:
+    """The report model of an assessment, with the previous cycle of its questionnaire."""
+    if paper not in PAPER_SIZES:
+        raise ValueError(f"paper must be one of {', '.join(PAPER_SIZES)}")
+    previous = next(
+        iter(earlier_assessments(assessment.city, assessment.questionnaire_id, assessment.cycle)),
+        None,
+    )
+    return Report(
+        city=assessment.city.name,
+        country=assessment.city.country.name,
+        cycle=assessment.cycle,
+        status=assessment.status,
+        questionnaire_title=questionnaire_of(assessment).title.get(language),
+        questionnaire_version=assessment.questionnaire_version,
+        card=scorecard(assessment),
+        answers={
+            a.question_id: AnswerFacts(
+                value=a.value,
+                not_applicable=a.not_applicable,
+                reason=a.not_applicable_reason,
+                comment=a.comment,
+                evidence=tuple(a.evidence or ()),
+            )
+            for a in assessment.answers
+        },
+        as_of=as_of(assessment),
+        previous_cycle=previous.cycle if previous else None,
+        previous_scores={a: row.score for a, row in previous.scores_by_area().items()}
+        if previous
+        else {},
+        paper=paper,
+        language=language,
+    )
+
+
+def as_of(assessment: Assessment) -> date:
+    """The date a report of the assessment speaks for: the day it was approved; until then
+    the day it last changed (an answer saved, submitted, returned), so that a draft's stored
+    PDF is not made again every day."""
+    if assessment.status == "approved" and assessment.reviewed_at is not None:
+        return assessment.reviewed_at.date()
+    moments = [assessment.created_at, assessment.submitted_at, assessment.reviewed_at]
+    moments += [answer.updated_at for answer in assessment.answers]
+    return max(moment for moment in moments if moment is not None).date()
+
+
+def report_pdf(assessment: Assessment, paper: str = "A4", language: str = "en") -> bytes:
+    """The PDF of the assessment as it is now: from the store when the same report was
+    rendered before, else rendered and stored."""
+    report = report_of(assessment, paper, language)
+    stored = stored_pdf(assessment, report)
+    return stored if stored is not None else render_and_store(assessment, report)
+
+
+def render_and_store(assessment: Assessment, report: Report) -> bytes:
+    """Render the report of the assessment and keep it, replacing the files it makes stale:
+    older versions, and reports on the same paper in the same language that print otherwise."""
+    start = time.perf_counter()
+    pdf = render_pdf(report)
+    digest = fingerprint(report)
+    db.session.execute(
+        db.delete(ReportFile).where(
+            ReportFile.assessment_id == assessment.id,
+            ReportFile.report_hash != digest,
+            (ReportFile.assessment_version != assessment.version)
+            | ((ReportFile.paper == report.paper) & (ReportFile.language == report.language)),
+        )
+    )
+    try:
+        with db.session.begin_nested():
+            db.session.add(
+                ReportFile(
+                    assessment_id=assessment.id,
+                    assessment_version=assessment.version,
+                    paper=report.paper,
+                    language=report.language,
+                    report_hash=digest,
+                    pdf=pdf,
+                    render_seconds=time.perf_counter() - start,
+                )
+            )
+    except IntegrityError:
+        pass  # another request stored the same report meanwhile
+    return pdf
+
+
+def stored_pdf(assessment: Assessment, report: Report) -> bytes | None:
+    """The PDF of exactly this report of the assessment if it was rendered before, else None."""
+    return db.session.execute(
+        db.select(ReportFile.pdf).filter_by(
+            assessment_id=assessment.id,
+            paper=report.paper,
+            language=report.language,
+            report_hash=fingerprint(report),
+        )
+    ).scalar_one_or_none()
+
+
+def file_name(assessment: Assessment) -> str:
+    """asus-<city>-<cycle>-<questionnaire>.pdf"""
+    return f"asus-{assessment.city.slug}-{assessment.cycle}-{assessment.questionnaire_id}.pdf"

@@ -1,0 +1,71 @@
+"""Reports in the web app: the PDF download and the same report as an HTML page."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, redirect, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from reports import PAPER_SIZES, fingerprint, render_html
+from reports.fetcher import ASSETS
+from toolkit.assessments.models import Assessment
+from toolkit.assessments.service import questionnaire_of
+from toolkit.core.access import authorize
+from toolkit.core.downloads import attachment
+from toolkit.core.extensions import db
+from toolkit.jobs import service as jobs
+from toolkit.reporting.service import file_name, render_and_store, report_of, stored_pdf
+
+bp = Blueprint("report", __name__, static_folder=str(ASSETS), static_url_path="/report-assets")
+
+
+@bp.get("/assessments/<int:assessment_id>/report.pdf")
+@login_required
+def pdf(assessment_id: int):
+    """The report as a PDF download (A4, or ?paper=Letter). A long report not rendered before
+    is rendered in the background: the job page offers it when it is ready."""
+    assessment = _assessment(assessment_id)
+    paper = request.args.get("paper", "A4")
+    if paper not in PAPER_SIZES:
+        abort(400, f"paper must be one of {', '.join(PAPER_SIZES)}")
+    report = report_of(assessment, paper, _language())
+    data = stored_pdf(assessment, report)
+    if data is None and _long(assessment):
+        job = jobs.start(
+            "report",
+            _("Report of %(city)s, %(cycle)s", city=assessment.city.name, cycle=assessment.cycle),
+            {"assessment": assessment.id, "paper": paper, "language": report.language},
+            current_user,
+            key=f"report:{assessment.id}:{fingerprint(report)}",
+        )
+        return redirect(url_for("jobs.job", job_id=job.id), 303)
+    if data is None:
+        data = render_and_store(assessment, report)
+    return attachment(data, "application/pdf", file_name(assessment))
+
+
+@bp.get("/assessments/<int:assessment_id>/report")
+@login_required
+def preview(assessment_id: int):
+    """The report's own template as a web page, to read before downloading."""
+    assessment = _assessment(assessment_id)
+    report = report_of(assessment, language=_language())
+    return render_html(report, assets_url=url_for("report.static", filename=""))
+
+
+def _assessment(assessment_id: int) -> Assessment:
+    assessment = db.session.get(Assessment, assessment_id)
+    if assessment is None:
+        abort(404)
+    authorize("view_assessment", assessment)
+    return assessment
+
+
+def _long(assessment: Assessment) -> bool:
+    questions = list(questionnaire_of(assessment).questions())
+    return len(questions) > current_app.config["REPORT_JOB_QUESTIONS"]
+
+
+def _language() -> str:
+    return str(get_locale() or "en")
