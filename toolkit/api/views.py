@@ -30,6 +30,7 @@ from toolkit.cities.models import City, Country
 from toolkit.core.access import authorize, can
 from toolkit.core.audit import record
 from toolkit.core.extensions import db
+from toolkit.core.guards import whole_number
 from toolkit.core.models import utcnow
 from toolkit.network import comparison
 
@@ -186,9 +187,10 @@ def _positive(name: str, default: int) -> int:
     raw = request.args.get(name)
     if raw is None or raw == "":
         return default
-    if not raw.isdecimal() or int(raw) < 1 or int(raw) > 1_000_000:
+    number = whole_number(raw, 1_000_000)
+    if number is None:
         abort(400, _("%(name)s must be a whole number from 1.", name=name))
-    return int(raw)
+    return number
 
 
 def _round(value: float | None) -> float | None:
