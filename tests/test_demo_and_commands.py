@@ -2,9 +2,12 @@
 
 import re
 
+import pytest
+
 from toolkit.accounts.models import User
-from toolkit.assessments.models import Assessment
+from toolkit.assessments.models import Answer, Assessment
 from toolkit.cities.models import City, Country
+from toolkit.network.models import Cohort
 
 
 def _snapshot(db):
@@ -58,6 +61,24 @@ def test_demo_network_is_realistic_deterministic_and_idempotent(runner, db):
     second = runner.invoke(args=["demo"])
     assert "(0 added now)" in second.output
     assert _snapshot(db) == snapshot
+
+
+def test_demo_network_is_the_same_on_every_machine(runner, db):
+    """Figures of the demo network, pinned: a change to its data or generator shows here."""
+    runner.invoke(args=["demo"])
+
+    def count(column):
+        return db.session.execute(db.select(db.func.count(column))).scalar_one()
+
+    assert (count(Country.id), count(City.id), count(User.id), count(Cohort.id)) == (10, 13, 28, 4)
+    assert (count(Assessment.id), count(Answer.id)) == (28, 1282)
+    figures = {(slug, q, cycle): (score, done) for slug, q, cycle, _, score, done in _snapshot(db)}
+    assert figures[("singapore", "asus-quick", 2026)] == (pytest.approx(85.185185), 1.0)
+    assert figures[("da-nang", "asus-detailed", 2026)] == (pytest.approx(63.235317), 1.0)
+    assert figures[("surabaya", "asus-detailed", 2026)] == (
+        pytest.approx(64.855556),
+        pytest.approx(0.562044),
+    )
 
 
 def test_demo_users_sign_in_with_the_printed_password(runner, client, db):
