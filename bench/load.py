@@ -79,7 +79,7 @@ from urllib.parse import urlencode
 import psycopg
 from databases import postgres_database
 
-from toolkit.cli.demo import DEMO_PASSWORD
+from toolkit.cli.demo import demo_data
 from toolkit.core import instrument
 
 HOST = "127.0.0.1"
@@ -335,7 +335,7 @@ class User:
     async def sign_in(self) -> None:
         page = await self.send("GET", "/auth/login")
         token = csrf_token(page.body)
-        form = {"email": self.email, "password": DEMO_PASSWORD, "csrf_token": token}
+        form = {"email": self.email, "password": demo_data().password, "csrf_token": token}
         response = await self.send("POST", "/auth/login", form=form)
         if response.status != 302 or "/auth/login" in response.headers.get("location", ""):
             raise Unmeasurable(f"{self.email} could not sign in: {response.status}")
