@@ -99,7 +99,7 @@ def test_a_wrong_demo_data_file_is_refused_naming_the_file_and_the_key(tmp_path)
         path.write_text(changed, encoding="utf-8")
         with pytest.raises(DemoDataError) as error:
             read_demo_data(path)
-        assert error.value.message.startswith(f"{path}: {key}: "), error.value.message
+        assert str(error.value).startswith(f"{path}: {key}: "), error.value
     path.write_text("cities: [\n", encoding="utf-8")
     with pytest.raises(DemoDataError, match="not valid YAML"):
         read_demo_data(path)

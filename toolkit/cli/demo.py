@@ -81,11 +81,8 @@ class DemoData:
     cities: list[DemoCity]
 
 
-class DemoDataError(click.ClickException):
-    """The demo data file cannot be used; the message names the file and the key.
-
-    A ClickException, so that `toolkit demo` shows the message without a traceback.
-    """
+class DemoDataError(Exception):
+    """The demo data file cannot be used; the message names the file and the key."""
 
 
 @cache
@@ -97,7 +94,10 @@ def demo_data() -> DemoData:
 @click.command("demo")
 def demo_command():
     """Load the demo network: ASEAN cities, their users and assessments."""
-    summary = load_demo()
+    try:
+        summary = load_demo()
+    except DemoDataError as error:
+        raise click.ClickException(str(error)) from None
     db.session.commit()
     click.echo(
         f"Demo network ready: {summary['cities']} cities, {summary['users']} users, "
@@ -314,7 +314,8 @@ _COHORT_FACTS = {
 def read_demo_data(path: Path) -> DemoData:
     """Read and check a demo data file; raise DemoDataError naming the file and the bad key."""
     try:
-        root = yaml.safe_load(path.read_text(encoding="utf-8"))
+        with path.open(encoding="utf-8") as stream:
+            root = yaml.safe_load(stream)
         return _demo_data(_check(root, "", "a mapping"))
     except OSError as error:
         raise DemoDataError(f"{path}: cannot be read: {error.strerror}") from None
@@ -337,10 +338,12 @@ def _demo_data(root: dict) -> DemoData:
         )
     if "admin" not in staff:
         raise _Wrong("staff.admin", "missing: the admin reviews the cities' assessments")
-    countries = {
-        _check(code, "countries", "a text"): _check(name, f"countries.{code}", "a text")
-        for code, name in _get(root, "", "countries", "a mapping").items()
-    }
+    countries = {}
+    for code, name in _get(root, "", "countries", "a mapping").items():
+        if not isinstance(code, str):
+            # YAML reads some codes unquoted as other things: NO (Norway) is false.
+            raise _Wrong("countries", f"a code must be text, found {code!r}: quote it")
+        countries[code] = _check(name, f"countries.{code}", "a text")
     cohorts = {}
     for name, facts in _get(root, "", "cohorts", "a mapping").items():
         key = f"cohorts.{name}"
@@ -391,7 +394,7 @@ def _city_spec(facts: dict, key: str, countries: dict, cycle_shift: dict) -> Dem
         raise _Wrong(f"{key}.profile", f"give a share for each area: {', '.join(AREA_IDS)}")
     for area_id, share in profile.items():
         if not 0 <= _check(share, f"{key}.profile.{area_id}", "a number") <= 1:
-            raise _Wrong(f"{key}.profile.{area_id}", "a share between 0 and 1")
+            raise _Wrong(f"{key}.profile.{area_id}", f"expected 0 to 1, found {share!r}")
     assessments = {}
     for questionnaire_id, cycles in _get(facts, key, "assessments", "a mapping").items():
         where = f"{key}.assessments.{questionnaire_id}"
@@ -399,7 +402,7 @@ def _city_spec(facts: dict, key: str, countries: dict, cycle_shift: dict) -> Dem
             raise _Wrong(where, "no questionnaire has this id")
         for cycle, status in _check(cycles, where, "a mapping").items():
             if cycle not in cycle_shift:
-                raise _Wrong(f"{where}.{cycle}", "a cycle without answers.cycle_shift")
+                raise _Wrong(f"{where}.{cycle}", "answers.cycle_shift has no shift for this cycle")
             if status not in STATUSES:
                 raise _Wrong(f"{where}.{cycle}", f"the status is one of {', '.join(STATUSES)}")
         assessments[questionnaire_id] = dict(sorted(cycles.items()))
