@@ -27,3 +27,6 @@ forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 accesslog = None
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
+# gunicorn's control socket is one file per user (~/.gunicorn/gunicorn.ctl): two servers on one
+# host would take it from each other, and nothing of ours uses it.
+control_socket_disable = True
