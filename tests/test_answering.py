@@ -283,7 +283,7 @@ def test_show_if_questions_appear_only_after_the_answer_that_opens_them(
     client, login, da_nang, monkeypatch, example_text, write_questionnaire, db
 ):
     from questionnaires import load
-    from toolkit.assessments.service import create_assessment
+    from toolkit.assessments.answering import create_assessment
     from toolkit.core import instrument
 
     example = load(write_questionnaire(example_text))
@@ -321,7 +321,7 @@ def test_stored_scores_after_many_saves_equal_a_full_scoring(
 ):
     """Each save rescores only its area; the stored figures must still be exactly those of
     scoring every answer again."""
-    from toolkit.assessments.service import scorecard
+    from toolkit.assessments.scores import scorecard
 
     city, _, editor = da_nang
     assessment = make_assessment(city, questionnaire_id="asus-detailed")
@@ -358,7 +358,7 @@ def test_stored_scores_after_many_saves_equal_a_full_scoring(
 
 def save(assessment, user, question_id="se_drr_plan", **fields):
     """Save one answer through the service as `user`; `based_on` is the version they saw."""
-    from toolkit.assessments.service import AnswerInput, save_answers
+    from toolkit.assessments.answering import AnswerInput, save_answers
 
     return save_answers(assessment, {question_id: AnswerInput(**fields)}, user)
 
@@ -422,7 +422,7 @@ def test_a_real_conflict_names_every_differing_part_and_saves_none_of_that_answe
 ):
     """Both changed the level: the editor must choose. Their comment and the lead's evidence do
     not conflict, and whichever level they choose, both stay."""
-    from toolkit.assessments.service import AnswerInput, save_answers
+    from toolkit.assessments.answering import AnswerInput, save_answers
 
     city, lead, editor = da_nang
     assessment = make_assessment(city, answers={"se_drr_plan": 2})

@@ -34,6 +34,8 @@ from wtforms.validators import (
 )
 
 from questionnaires import Area, Question, Questionnaire
+from toolkit.assessments.answering import AnswerInput
+from toolkit.assessments.models import Answer
 from toolkit.core.fields import CheckboxesField
 
 MAX_TEXT = 4000
@@ -142,6 +144,49 @@ def parse_evidence(text: str | None) -> tuple[str, ...]:
 
 def _evidence_validator(form, field):
     parse_evidence(field.data)
+
+
+def stored_fields(q: Question, answer: Answer | None) -> dict:
+    """The form fields of one question filled from its stored answer."""
+    if answer is None:
+        return {f"{q.id}__version": "0"}
+    return answer_fields(q, answer.snapshot(), answer.version)
+
+
+def answer_fields(q: Question, snapshot: dict, version: int) -> dict:
+    """The form fields of one question saying `snapshot` (see Answer.snapshot) at `version`."""
+    value = snapshot["value"]
+    if q.type in ("level", "yes_no", "choice") and value is not None:
+        value = str(value)
+    return {
+        f"{q.id}__version": str(version),
+        f"{q.id}__value": value,
+        f"{q.id}__na": snapshot["not_applicable"],
+        f"{q.id}__reason": snapshot["reason"],
+        f"{q.id}__comment": snapshot["comment"],
+        f"{q.id}__evidence": "\n".join(snapshot["evidence"] or []),
+    }
+
+
+def given_answers(questions, form) -> dict[str, AnswerInput]:
+    """What a validated area (or question) form says for each of `questions`."""
+    given = {}
+    for q in questions:
+        value = form[f"{q.id}__value"].data
+        if value in ("", [], None):
+            value = None
+        not_applicable = q.allow_na and form[f"{q.id}__na"].data
+        version = form[f"{q.id}__version"].data
+        given[q.id] = AnswerInput(
+            value=None if not_applicable else value,
+            not_applicable=bool(not_applicable),
+            reason=(form[f"{q.id}__reason"].data or "").strip() or None if q.allow_na else None,
+            comment=(form[f"{q.id}__comment"].data or "").strip() or None,
+            evidence=parse_evidence(form[f"{q.id}__evidence"].data),
+            based_on=int(version) if version and version.isdigit() else 0,
+            confirm=bool(form[f"{q.id}__confirm"].data),
+        )
+    return given
 
 
 class AreaForm(FlaskForm):

@@ -12,6 +12,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from jinja2 import pass_context
 
+from toolkit.assessments.lifecycle import STATUS_NAMES
 from toolkit.assessments.models import Assessment
 from toolkit.cities.models import City
 
@@ -32,12 +33,6 @@ EVENT_NAMES = {
     "assessment_reopened": _l("Reopened"),
     "review_note_replied": _l("Reply to a reviewer's note"),
     "demo_assessment_loaded": _l("Demo data loaded"),
-}
-STATUS_NAMES = {
-    "draft": _l("Draft"),
-    "submitted": _l("Submitted"),
-    "returned": _l("Returned"),
-    "approved": _l("Approved"),
 }
 
 # The main time zone of each ASEAN member state: a city's times, unless it chose another.
