@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import math
 from functools import cache
-from urllib.parse import urlsplit
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -33,7 +32,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from questionnaires import Area, Question, Questionnaire
+from questionnaires import Area, EvidenceLine, Question, Questionnaire
 from toolkit.assessments.answering import AnswerInput
 from toolkit.assessments.models import Answer
 from toolkit.core.fields import CheckboxesField
@@ -130,9 +129,7 @@ def parse_evidence(text: str | None) -> tuple[str, ...]:
     """Evidence lines "https://address description"; only http and https links are accepted."""
     lines = [line.strip() for line in (text or "").splitlines() if line.strip()]
     for line in lines:
-        address = line.split(maxsplit=1)[0]
-        parts = urlsplit(address)
-        if parts.scheme not in ("http", "https") or not parts.netloc:
+        if not EvidenceLine.parse(line).is_link:
             raise ValidationError(
                 _(
                     "Each line starts with a link beginning with http:// or https://: %(line)s",
