@@ -62,6 +62,8 @@ def _role_allows(user, action: str, obj) -> bool:
         return user.role == "admin"
     if action == "reply_to_note":  # the city answers its reviewer, nobody on its behalf
         return user.role in CITY_ROLES and _own(user, obj)
+    if action == "manage_own_team":  # the lead's own team, in their menus; admins use Users
+        return user.role == "city_lead" and _own(user, obj)
     if user.role == "admin":
         return True
     network = user.role == "network"
