@@ -417,6 +417,23 @@ def test_an_answer_created_meanwhile_is_merged_with_a_comment_typed_on_the_empty
     assert (answer.value, answer.comment) == (1, "Draft plan exists")
 
 
+def test_a_conflict_is_a_value_among_the_results_with_both_answers(da_nang, make_assessment):
+    """The save returns its conflicts (nothing is raised): each a frozen value holding the
+    stored answer and what the person sent."""
+    import dataclasses
+
+    city, lead, editor = da_nang
+    assessment = make_assessment(city, answers={"se_drr_plan": 2})
+    save(assessment, lead, value=3, based_on=1)
+    (conflict,) = save(assessment, editor, value=1, based_on=1).conflicts
+
+    assert not isinstance(conflict, Exception)
+    assert (conflict.base["value"], conflict.theirs["value"], conflict.yours["value"]) == (2, 3, 1)
+    assert conflict.answer.version == 2
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        conflict.yours = conflict.theirs
+
+
 def test_a_real_conflict_names_every_differing_part_and_saves_none_of_that_answer(
     da_nang, make_assessment, db
 ):
