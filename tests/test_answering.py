@@ -663,3 +663,32 @@ def test_an_autosave_whose_session_no_longer_signs_anyone_in_gets_a_json_401(
     assert response.status_code == 401
     assert response.get_json()["message"] == "You are signed out. Sign in again, then retry."
     assert answers_of(db, assessment) == {}
+
+
+@pytest.mark.parametrize(
+    ("line", "address", "description", "is_link"),
+    [
+        (
+            "https://example.org/plan.pdf The adopted plan",
+            "https://example.org/plan.pdf",
+            "The adopted plan",
+            True,
+        ),
+        ("  HTTP://example.org  ", "HTTP://example.org", "", True),
+        ("javascript:alert(1) the plan", "javascript:alert(1)", "the plan", False),
+        ("//evil.example/plan.pdf", "//evil.example/plan.pdf", "", False),
+        ("http://[::1 broken host", "http://[::1", "broken host", False),
+        ("Plan adopted in 2024", "Plan", "adopted in 2024", False),
+    ],
+)
+def test_one_reading_of_an_evidence_line_for_the_form_the_pages_and_the_report(
+    line, address, description, is_link
+):
+    from questionnaires import EvidenceLine
+
+    evidence = EvidenceLine.parse(line)
+    assert (evidence.address, evidence.description, evidence.is_link) == (
+        address,
+        description,
+        is_link,
+    )
