@@ -25,7 +25,7 @@ from toolkit.accounts.models import CITY_ROLES, User
 from toolkit.api.models import ApiToken
 from toolkit.api.openapi import document
 from toolkit.assessments.models import STATUSES, Assessment
-from toolkit.assessments.service import scorecard
+from toolkit.assessments.scores import scorecard
 from toolkit.cities.models import City, Country
 from toolkit.core.access import authorize, can
 from toolkit.core.audit import record

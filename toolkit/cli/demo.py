@@ -22,16 +22,14 @@ import yaml
 from questionnaires import AREA_IDS, Question
 from toolkit.accounts import service as accounts
 from toolkit.accounts.models import CITY_ROLES, ROLES, User
-from toolkit.assessments.models import STATUSES, Assessment
-from toolkit.assessments.service import (
+from toolkit.assessments.answering import (
     AnswerInput,
-    approve,
     assign_areas,
     create_assessment,
-    return_to_city,
     save_answers,
-    submit,
 )
+from toolkit.assessments.lifecycle import approve, return_to_city, submit
+from toolkit.assessments.models import STATUSES, Assessment
 from toolkit.cities.models import City, Country
 from toolkit.core import instrument
 from toolkit.core.audit import record

@@ -7,7 +7,7 @@ from flask_login import current_user, login_required
 from sqlalchemy.orm import selectinload
 
 from toolkit.accounts.models import CITY_ROLES
-from toolkit.assessments.service import review_queue, review_queue_count
+from toolkit.assessments.lifecycle import review_queue, review_queue_count
 from toolkit.cities.models import City, Country
 from toolkit.core import instrument
 from toolkit.core.access import authorize

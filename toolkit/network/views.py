@@ -26,7 +26,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional, Vali
 
 from reports.charts import Series, radar
 from toolkit.assessments.models import Assessment
-from toolkit.assessments.service import scorecard
+from toolkit.assessments.scores import scorecard
 from toolkit.cities.models import City, Country
 from toolkit.cities.views import KNOWN_TAGS
 from toolkit.core import instrument
