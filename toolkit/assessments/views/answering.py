@@ -154,9 +154,8 @@ def area(assessment_id: int, area_id: str):
                 return redirect(
                     url_for("assessments.area", assessment_id=assessment.id, area_id=area_id)
                 )
-            # The answers without a conflict are saved although the page answers 409 (which
-            # the request boundary does not commit).
-            db.session.commit()
+            # The answers without a conflict are saved although the page answers 409: the
+            # request boundary commits what a view returns.
             answers = answers_to(assessment, [q.id for q in area.questions()])  # with the saved
             people = people_by_id(c.answer.updated_by_id for c in result.conflicts)
             for conflict in result.conflicts:
