@@ -28,8 +28,8 @@ from flask_migrate import upgrade
 from toolkit import create_app
 from toolkit.accounts import service as accounts
 from toolkit.accounts.models import User
+from toolkit.assessments.answering import AnswerInput, create_assessment, save_answers
 from toolkit.assessments.models import Answer
-from toolkit.assessments.service import AnswerInput, create_assessment, save_answers
 from toolkit.cities.models import City, Country
 from toolkit.core import instrument
 from toolkit.core.extensions import db

@@ -35,8 +35,8 @@ from flask_migrate import upgrade
 
 from toolkit import create_app
 from toolkit.accounts.models import User
+from toolkit.assessments.answering import AnswerInput, create_assessment, save_answers
 from toolkit.assessments.models import Assessment
-from toolkit.assessments.service import AnswerInput, create_assessment, save_answers
 from toolkit.cities.models import City, Country
 from toolkit.cli.demo import answer_for
 from toolkit.core import instrument

@@ -4,7 +4,16 @@ Pure Python: this package knows nothing of Flask, the database or PDFs.
 """
 
 from .loader import Problem, QuestionnaireError, catalogue, load
-from .model import AREA_IDS, AnswerValueError, Area, Question, Questionnaire, SubArea, Text
+from .model import (
+    AREA_IDS,
+    AnswerValueError,
+    Area,
+    EvidenceLine,
+    Question,
+    Questionnaire,
+    SubArea,
+    Text,
+)
 from .scoring import Answer, AnswerError, Scorecard, score, score_area, summarize
 
 __all__ = [
@@ -13,6 +22,7 @@ __all__ = [
     "AnswerError",
     "AnswerValueError",
     "Area",
+    "EvidenceLine",
     "Problem",
     "Question",
     "Questionnaire",

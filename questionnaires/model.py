@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 AREA_IDS = (
     "civic_social",
@@ -89,6 +90,30 @@ class ShowIf:
             except AnswerValueError:
                 continue
         return value in wanted
+
+
+@dataclass(frozen=True)
+class EvidenceLine:
+    """One line of an answer's evidence: an address, then what it is ("https://... The plan")."""
+
+    address: str
+    description: str = ""
+
+    @classmethod
+    def parse(cls, line: str) -> EvidenceLine:
+        """The line's address (up to the first space) and its description (the rest)."""
+        address, _space, description = line.strip().partition(" ")
+        return cls(address, description.strip())
+
+    @property
+    def is_link(self) -> bool:
+        """Whether the address is an http or https link with a host: only those are accepted
+        and shown as links; anything else (javascript:, data:, //host, plain text) is text."""
+        try:
+            parts = urlsplit(self.address)
+        except ValueError:  # such as an unclosed "[" of an IPv6 host
+            return False
+        return parts.scheme in ("http", "https") and bool(parts.netloc)
 
 
 class AnswerValueError(ValueError):

@@ -29,6 +29,11 @@ class AnswerFacts:
     comment: str | None = None
     evidence: tuple[str, ...] = ()
 
+    @property
+    def evidence_lines(self) -> tuple[instrument.EvidenceLine, ...]:
+        """The evidence, each line split into its address and description."""
+        return tuple(instrument.EvidenceLine.parse(line) for line in self.evidence)
+
 
 @dataclass(frozen=True)
 class AreaChange:

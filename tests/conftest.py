@@ -235,7 +235,7 @@ def make_user(db):
 @pytest.fixture
 def make_assessment(db):
     """make_assessment(city, questionnaire_id, cycle, answers={question id: value}, status)."""
-    from toolkit.assessments.service import AnswerInput, create_assessment, save_answers
+    from toolkit.assessments.answering import AnswerInput, create_assessment, save_answers
     from toolkit.core import instrument
 
     def make(

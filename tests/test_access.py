@@ -4,6 +4,8 @@ A new route without an entry in ROUTES fails `test_every_route_is_in_the_table`:
 use it before it ships.
 """
 
+import re
+
 import pytest
 
 ACTORS = ("anonymous", "admin", "network", "lead", "editor")
@@ -392,3 +394,83 @@ def test_route_access(client, login, world, method, url, actor, status):
         # Another city's object looks exactly like a missing one.
         assert b"Page not found" in response.data
         assert b"surabaya" not in response.data.lower()
+
+
+# The links a page offers follow the same rules as the routes (templates ask `can`): each role
+# sees exactly these of the watched links, on its own city and on another one.
+WATCHED = {
+    "team": "/cities/{own}/team",
+    "start": "/cities/{own}/assessments/new",
+    "start_other": "/cities/{other}/assessments/new",
+    "edit_city": "/cities/{own}/edit",
+    "edit_other": "/cities/{other}/edit",
+    "compare": "/network/",
+    "reviews": "/reviews",
+    "users": "/people/",
+    "cities": "/cities/",
+    "new_cohort": "/network/cohorts/new",
+    "change_cohort": "/network/cohorts/{cohort}/edit",
+}
+NAV = {"admin": {"compare", "reviews", "users", "cities"}, "network": {"compare", "reviews"}}
+LINKS = {
+    "/": {
+        "admin": NAV["admin"],
+        "network": NAV["network"],
+        "lead": {"team", "start"},
+        "editor": set(),
+    },
+    "/cities/{own}": {
+        "admin": NAV["admin"] | {"start", "edit_city"},
+        "network": NAV["network"],
+        "lead": {"team", "start"},
+        "editor": set(),
+    },
+    "/cities/{other}": {
+        "admin": NAV["admin"] | {"start_other", "edit_other"},
+        "network": NAV["network"],
+    },
+    "/network/cohorts": {
+        "admin": NAV["admin"] | {"new_cohort", "change_cohort"},
+        "network": NAV["network"],
+    },
+}
+LINK_CASES = [
+    pytest.param(url, actor, links, id=f"{url}-{actor}")
+    for url, by_actor in LINKS.items()
+    for actor, links in by_actor.items()
+]
+
+
+@pytest.mark.parametrize(("url", "actor", "links"), LINK_CASES)
+def test_pages_show_each_role_its_links(client, login, world, db, url, actor, links):
+    from toolkit.network.models import Cohort
+
+    people, names = world
+    cohort = Cohort(name="Coastal cities", countries=["VN"])
+    db.session.add(cohort)
+    db.session.commit()
+    names = {**names, "cohort": cohort.id}
+    login(client, people[actor])
+    page = client.get(url.format(**names)).data.decode()
+    hrefs = set(re.findall(r'href="([^"?#]+)', page))
+    shown = {name for name, href in WATCHED.items() if href.format(**names) in hrefs}
+    assert shown == links
+
+
+@pytest.mark.parametrize(
+    ("actor", "city", "allowed"),
+    [
+        ("admin", "own", False),  # administrators manage people from the Users page
+        ("network", "own", False),
+        ("lead", "own", True),
+        ("lead", "other", False),
+        ("editor", "own", False),
+    ],
+)
+def test_only_the_citys_lead_has_its_team_in_the_menus(world, db, actor, city, allowed):
+    from toolkit.cities.models import City
+    from toolkit.core.access import can
+
+    people, names = world
+    place = db.session.execute(db.select(City).filter_by(slug=names[city])).scalar_one()
+    assert can(people[actor], "manage_own_team", place) is allowed

@@ -283,7 +283,7 @@ def test_show_if_questions_appear_only_after_the_answer_that_opens_them(
     client, login, da_nang, monkeypatch, example_text, write_questionnaire, db
 ):
     from questionnaires import load
-    from toolkit.assessments.service import create_assessment
+    from toolkit.assessments.answering import create_assessment
     from toolkit.core import instrument
 
     example = load(write_questionnaire(example_text))
@@ -321,7 +321,7 @@ def test_stored_scores_after_many_saves_equal_a_full_scoring(
 ):
     """Each save rescores only its area; the stored figures must still be exactly those of
     scoring every answer again."""
-    from toolkit.assessments.service import scorecard
+    from toolkit.assessments.scores import scorecard
 
     city, _, editor = da_nang
     assessment = make_assessment(city, questionnaire_id="asus-detailed")
@@ -358,7 +358,7 @@ def test_stored_scores_after_many_saves_equal_a_full_scoring(
 
 def save(assessment, user, question_id="se_drr_plan", **fields):
     """Save one answer through the service as `user`; `based_on` is the version they saw."""
-    from toolkit.assessments.service import AnswerInput, save_answers
+    from toolkit.assessments.answering import AnswerInput, save_answers
 
     return save_answers(assessment, {question_id: AnswerInput(**fields)}, user)
 
@@ -417,12 +417,29 @@ def test_an_answer_created_meanwhile_is_merged_with_a_comment_typed_on_the_empty
     assert (answer.value, answer.comment) == (1, "Draft plan exists")
 
 
+def test_a_conflict_is_a_value_among_the_results_with_both_answers(da_nang, make_assessment):
+    """The save returns its conflicts (nothing is raised): each a frozen value holding the
+    stored answer and what the person sent."""
+    import dataclasses
+
+    city, lead, editor = da_nang
+    assessment = make_assessment(city, answers={"se_drr_plan": 2})
+    save(assessment, lead, value=3, based_on=1)
+    (conflict,) = save(assessment, editor, value=1, based_on=1).conflicts
+
+    assert not isinstance(conflict, Exception)
+    assert (conflict.base["value"], conflict.theirs["value"], conflict.yours["value"]) == (2, 3, 1)
+    assert conflict.answer.version == 2
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        conflict.yours = conflict.theirs
+
+
 def test_a_real_conflict_names_every_differing_part_and_saves_none_of_that_answer(
     da_nang, make_assessment, db
 ):
     """Both changed the level: the editor must choose. Their comment and the lead's evidence do
     not conflict, and whichever level they choose, both stay."""
-    from toolkit.assessments.service import AnswerInput, save_answers
+    from toolkit.assessments.answering import AnswerInput, save_answers
 
     city, lead, editor = da_nang
     assessment = make_assessment(city, answers={"se_drr_plan": 2})
@@ -646,3 +663,32 @@ def test_an_autosave_whose_session_no_longer_signs_anyone_in_gets_a_json_401(
     assert response.status_code == 401
     assert response.get_json()["message"] == "You are signed out. Sign in again, then retry."
     assert answers_of(db, assessment) == {}
+
+
+@pytest.mark.parametrize(
+    ("line", "address", "description", "is_link"),
+    [
+        (
+            "https://example.org/plan.pdf The adopted plan",
+            "https://example.org/plan.pdf",
+            "The adopted plan",
+            True,
+        ),
+        ("  HTTP://example.org  ", "HTTP://example.org", "", True),
+        ("javascript:alert(1) the plan", "javascript:alert(1)", "the plan", False),
+        ("//evil.example/plan.pdf", "//evil.example/plan.pdf", "", False),
+        ("http://[::1 broken host", "http://[::1", "broken host", False),
+        ("Plan adopted in 2024", "Plan", "adopted in 2024", False),
+    ],
+)
+def test_one_reading_of_an_evidence_line_for_the_form_the_pages_and_the_report(
+    line, address, description, is_link
+):
+    from questionnaires import EvidenceLine
+
+    evidence = EvidenceLine.parse(line)
+    assert (evidence.address, evidence.description, evidence.is_link) == (
+        address,
+        description,
+        is_link,
+    )

@@ -262,3 +262,73 @@ def test_results_draw_the_radar_and_the_change_since_the_previous_cycle(
     security = text[text.index('<th scope="row">Security</th>') :].split("</tr>")[0]
     cells = re.findall(r'<td class="number">([^<]*)</td>', security)
     assert cells == ["100.0", "33.3", "+66.7"]
+
+
+def test_the_start_rules_refuse_a_second_assessment_and_a_carry_over_that_does_not_fit(
+    da_nang, make_assessment, db
+):
+    from toolkit.assessments.answering import start_problems
+
+    city, _, _ = da_nang
+    quick_2025 = make_assessment(city, cycle=2025)
+    detailed_2024 = make_assessment(city, "asus-detailed", cycle=2024)
+    db.session.refresh(city)
+    assert start_problems(city, "asus-quick", 2026, None) == {}
+    assert start_problems(city, "asus-quick", 2026, quick_2025) == {}
+    assert set(start_problems(city, "asus-quick", 2025, None)) == {"cycle"}
+    # From another questionnaire, from the same cycle or a later one: nothing is carried over.
+    assert set(start_problems(city, "asus-quick", 2026, detailed_2024)) == {"carry_over"}
+    assert set(start_problems(city, "asus-detailed", 2023, detailed_2024)) == {"carry_over"}
+
+
+def test_submitting_waits_for_carried_over_answers_first_then_required_ones(
+    da_nang, make_assessment, db
+):
+    from questionnaires import catalogue
+    from toolkit.assessments.answering import AnswerInput, create_assessment, save_answers
+    from toolkit.assessments.lifecycle import SubmitBlocked, submit_blocked
+    from toolkit.assessments.scores import questionnaire_of, scorecard
+
+    city, lead, _ = da_nang
+    quick = next(q for q in catalogue() if q.id == "asus-quick")
+    levels = {q.id: 1 for q in quick.questions() if q.type == "level"}
+    numbers = {q.id: 50 for q in quick.questions() if q.type == "number" and q.required}
+    earlier = make_assessment(city, cycle=2025, answers=levels)
+    assessment = create_assessment(
+        city, questionnaire_of(earlier), 2026, lead, carry_over_from=earlier
+    )
+    blocked = submit_blocked(assessment, scorecard(assessment))
+    assert blocked == SubmitBlocked("carried_over", len(levels))
+
+    confirmed = {qid: AnswerInput(value=value, confirm=True) for qid, value in levels.items()}
+    save_answers(assessment, confirmed, lead)
+    db.session.refresh(assessment)
+    blocked = submit_blocked(assessment, scorecard(assessment))
+    assert blocked == SubmitBlocked("missing_required", len(numbers))
+
+    save_answers(assessment, {qid: AnswerInput(value=v) for qid, v in numbers.items()}, lead)
+    db.session.refresh(assessment)
+    assert submit_blocked(assessment, scorecard(assessment)) is None
+
+
+def test_a_persons_assigned_areas_come_first_and_the_next_question_is_in_them(
+    da_nang, make_assessment, db
+):
+    from toolkit.assessments.answering import assign_areas, work_order
+    from toolkit.assessments.scores import scorecard
+
+    city, lead, editor = da_nang
+    assessment = make_assessment(city)
+    assign_areas(assessment, {"security": {editor.id}}, lead)
+    card = scorecard(assessment)
+
+    mine = work_order(assessment, card, editor)
+    assert mine.mine == {"security"}
+    assert mine.areas[0].area.id == "security"
+    assert mine.next_question.area_id == "security"
+    assert [u.id for u in mine.assigned["security"]] == [editor.id]
+
+    theirs = work_order(assessment, card, lead)
+    assert theirs.mine == set()
+    assert [a.area.id for a in theirs.areas] == [a.area.id for a in card.areas]
+    assert theirs.next_question.area_id == card.areas[0].area.id

@@ -233,7 +233,7 @@ def test_without_javascript_the_save_button_saves_the_page(live_server, open_pag
 
 def test_a_returned_assessment_shows_the_reviewers_comments(live_server, open_page, draft, db):
     from toolkit.accounts.models import User
-    from toolkit.assessments.service import return_to_city
+    from toolkit.assessments.lifecycle import return_to_city
 
     base, users = live_server
     reviewer = db.session.get(User, users["network"].id)

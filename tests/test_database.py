@@ -34,7 +34,7 @@ def test_one_assessment_per_city_questionnaire_and_cycle(db, make_city, make_ass
 
 
 def test_every_answer_change_is_kept_as_a_revision(db, make_city, make_user, make_assessment):
-    from toolkit.assessments.service import AnswerInput, save_answers
+    from toolkit.assessments.answering import AnswerInput, save_answers
 
     city = make_city()
     editor, lead = make_user("city_editor", city), make_user("city_lead", city)
@@ -75,7 +75,7 @@ def test_every_answer_change_is_kept_as_a_revision(db, make_city, make_user, mak
 
 
 def test_area_scores_are_stored_whenever_answers_change(db, make_city, make_assessment):
-    from toolkit.assessments.service import AnswerInput, save_answers
+    from toolkit.assessments.answering import AnswerInput, save_answers
 
     assessment = make_assessment(make_city(), answers={"cs_participation": 3})
     scores = assessment.scores_by_area()

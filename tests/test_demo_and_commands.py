@@ -2,9 +2,12 @@
 
 import re
 
+import pytest
+
 from toolkit.accounts.models import User
-from toolkit.assessments.models import Assessment
+from toolkit.assessments.models import Answer, Assessment
 from toolkit.cities.models import City, Country
+from toolkit.network.models import Cohort
 
 
 def _snapshot(db):
@@ -58,6 +61,63 @@ def test_demo_network_is_realistic_deterministic_and_idempotent(runner, db):
     second = runner.invoke(args=["demo"])
     assert "(0 added now)" in second.output
     assert _snapshot(db) == snapshot
+
+
+def test_demo_network_is_the_same_on_every_machine(runner, db):
+    """Figures of the demo network, pinned: a change to its data or generator shows here."""
+    runner.invoke(args=["demo"])
+
+    def count(column):
+        return db.session.execute(db.select(db.func.count(column))).scalar_one()
+
+    assert (count(Country.id), count(City.id), count(User.id), count(Cohort.id)) == (10, 13, 28, 4)
+    assert (count(Assessment.id), count(Answer.id)) == (28, 1282)
+    figures = {(slug, q, cycle): (score, done) for slug, q, cycle, _, score, done in _snapshot(db)}
+    assert figures[("singapore", "asus-quick", 2026)] == (pytest.approx(85.185185), 1.0)
+    assert figures[("da-nang", "asus-detailed", 2026)] == (pytest.approx(63.235317), 1.0)
+    assert figures[("surabaya", "asus-detailed", 2026)] == (
+        pytest.approx(64.855556),
+        pytest.approx(0.562044),
+    )
+
+
+def test_a_wrong_demo_data_file_is_refused_naming_the_file_and_the_key(tmp_path):
+    from toolkit.cli.demo import DATA_FILE, DemoDataError, read_demo_data
+
+    text = DATA_FILE.read_text(encoding="utf-8")
+    wrong = {
+        "cities[0].profile.security": text.replace("security: 0.55", "security: high", 1),
+        "cities[0].assessments.asus-quick.2026": text.replace("2026: submitted", "2026: sent"),
+        "cities[2].timezone": text.replace("time_zone:", "timezone:", 1),
+        "cohorts.Coastal cities.tags": text.replace("tags: [coastal]", "tags: coastal", 1),
+        "staff.admin.email": text.replace("{email: admin@example.org, ", "{", 1),
+        "the file": "- just a list\n",
+    }
+    path = tmp_path / "demo.yaml"
+    for key, changed in wrong.items():
+        assert changed != text
+        path.write_text(changed, encoding="utf-8")
+        with pytest.raises(DemoDataError) as error:
+            read_demo_data(path)
+        assert str(error.value).startswith(f"{path}: {key}: "), error.value
+    path.write_text("cities: [\n", encoding="utf-8")
+    with pytest.raises(DemoDataError, match="not valid YAML"):
+        read_demo_data(path)
+
+
+def test_toolkit_demo_shows_what_is_wrong_with_its_data(runner, db, monkeypatch, tmp_path):
+    from toolkit.cli import demo
+
+    path = tmp_path / "demo.yaml"
+    path.write_text("password: asus-demo-2026\n", encoding="utf-8")
+    monkeypatch.setattr(demo, "DATA_FILE", path)
+    demo.demo_data.cache_clear()
+    try:
+        result = runner.invoke(args=["demo"])
+    finally:
+        demo.demo_data.cache_clear()
+    assert result.exit_code == 1
+    assert f"Error: {path}: staff: missing" in result.output
 
 
 def test_demo_users_sign_in_with_the_printed_password(runner, client, db):
@@ -149,13 +209,14 @@ def test_configuration_order(monkeypatch, tmp_path):
 
 
 def test_every_demo_user_signs_in_and_sees_only_what_the_role_allows(runner, app, db):
-    from toolkit.cli.demo import CITIES, DEMO_PASSWORD, demo_logins
+    from toolkit.cli.demo import demo_data, demo_logins
 
     runner.invoke(args=["demo"])
-    names = {c.name for c in CITIES}
+    data = demo_data()
+    names = {c.name for c in data.cities}
     for email, role, city in demo_logins():
         client = app.test_client()
-        signed_in = client.post("/auth/login", data={"email": email, "password": DEMO_PASSWORD})
+        signed_in = client.post("/auth/login", data={"email": email, "password": data.password})
         assert signed_in.status_code == 302, email
         home = client.get("/").data.decode()
         shown = {name for name in names if name in home}

@@ -82,7 +82,7 @@ def test_carry_over_leaves_a_mixed_answer_behind_and_takes_the_others(
     make_city, make_assessment, db
 ):
     """An old cycle may hold a mix saved before the rule: the new cycle starts without it."""
-    from toolkit.assessments.service import create_assessment
+    from toolkit.assessments.answering import create_assessment
     from toolkit.core import instrument
 
     city = make_city("da-nang", name="Da Nang")
@@ -102,7 +102,7 @@ def test_carry_over_leaves_a_mixed_answer_behind_and_takes_the_others(
 
 
 def test_the_demo_never_ticks_none_of_these_with_another_choice(db):
-    from toolkit.assessments.service import questionnaire_of, scorecard
+    from toolkit.assessments.scores import questionnaire_of, scorecard
     from toolkit.cli.demo import load_demo
 
     load_demo()

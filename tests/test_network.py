@@ -172,8 +172,8 @@ def test_the_csv_export_follows_the_filter_streams_and_defuses_formulas(client, 
 
 
 def test_the_answers_export_is_long_format_and_defuses_formulas(client, login, network, db):
+    from toolkit.assessments.answering import AnswerInput, save_answers
     from toolkit.assessments.models import Assessment
-    from toolkit.assessments.service import AnswerInput, save_answers
     from toolkit.cities.models import City
 
     cebu = db.session.execute(

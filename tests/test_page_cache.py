@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from toolkit.assessments import service as workflow
+from toolkit.assessments import lifecycle
 from toolkit.assessments.models import AreaAssignment, Assessment
 from toolkit.core.page_cache import PageCache
 
@@ -100,10 +100,10 @@ def test_every_change_shows_at_once_on_pages_read_before(
     assert chosen_level(again, "se_drr_plan") == "3" and "Changed by Eddy" not in again
 
     # Submitted, then returned with a note on one question: read-only, then the note.
-    workflow.submit(assessment, lead)
+    lifecycle.submit(assessment, lead)
     db.session.commit()
     assert "This assessment can no longer be changed." in writer.get(url).data.decode()
-    workflow.return_to_city(assessment, staff, "See the note", {"se_drr_plan": "Link the plan"})
+    lifecycle.return_to_city(assessment, staff, "See the note", {"se_drr_plan": "Link the plan"})
     db.session.commit()
     returned = writer.get(url).data.decode()
     assert "Reviewer's note:</strong> Link the plan" in returned
@@ -127,7 +127,7 @@ def test_two_decisions_at_once_give_two_versions(da_nang, make_assessment, db):
         elsewhere.execute(
             db.update(Assessment).where(Assessment.id == assessment.id).values(version=version + 1)
         )
-    workflow.submit(assessment, lead)  # this copy still says `version`
+    lifecycle.submit(assessment, lead)  # this copy still says `version`
     db.session.commit()
     assert assessment.version == version + 2
 

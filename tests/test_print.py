@@ -17,8 +17,8 @@ EVIDENCE = "https://example.org/drr-plan.pdf The adopted plan"
 @pytest.fixture
 def answered(live_server, db):
     """Da Nang's draft with se_drr_plan answered (level 2), a long comment and evidence."""
+    from toolkit.assessments.answering import AnswerInput, save_answers
     from toolkit.assessments.models import Assessment
-    from toolkit.assessments.service import AnswerInput, save_answers
 
     base, users = live_server
     draft = db.session.execute(db.select(Assessment)).scalar_one()

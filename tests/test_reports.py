@@ -130,7 +130,7 @@ def test_asean_scripts_print_and_read_back(
 ):
     """Thai, Lao, Khmer, Myanmar and Vietnamese text in city names and comments comes out of the
     PDF as the same text (Noto fonts embedded)."""
-    from toolkit.assessments.service import AnswerInput, save_answers
+    from toolkit.assessments.answering import AnswerInput, save_answers
 
     city = make_city("chiang-mai", country="TH", name="เชียงใหม่")
     assessment = make_assessment(city)
@@ -155,7 +155,7 @@ def test_asean_scripts_print_and_read_back(
 
 
 def test_the_preview_is_the_same_report_as_a_page(client, login, da_nang, db):
-    from toolkit.assessments.service import AnswerInput, save_answers
+    from toolkit.assessments.answering import AnswerInput, save_answers
 
     assessment, editor = da_nang
     save_answers(
@@ -261,7 +261,7 @@ def test_markup_asking_for_files_or_the_network_gets_nothing(listener, caplog):
 
 
 def test_user_text_is_printed_as_text_and_fetches_nothing(listener, client, login, da_nang, db):
-    from toolkit.assessments.service import AnswerInput, save_answers
+    from toolkit.assessments.answering import AnswerInput, save_answers
 
     port, received = listener
     assessment, editor = da_nang
@@ -365,8 +365,8 @@ def test_renaming_the_city_or_its_country_gives_a_new_report(
 
 
 def test_a_change_to_the_previous_cycle_gives_a_new_report(client, login, da_nang, db, renders):
+    from toolkit.assessments.answering import AnswerInput, save_answers
     from toolkit.assessments.models import Assessment
-    from toolkit.assessments.service import AnswerInput, save_answers
 
     assessment, editor = da_nang
     login(client, editor)
@@ -391,7 +391,7 @@ def test_the_cover_is_dated_by_the_approval_and_a_draft_by_its_last_change(
 ):
     from datetime import datetime
 
-    from toolkit.assessments.service import approve
+    from toolkit.assessments.lifecycle import approve
 
     city = make_city("da-nang", name="Da Nang")
     draft = make_assessment(city, cycle=2026, answers={"se_drr_plan": 2})

@@ -7,7 +7,7 @@ from html.parser import HTMLParser
 
 import pytest
 
-from toolkit.assessments import service as workflow
+from toolkit.assessments import answering, lifecycle
 from toolkit.assessments.models import Answer, ReviewNote, ReviewReply
 from toolkit.core.audit import record
 from toolkit.core.models import utcnow
@@ -78,7 +78,7 @@ def test_notes_are_kept_every_round_with_replies_and_changes_since(
         data={"se_drr_plan__value": "3", "se_drr_plan__version": "1"},
     )
     assert saved.status_code == 302
-    workflow.submit(assessment, lead)
+    lifecycle.submit(assessment, lead)
     db.session.commit()
 
     # The reviewer reads round 1 beside each question, with the reply and what changed.
@@ -119,7 +119,7 @@ def test_only_the_citys_people_reply_and_only_while_returned(
 ):
     city = people["city"]
     assessment = make_assessment(city, answers={"se_drr_plan": 2}, status="submitted")
-    workflow.return_to_city(assessment, people["reviewer"], "See the note", {"se_drr_plan": "?"})
+    lifecycle.return_to_city(assessment, people["reviewer"], "See the note", {"se_drr_plan": "?"})
     db.session.commit()
     note = assessment.review_notes[0]
     url = f"/assessments/{assessment.id}/notes/{note.id}/replies"
@@ -143,12 +143,12 @@ def test_only_the_citys_people_reply_and_only_while_returned(
     ]
 
     # Resubmitted: the note is closed for replies; so it stays after the next return.
-    workflow.submit(assessment, people["lead"])
+    lifecycle.submit(assessment, people["lead"])
     db.session.commit()
     closed = lead.post(url, data={f"note-{note.id}-text": "Too late"}, follow_redirects=True)
     assert "the assessment is no longer back with the city" in closed.data.decode()
     assert len(note.replies) == 1
-    workflow.return_to_city(assessment, people["reviewer"], "Again", {})
+    lifecycle.return_to_city(assessment, people["reviewer"], "Again", {})
     db.session.commit()
     earlier = lead.post(url, data={f"note-{note.id}-text": "Late"}, follow_redirects=True)
     assert "earlier round of review" in earlier.data.decode()
@@ -229,7 +229,7 @@ def test_the_review_queue_lists_submitted_assessments_oldest_first(
     older = make_assessment(surabaya, "asus-quick", 2025)
     make_assessment(surabaya, "asus-quick", 2024, status="approved")
     for assessment, days in ((quick, 3), (older, 12)):
-        workflow.submit(assessment, lead, at=now - timedelta(days=days, hours=1))
+        lifecycle.submit(assessment, lead, at=now - timedelta(days=days, hours=1))
     db.session.commit()
     assert detailed.status == "draft"
 
@@ -282,28 +282,28 @@ def test_the_timeline_tells_every_event_in_words(app, login, people, make_assess
     earlier = make_assessment(city, cycle=2025, answers={"se_drr_plan": 2}, status="approved")
     from toolkit.core import instrument
 
-    assessment = workflow.create_assessment(
+    assessment = answering.create_assessment(
         city, instrument.latest("asus-quick"), 2026, lead, carry_over_from=earlier
     )
-    workflow.assign_areas(
+    answering.assign_areas(
         assessment, {"security": {editor.id, lead.id}, "civic_social": {editor.id}}, lead
     )
     record("answers_saved", assessment, user=editor, area="security", count=3)
     record("answers_saved", assessment, user=editor, area="built_infrastructure", count=1)
-    workflow.submit(assessment, lead)
-    workflow.return_to_city(
+    lifecycle.submit(assessment, lead)
+    lifecycle.return_to_city(
         assessment,
         reviewer,
         "Attach the plan.",
         {"se_drr_plan": "Which one?", "se_early_warning": "?"},
     )
-    workflow.reply_to_note(assessment.review_notes[0], editor, "The 2024 one.")
-    workflow.submit(assessment, lead)
-    workflow.return_to_city(assessment, reviewer, "Nearly there.", {})
-    workflow.submit(assessment, lead)
-    workflow.approve(assessment, reviewer, "Well documented.")
-    workflow.reopen(assessment, people["admin"], "The 2026 flood data arrived late.")
-    workflow.assign_areas(assessment, {}, lead)
+    lifecycle.reply_to_note(assessment.review_notes[0], editor, "The 2024 one.")
+    lifecycle.submit(assessment, lead)
+    lifecycle.return_to_city(assessment, reviewer, "Nearly there.", {})
+    lifecycle.submit(assessment, lead)
+    lifecycle.approve(assessment, reviewer, "Well documented.")
+    lifecycle.reopen(assessment, people["admin"], "The 2026 flood data arrived late.")
+    answering.assign_areas(assessment, {}, lead)
     record("demo_assessment_loaded", assessment, user=None, status="approved")
     db.session.commit()
 

@@ -9,7 +9,7 @@ from flask import Flask, current_app, has_request_context, request
 from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from toolkit.core import errors, page_cache
+from toolkit.core import errors, page_cache, transaction
 from toolkit.core.config import InsecureConfig, load_config, require_secret_key
 from toolkit.core.extensions import babel, csrf, db, limiter, login_manager, migrate
 
@@ -135,12 +135,12 @@ def _locale() -> str | None:
 
 
 def _commit_and_secure(response):
-    """The request boundary: commit what the view flushed, and set the security headers."""
+    """The request boundary: commit what the view changed (unless it raised: see
+    core/transaction.py), and set the security headers."""
     # Asked before the commit: afterwards the user's row is expired and reading it would open
     # a new transaction that outlives the request.
     signed_in = current_user.is_authenticated
-    if response.status_code < 400:
-        response = errors.commit(response)
+    response = transaction.commit(response)
     response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "same-origin")

@@ -24,7 +24,7 @@ from wtforms import BooleanField, EmailField, PasswordField
 from wtforms.validators import DataRequired, EqualTo, Length
 
 from toolkit.accounts import service as accounts
-from toolkit.core.extensions import db, limiter
+from toolkit.core.extensions import limiter
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 account = Blueprint("account", __name__, url_prefix="/account")
@@ -67,8 +67,6 @@ def login():
         if user is not None:
             _start_session(user, remember=form.remember.data)
             return redirect(_safe_next(request.args.get("next")))
-        # A 401 is not committed at the request boundary: keep the audit event of the failure.
-        db.session.commit()
         form.form_errors.append(_("Invalid email or password."))
     status = 401 if request.method == "POST" else 200
     return render_template("auth/login.html", form=form), status

@@ -19,7 +19,7 @@ from toolkit.api.forms import TokenForm
 from toolkit.api.models import ApiToken
 from toolkit.api.openapi import document
 from toolkit.assessments.models import STATUSES, Assessment
-from toolkit.assessments.service import scorecard
+from toolkit.assessments.scores import scorecard
 from toolkit.cities.models import City
 from toolkit.core.access import authorize, can
 from toolkit.core.extensions import db

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import math
 from functools import cache
-from urllib.parse import urlsplit
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -33,7 +32,9 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from questionnaires import Area, Question, Questionnaire
+from questionnaires import Area, EvidenceLine, Question, Questionnaire
+from toolkit.assessments.answering import AnswerInput
+from toolkit.assessments.models import Answer
 from toolkit.core.fields import CheckboxesField
 
 MAX_TEXT = 4000
@@ -128,9 +129,7 @@ def parse_evidence(text: str | None) -> tuple[str, ...]:
     """Evidence lines "https://address description"; only http and https links are accepted."""
     lines = [line.strip() for line in (text or "").splitlines() if line.strip()]
     for line in lines:
-        address = line.split(maxsplit=1)[0]
-        parts = urlsplit(address)
-        if parts.scheme not in ("http", "https") or not parts.netloc:
+        if not EvidenceLine.parse(line).is_link:
             raise ValidationError(
                 _(
                     "Each line starts with a link beginning with http:// or https://: %(line)s",
@@ -142,6 +141,49 @@ def parse_evidence(text: str | None) -> tuple[str, ...]:
 
 def _evidence_validator(form, field):
     parse_evidence(field.data)
+
+
+def stored_fields(q: Question, answer: Answer | None) -> dict:
+    """The form fields of one question filled from its stored answer."""
+    if answer is None:
+        return {f"{q.id}__version": "0"}
+    return answer_fields(q, answer.snapshot(), answer.version)
+
+
+def answer_fields(q: Question, snapshot: dict, version: int) -> dict:
+    """The form fields of one question saying `snapshot` (see Answer.snapshot) at `version`."""
+    value = snapshot["value"]
+    if q.type in ("level", "yes_no", "choice") and value is not None:
+        value = str(value)
+    return {
+        f"{q.id}__version": str(version),
+        f"{q.id}__value": value,
+        f"{q.id}__na": snapshot["not_applicable"],
+        f"{q.id}__reason": snapshot["reason"],
+        f"{q.id}__comment": snapshot["comment"],
+        f"{q.id}__evidence": "\n".join(snapshot["evidence"] or []),
+    }
+
+
+def given_answers(questions, form) -> dict[str, AnswerInput]:
+    """What a validated area (or question) form says for each of `questions`."""
+    given = {}
+    for q in questions:
+        value = form[f"{q.id}__value"].data
+        if value in ("", [], None):
+            value = None
+        not_applicable = q.allow_na and form[f"{q.id}__na"].data
+        version = form[f"{q.id}__version"].data
+        given[q.id] = AnswerInput(
+            value=None if not_applicable else value,
+            not_applicable=bool(not_applicable),
+            reason=(form[f"{q.id}__reason"].data or "").strip() or None if q.allow_na else None,
+            comment=(form[f"{q.id}__comment"].data or "").strip() or None,
+            evidence=parse_evidence(form[f"{q.id}__evidence"].data),
+            based_on=int(version) if version and version.isdigit() else 0,
+            confirm=bool(form[f"{q.id}__confirm"].data),
+        )
+    return given
 
 
 class AreaForm(FlaskForm):

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from questionnaires import AREA_IDS
+from questionnaires import AREA_IDS, EvidenceLine
 from toolkit.core.extensions import db
 from toolkit.core.models import sql_in, utcnow
 
@@ -110,6 +110,11 @@ class Answer(db.Model):
             "comment": self.comment,
             "evidence": list(self.evidence or []),
         }
+
+    @property
+    def evidence_lines(self) -> tuple[EvidenceLine, ...]:
+        """The evidence, each line split into its address and description."""
+        return tuple(EvidenceLine.parse(line) for line in self.evidence or ())
 
 
 REVISION_KINDS = ("changed", "carried_over", "confirmed")

@@ -12,11 +12,10 @@ from flask_babel import ngettext
 
 from questionnaires import Question, Questionnaire
 from toolkit.accounts.models import User
+from toolkit.assessments.lifecycle import STATUS_NAMES, ReviewRound, review_rounds
 from toolkit.assessments.models import Assessment
-from toolkit.assessments.service import ReviewRound, review_rounds
 from toolkit.core.extensions import db
 from toolkit.core.models import AuditEvent
-from toolkit.core.templating import STATUS_NAMES
 
 
 @dataclass(frozen=True)

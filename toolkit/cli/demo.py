@@ -1,9 +1,11 @@
 """`toolkit demo`: a realistic, deterministic demo network of ASEAN cities.
 
-Running it again changes nothing: cities, users and assessments are found by their natural keys
-and only what is missing is added. Every answer comes from the city's profile (its strengths and
-weaknesses per area) and a random generator seeded with the city, questionnaire and question,
-so the data are the same on every machine.
+The network itself (countries, cities and their profiles, staff, cohorts) is in demo.yaml beside
+this module; this module checks it and turns it into rows. Running it again changes nothing:
+cities, users and assessments are found by their natural keys and only what is missing is
+added. Every answer comes from the city's profile (its strengths and weaknesses per area) and a
+random generator seeded with the city, questionnaire and question, so the data are the same on
+every machine.
 """
 
 from __future__ import annotations
@@ -11,236 +13,104 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
+from pathlib import Path
 
 import click
+import yaml
 
 from questionnaires import AREA_IDS, Question
 from toolkit.accounts import service as accounts
-from toolkit.accounts.models import User
-from toolkit.assessments.models import Assessment
-from toolkit.assessments.service import (
+from toolkit.accounts.models import CITY_ROLES, ROLES, User
+from toolkit.assessments.answering import (
     AnswerInput,
-    approve,
     assign_areas,
     create_assessment,
-    return_to_city,
     save_answers,
-    submit,
 )
+from toolkit.assessments.lifecycle import approve, return_to_city, submit
+from toolkit.assessments.models import STATUSES, Assessment
 from toolkit.cities.models import City, Country
 from toolkit.core import instrument
 from toolkit.core.audit import record
 from toolkit.core.extensions import db
 from toolkit.network.models import Cohort
 
-DEMO_PASSWORD = "asus-demo-2026"
+DATA_FILE = Path(__file__).with_name("demo.yaml")
 
-COUNTRIES = [
-    ("BN", "Brunei Darussalam"),
-    ("KH", "Cambodia"),
-    ("ID", "Indonesia"),
-    ("LA", "Lao PDR"),
-    ("MY", "Malaysia"),
-    ("MM", "Myanmar"),
-    ("PH", "Philippines"),
-    ("SG", "Singapore"),
-    ("TH", "Thailand"),
-    ("VN", "Viet Nam"),
-]
+
+@dataclass(frozen=True)
+class Person:
+    """One of the network's own people in the demo."""
+
+    email: str
+    name: str
 
 
 @dataclass(frozen=True)
 class DemoCity:
+    """A demo city: its facts, its profile and the assessments it has."""
+
     slug: str
     name: str
     country: str
     population: int
     land_area_km2: float
     tags: tuple[str, ...]
-    # Share of the maximum a typical answer reaches, per area, in the order of AREA_IDS:
-    # civic_social, health_wellbeing, security, quality_environment, built_infra, industry.
-    profile: tuple[float, float, float, float, float, float]
-    # Status of the 2026 quick screening; None: the city joined in 2026 and has no 2025 cycle.
-    status_2026: str
-    joined_2025: bool = True
-    detailed: str | None = None  # status of a 2026 detailed assessment, if any
-    time_zone: str | None = None  # where it is not the main zone of its country
+    # Area id -> share of the maximum a typical answer reaches.
+    profile: dict[str, float]
+    # Questionnaire id -> {cycle: status}, cycles in ascending order.
+    assessments: dict[str, dict[int, str]]
+    time_zone: str | None  # where it is not the main zone of its country
 
 
-DEMO_COHORTS = {
-    "ASEAN Smart Cities Network members": {
-        "description": "Cities of the ASCN, across all member states.",
-        "tags": ["ascn_member"],
-    },
-    "Coastal cities": {"tags": ["coastal"]},
-    "Secondary cities": {"description": "Not capitals; regional centres.", "tags": ["secondary"]},
-    "Cities of a million or more": {"population_min": 1_000_000},
-}
+@dataclass(frozen=True)
+class DemoData:
+    """Everything demo.yaml holds, checked."""
 
-CITIES = [
-    DemoCity(
-        "surabaya",
-        "Surabaya",
-        "ID",
-        2_880_000,
-        350.5,
-        ("coastal", "ascn_member", "secondary"),
-        (0.70, 0.62, 0.55, 0.66, 0.58, 0.64),
-        "submitted",
-        detailed="draft",
-    ),
-    DemoCity(
-        "da-nang",
-        "Da Nang",
-        "VN",
-        1_220_000,
-        1_285.4,
-        ("coastal", "ascn_member", "secondary"),
-        (0.52, 0.60, 0.78, 0.42, 0.63, 0.72),
-        "approved",
-        detailed="submitted",
-    ),
-    DemoCity(
-        "makassar",
-        "Makassar",
-        "ID",
-        1_430_000,
-        199.3,
-        ("coastal", "ascn_member", "secondary"),
-        (0.55, 0.48, 0.45, 0.38, 0.44, 0.50),
-        "draft",
-        time_zone="Asia/Makassar",
-    ),
-    DemoCity(
-        "iloilo-city",
-        "Iloilo City",
-        "PH",
-        457_600,
-        78.3,
-        ("coastal", "secondary"),
-        (0.66, 0.57, 0.70, 0.52, 0.47, 0.55),
-        "returned",
-    ),
-    DemoCity(
-        "davao-city",
-        "Davao City",
-        "PH",
-        1_780_000,
-        2_443.6,
-        ("coastal", "ascn_member", "secondary"),
-        (0.58, 0.55, 0.74, 0.50, 0.52, 0.60),
-        "approved",
-        detailed="draft",
-    ),
-    DemoCity(
-        "chiang-mai",
-        "Chiang Mai",
-        "TH",
-        127_000,
-        40.2,
-        ("ascn_member", "secondary"),
-        (0.57, 0.68, 0.50, 0.44, 0.48, 0.70),
-        "approved",
-    ),
-    DemoCity(
-        "kuching",
-        "Kuching",
-        "MY",
-        570_000,
-        431.0,
-        ("riverine", "ascn_member", "secondary"),
-        (0.60, 0.66, 0.58, 0.63, 0.61, 0.57),
-        "approved",
-    ),
-    DemoCity(
-        "battambang",
-        "Battambang",
-        "KH",
-        196_700,
-        115.4,
-        ("riverine", "ascn_member", "secondary"),
-        (0.40, 0.35, 0.33, 0.30, 0.28, 0.38),
-        "draft",
-        joined_2025=False,
-    ),
-    DemoCity(
-        "luang-prabang",
-        "Luang Prabang",
-        "LA",
-        56_000,
-        32.0,
-        ("riverine", "ascn_member"),
-        (0.55, 0.40, 0.36, 0.50, 0.33, 0.45),
-        "draft",
-    ),
-    DemoCity(
-        "vientiane",
-        "Vientiane",
-        "LA",
-        948_000,
-        3_920.0,
-        ("capital", "riverine", "ascn_member"),
-        (0.45, 0.47, 0.42, 0.36, 0.40, 0.43),
-        "returned",
-        joined_2025=False,
-    ),
-    DemoCity(
-        "mandalay",
-        "Mandalay",
-        "MM",
-        1_230_000,
-        163.8,
-        ("riverine", "ascn_member", "secondary"),
-        (0.38, 0.42, 0.35, 0.32, 0.37, 0.40),
-        "draft",
-    ),
-    DemoCity(
-        "bandar-seri-begawan",
-        "Bandar Seri Begawan",
-        "BN",
-        100_700,
-        100.4,
-        ("capital", "coastal", "ascn_member"),
-        (0.62, 0.80, 0.72, 0.60, 0.70, 0.58),
-        "approved",
-    ),
-    DemoCity(
-        "singapore",
-        "Singapore",
-        "SG",
-        5_920_000,
-        734.3,
-        ("capital", "coastal", "island", "ascn_member"),
-        (0.80, 0.88, 0.86, 0.78, 0.90, 0.92),
-        "approved",
-        detailed="approved",
-    ),
-]
+    password: str
+    staff: dict[str, Person]  # role -> person; the admin reviews
+    countries: dict[str, str]  # code -> name
+    cohorts: dict[str, dict]  # name -> the Cohort's other columns
+    cycle_shift: dict[int, float]  # added to every profile, per cycle
+    draft_share: float  # about how much of a draft is filled in
+    not_applicable_reason: str
+    return_comment: str
+    cities: list[DemoCity]
 
-# 2025 answers are a little weaker than 2026: cities improve between cycles.
-CYCLE_SHIFT = {2025: -0.08, 2026: 0.0}
-# How much of a draft is filled in, by city (drafts are work in progress).
-DRAFT_SHARE = 0.6
+
+class DemoDataError(Exception):
+    """The demo data file cannot be used; the message names the file and the key."""
+
+
+@cache
+def demo_data() -> DemoData:
+    """The demo network of DATA_FILE, read and checked once per process."""
+    return read_demo_data(DATA_FILE)
 
 
 @click.command("demo")
 def demo_command():
-    """Load the demo network: ten member states, 13 cities, users and assessments."""
-    summary = load_demo()
+    """Load the demo network: ASEAN cities, their users and assessments."""
+    try:
+        summary = load_demo()
+    except DemoDataError as error:
+        raise click.ClickException(str(error)) from None
     db.session.commit()
     click.echo(
         f"Demo network ready: {summary['cities']} cities, {summary['users']} users, "
         f"{summary['assessments']} assessments ({summary['created']} added now)."
     )
-    click.echo(f"Sign in with any of these (password: {DEMO_PASSWORD}):")
+    click.echo(f"Sign in with any of these (password: {demo_data().password}):")
     for email, role, city in demo_logins():
         click.echo(f"  {email:<38} {role:<12} {city}")
 
 
 def demo_logins() -> list[tuple[str, str, str]]:
     """(email, role, city) of every demo user, in a stable order."""
-    logins = [("admin@example.org", "admin", ""), ("network@example.org", "network", "")]
-    for c in CITIES:
+    data = demo_data()
+    logins = [(person.email, role, "") for role, person in data.staff.items()]
+    for c in data.cities:
         logins.append((f"lead.{c.slug}@example.org", "city_lead", c.name))
         logins.append((f"editor.{c.slug}@example.org", "city_editor", c.name))
     return logins
@@ -248,33 +118,44 @@ def demo_logins() -> list[tuple[str, str, str]]:
 
 def load_demo() -> dict:
     """Create whatever part of the demo network is missing; return counts."""
-    countries = {code: _country(code, name) for code, name in COUNTRIES}
-    quick, detailed = instrument.latest("asus-quick"), instrument.latest("asus-detailed")
-    users, created = 0, 0
-    admin = _user("admin@example.org", "Amara Admin", "admin", None)
-    _user("network@example.org", "Nguyen Network", "network", None)
-    users += 2
-    for spec in CITIES:
+    data = demo_data()
+    countries = {code: _country(code, name) for code, name in data.countries.items()}
+    staff = {
+        role: _user(person.email, person.name, role, None, data.password)
+        for role, person in data.staff.items()
+    }
+    admin = staff["admin"]
+    users, created = len(staff), 0
+    for spec in data.cities:
         city = _city(spec, countries[spec.country])
-        lead = _user(f"lead.{spec.slug}@example.org", f"{spec.name} City Lead", "city_lead", city)
+        lead = _user(
+            f"lead.{spec.slug}@example.org",
+            f"{spec.name} City Lead",
+            "city_lead",
+            city,
+            data.password,
+        )
         editor = _user(
-            f"editor.{spec.slug}@example.org", f"{spec.name} Editor", "city_editor", city
+            f"editor.{spec.slug}@example.org",
+            f"{spec.name} Editor",
+            "city_editor",
+            city,
+            data.password,
         )
         users += 2
-        plan = [(quick, 2026, spec.status_2026)]
-        if spec.joined_2025:
-            plan.insert(0, (quick, 2025, "approved"))
-        if spec.detailed:
-            plan.append((detailed, 2026, spec.detailed))
-        for questionnaire, cycle, status in plan:
-            if _assessment(city, questionnaire.id, cycle) is None:
-                _make_assessment(spec, city, questionnaire, cycle, status, lead, editor, admin)
-                created += 1
-    for name, facts in DEMO_COHORTS.items():
+        for questionnaire_id, cycles in spec.assessments.items():
+            questionnaire = instrument.latest(questionnaire_id)
+            for cycle, status in cycles.items():
+                if _assessment(city, questionnaire.id, cycle) is None:
+                    _make_assessment(
+                        data, spec, city, questionnaire, cycle, status, lead, editor, admin
+                    )
+                    created += 1
+    for name, facts in data.cohorts.items():
         if db.session.execute(db.select(Cohort).filter_by(name=name)).scalar_one_or_none() is None:
             db.session.add(Cohort(name=name, created_by_id=admin.id, **facts))
     total = db.session.execute(db.select(db.func.count(Assessment.id))).scalar_one()
-    return {"cities": len(CITIES), "users": users, "assessments": total, "created": created}
+    return {"cities": len(data.cities), "users": users, "assessments": total, "created": created}
 
 
 def _country(code: str, name: str) -> Country:
@@ -302,9 +183,9 @@ def _city(spec: DemoCity, country: Country) -> City:
     return city
 
 
-def _user(email: str, name: str, role: str, city: City | None) -> User:
+def _user(email: str, name: str, role: str, city: City | None, password: str) -> User:
     return accounts.find_user(email) or accounts.create_user(
-        email, name, role, city, None, DEMO_PASSWORD
+        email, name, role, city, None, password
     )
 
 
@@ -316,7 +197,7 @@ def _assessment(city: City, questionnaire_id: str, cycle: int) -> Assessment | N
     ).scalar_one_or_none()
 
 
-def _make_assessment(spec, city, questionnaire, cycle, status, lead, editor, reviewer):
+def _make_assessment(data, spec, city, questionnaire, cycle, status, lead, editor, reviewer):
     rng = random.Random(f"{spec.slug}/{questionnaire.id}/{cycle}")
     start = datetime(cycle, 2, 3, 9, 0)
     # Drafts start from last cycle's answers where there is one, as cities usually do: what the
@@ -325,16 +206,14 @@ def _make_assessment(spec, city, questionnaire, cycle, status, lead, editor, rev
     assessment = create_assessment(
         city, questionnaire, cycle, lead, carry_over_from=earlier, at=start
     )
-    share = DRAFT_SHARE + rng.uniform(-0.2, 0.3) if status == "draft" else 1.0
+    share = data.draft_share + rng.uniform(-0.2, 0.3) if status == "draft" else 1.0
     given = {}
     for question in questionnaire.questions():
         if not question.scored or rng.random() > share:
             continue
-        strength = spec.profile[AREA_IDS.index(question.area_id)] + CYCLE_SHIFT[cycle]
+        strength = spec.profile[question.area_id] + data.cycle_shift[cycle]
         if question.allow_na and rng.random() < 0.15:
-            given[question.id] = AnswerInput(
-                not_applicable=True, reason="Not relevant here: the city has no such service."
-            )
+            given[question.id] = AnswerInput(not_applicable=True, reason=data.not_applicable_reason)
         else:
             value = answer_for(question, strength + rng.gauss(0, 0.18), rng)
             given[question.id] = AnswerInput(value=value)
@@ -351,11 +230,7 @@ def _make_assessment(spec, city, questionnaire, cycle, status, lead, editor, rev
     if status == "approved":
         approve(assessment, reviewer, None, at=reviewed)
     elif status == "returned":
-        comment = (
-            "Please attach the adopted disaster risk reduction plan and check the waste "
-            "collection figure against the 2025 environment report."
-        )
-        return_to_city(assessment, reviewer, comment, {}, at=reviewed)
+        return_to_city(assessment, reviewer, data.return_comment, {}, at=reviewed)
     record("demo_assessment_loaded", assessment, user=None, status=status)
 
 
@@ -403,3 +278,165 @@ def _number_for(question: Question, level: int, rng: random.Random) -> float:
     if question.maximum is not None:
         value = min(value, question.maximum)
     return round(value, 1)
+
+
+# -- reading and checking demo.yaml --------------------------------------------------------------
+
+
+class _Wrong(Exception):
+    """A value of the demo data that cannot be used, at `key` (such as cities[2].profile)."""
+
+    def __init__(self, key: str, message: str):
+        super().__init__(message)
+        self.key = key
+
+
+_KINDS = {
+    "a text": lambda v: isinstance(v, str) and v.strip() != "",
+    "a whole number": lambda v: isinstance(v, int) and not isinstance(v, bool),
+    "a number": lambda v: isinstance(v, int | float) and not isinstance(v, bool),
+    "a list of texts": lambda v: isinstance(v, list) and all(isinstance(i, str) for i in v),
+    "a list": lambda v: isinstance(v, list),
+    "a mapping": lambda v: isinstance(v, dict),
+}
+
+_COHORT_FACTS = {
+    "description": "a text",
+    "countries": "a list of texts",
+    "population_min": "a whole number",
+    "population_max": "a whole number",
+    "tags": "a list of texts",
+}
+
+
+def read_demo_data(path: Path) -> DemoData:
+    """Read and check a demo data file; raise DemoDataError naming the file and the bad key."""
+    try:
+        with path.open(encoding="utf-8") as stream:
+            root = yaml.safe_load(stream)
+        return _demo_data(_check(root, "", "a mapping"))
+    except OSError as error:
+        raise DemoDataError(f"{path}: cannot be read: {error.strerror}") from None
+    except yaml.YAMLError as error:
+        raise DemoDataError(f"{path}: not valid YAML: {error}") from None
+    except _Wrong as wrong:
+        raise DemoDataError(f"{path}: {wrong.key or 'the file'}: {wrong}") from None
+
+
+def _demo_data(root: dict) -> DemoData:
+    _only(root, "", ("password", "staff", "countries", "cohorts", "answers", "cities"))
+    staff = {}
+    for role, facts in _get(root, "", "staff", "a mapping").items():
+        key = f"staff.{role}"
+        if role not in ROLES or role in CITY_ROLES:
+            raise _Wrong(key, "not a role of the network's staff (admin, network)")
+        _only(_check(facts, key, "a mapping"), key, ("email", "name"))
+        staff[role] = Person(
+            _get(facts, key, "email", "a text"), _get(facts, key, "name", "a text")
+        )
+    if "admin" not in staff:
+        raise _Wrong("staff.admin", "missing: the admin reviews the cities' assessments")
+    countries = {}
+    for code, name in _get(root, "", "countries", "a mapping").items():
+        if not isinstance(code, str):
+            # YAML reads some codes unquoted as other things: NO (Norway) is false.
+            raise _Wrong("countries", f"a code must be text, found {code!r}: quote it")
+        countries[code] = _check(name, f"countries.{code}", "a text")
+    cohorts = {}
+    for name, facts in _get(root, "", "cohorts", "a mapping").items():
+        key = f"cohorts.{name}"
+        _only(_check(facts, key, "a mapping"), key, tuple(_COHORT_FACTS))
+        cohorts[name] = {
+            fact: _check(value, f"{key}.{fact}", _COHORT_FACTS[fact])
+            for fact, value in facts.items()
+        }
+    answers = _get(root, "", "answers", "a mapping")
+    keys = ("cycle_shift", "draft_share", "not_applicable_reason", "return_comment")
+    _only(answers, "answers", keys)
+    cycle_shift = {
+        _check(cycle, "answers.cycle_shift", "a whole number"): float(
+            _check(shift, f"answers.cycle_shift.{cycle}", "a number")
+        )
+        for cycle, shift in _get(answers, "answers", "cycle_shift", "a mapping").items()
+    }
+    cities = [
+        _city_spec(
+            _check(facts, f"cities[{i}]", "a mapping"), f"cities[{i}]", countries, cycle_shift
+        )
+        for i, facts in enumerate(_get(root, "", "cities", "a list"))
+    ]
+    slugs = [c.slug for c in cities]
+    if len(set(slugs)) < len(slugs):
+        raise _Wrong("cities", "two cities have the same slug")
+    return DemoData(
+        password=_get(root, "", "password", "a text"),
+        staff=staff,
+        countries=countries,
+        cohorts=cohorts,
+        cycle_shift=cycle_shift,
+        draft_share=float(_get(answers, "answers", "draft_share", "a number")),
+        not_applicable_reason=_get(answers, "answers", "not_applicable_reason", "a text"),
+        return_comment=_get(answers, "answers", "return_comment", "a text"),
+        cities=cities,
+    )
+
+
+def _city_spec(facts: dict, key: str, countries: dict, cycle_shift: dict) -> DemoCity:
+    fields = ("slug", "name", "country", "population", "land_area_km2", "tags", "profile")
+    _only(facts, key, (*fields, "assessments", "time_zone"))
+    country = _get(facts, key, "country", "a text")
+    if country not in countries:
+        raise _Wrong(f"{key}.country", f"{country!r} is not one of the countries")
+    profile = _get(facts, key, "profile", "a mapping")
+    if set(profile) != set(AREA_IDS):
+        raise _Wrong(f"{key}.profile", f"give a share for each area: {', '.join(AREA_IDS)}")
+    for area_id, share in profile.items():
+        if not 0 <= _check(share, f"{key}.profile.{area_id}", "a number") <= 1:
+            raise _Wrong(f"{key}.profile.{area_id}", f"expected 0 to 1, found {share!r}")
+    assessments = {}
+    for questionnaire_id, cycles in _get(facts, key, "assessments", "a mapping").items():
+        where = f"{key}.assessments.{questionnaire_id}"
+        if questionnaire_id not in instrument.titles():
+            raise _Wrong(where, "no questionnaire has this id")
+        for cycle, status in _check(cycles, where, "a mapping").items():
+            if cycle not in cycle_shift:
+                raise _Wrong(f"{where}.{cycle}", "answers.cycle_shift has no shift for this cycle")
+            if status not in STATUSES:
+                raise _Wrong(f"{where}.{cycle}", f"the status is one of {', '.join(STATUSES)}")
+        assessments[questionnaire_id] = dict(sorted(cycles.items()))
+    return DemoCity(
+        slug=_get(facts, key, "slug", "a text"),
+        name=_get(facts, key, "name", "a text"),
+        country=country,
+        population=_get(facts, key, "population", "a whole number"),
+        land_area_km2=float(_get(facts, key, "land_area_km2", "a number")),
+        tags=tuple(_get(facts, key, "tags", "a list of texts")),
+        profile={area_id: float(share) for area_id, share in profile.items()},
+        assessments=assessments,
+        time_zone=_get(facts, key, "time_zone", "a text", required=False),
+    )
+
+
+def _check(value, key: str, kind: str):
+    """`value` if it is of `kind` (a key of _KINDS), else _Wrong at `key`."""
+    if not _KINDS[kind](value):
+        raise _Wrong(key, f"expected {kind}, found {value!r}")
+    return value
+
+
+def _get(mapping: dict, key: str, name: str, kind: str, required: bool = True):
+    """mapping[name] checked to be of `kind`; `key` is where `mapping` is in the file."""
+    where = f"{key}.{name}" if key else name
+    if name not in mapping:
+        if required:
+            raise _Wrong(where, "missing")
+        return None
+    return _check(mapping[name], where, kind)
+
+
+def _only(mapping: dict, key: str, names: tuple[str, ...]) -> None:
+    """Refuse keys other than `names`: a misspelt key would otherwise be ignored."""
+    unknown = [name for name in mapping if name not in names]
+    if unknown:
+        where = f"{key}.{unknown[0]}" if key else str(unknown[0])
+        raise _Wrong(where, f"unknown key; expected one of {', '.join(names)}")

@@ -11,7 +11,7 @@ wsgi_app = "toolkit:serving_app()"
 bind = os.environ.get("BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("WEB_CONCURRENCY", min(2 * multiprocessing.cpu_count() + 1, 9)))
 worker_class = "gthread"
-# Two threads per worker: more contend for Python's lock and cost CPU per page (bench/load.py).
+# Two threads per worker: more contend for Python's lock and cost CPU per page (bench/load/).
 threads = int(os.environ.get("GUNICORN_THREADS", 2))
 # A report PDF rendered on request takes a few seconds; longer work goes to background jobs.
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", 60))
@@ -27,3 +27,6 @@ forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 accesslog = None
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
+# gunicorn's control socket is one file per user (~/.gunicorn/gunicorn.ctl): two servers on one
+# host would take it from each other, and nothing of ours uses it.
+control_socket_disable = True

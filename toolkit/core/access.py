@@ -5,7 +5,7 @@ review; a city lead edits and submits the city's assessments and manages its edi
 editor fills the city's answers. A city role never sees another city's objects: they are
 answered with 404, exactly like a missing object.
 
-What an assessment's status allows is the workflow's table (answers.TRANSITIONS), read here.
+What an assessment's status allows is the workflow's table (lifecycle.TRANSITIONS), read here.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from flask import abort
 from flask_login import current_user
 
 from toolkit.accounts.models import CITY_ROLES, User
+from toolkit.assessments.lifecycle import EDITABLE, TransitionRefused, allowed
 from toolkit.assessments.models import Assessment
-from toolkit.assessments.service import EDITABLE, TransitionRefused, allowed
 from toolkit.cities.models import City
 
 # Actions that are workflow steps: allowed only where the table allows one of the steps.
@@ -62,6 +62,8 @@ def _role_allows(user, action: str, obj) -> bool:
         return user.role == "admin"
     if action == "reply_to_note":  # the city answers its reviewer, nobody on its behalf
         return user.role in CITY_ROLES and _own(user, obj)
+    if action == "manage_own_team":  # the lead's own team, in their menus; admins use Users
+        return user.role == "city_lead" and _own(user, obj)
     if user.role == "admin":
         return True
     network = user.role == "network"
@@ -87,7 +89,7 @@ def authorize(action: str, obj=None) -> None:
 
     Another city's object is a 404 for a city role (its existence is not revealed); a page
     the role may not use is a 403. A workflow step the person may take, but not from the
-    assessment's status, raises answers.TransitionRefused, which the page explains.
+    assessment's status, raises lifecycle.TransitionRefused, which the page explains.
     """
     if can(current_user, action, obj):
         return

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, current_app, jsonify, make_response, render_template, request
+from flask import Flask, current_app, jsonify, render_template, request
 from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -20,6 +20,7 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def csrf_error(error):
+        db.session.rollback()
         if (
             not current_user.is_authenticated
             and request.accept_mimetypes.best == "application/json"
@@ -35,6 +36,8 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
+        # Raised, not returned: what the view changed is not committed (core/transaction.py).
+        db.session.rollback()
         titles = {
             400: _("Bad request"),
             401: _("Not signed in"),
@@ -64,20 +67,10 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def crash(error):
-        return _failed("Unhandled error")
+        return failed("Unhandled error")
 
 
-def commit(response):
-    """Commit what the request changed. If the database refuses, roll back, log, and answer
-    the site's 500 in the route's format instead of `response`."""
-    try:
-        db.session.commit()
-    except Exception:
-        return make_response(_failed("The commit failed"))
-    return response
-
-
-def _failed(what: str):
+def failed(what: str):
     """Roll back, log the exception being handled, and say so."""
     db.session.rollback()
     current_app.logger.exception(what)

@@ -1,4 +1,5 @@
-"""What every template may use: words for roles and statuses, number formats."""
+"""What every template may use: words for roles, statuses and events, what the person may do
+(`can`), number formats and times."""
 
 from __future__ import annotations
 
@@ -13,8 +14,10 @@ from flask_login import current_user
 from jinja2 import pass_context
 
 from reports.render import percent, score
+from toolkit.assessments.lifecycle import STATUS_NAMES
 from toolkit.assessments.models import Assessment
 from toolkit.cities.models import City
+from toolkit.core import access
 
 ROLE_NAMES = {
     "admin": _l("Administrator"),
@@ -33,12 +36,6 @@ EVENT_NAMES = {
     "assessment_reopened": _l("Reopened"),
     "review_note_replied": _l("Reply to a reviewer's note"),
     "demo_assessment_loaded": _l("Demo data loaded"),
-}
-STATUS_NAMES = {
-    "draft": _l("Draft"),
-    "submitted": _l("Submitted"),
-    "returned": _l("Returned"),
-    "approved": _l("Approved"),
 }
 
 # The main time zone of each ASEAN member state: a city's times, unless it chose another.
@@ -88,6 +85,8 @@ def register(app: Flask) -> None:
         role_name=lambda role: ROLE_NAMES.get(role, role),
         status_name=lambda status: STATUS_NAMES.get(status, status),
         event_name=lambda action: EVENT_NAMES.get(action, action.replace("_", " ")),
+        # What the signed-in person may do (access.can): pages show a link only where it works.
+        can=lambda action, obj=None: access.can(current_user, action, obj),
     )
     # The report's own formats, so that a page and its PDF write a number alike.
     app.jinja_env.filters.update(score=score, percent=percent)

@@ -6,7 +6,7 @@ from flask import Blueprint, render_template, request
 from flask_login import current_user, login_required
 
 from toolkit.accounts.models import CITY_ROLES
-from toolkit.assessments.service import review_queue, review_queue_count
+from toolkit.assessments.lifecycle import review_queue, review_queue_count
 from toolkit.cities.service import countries
 from toolkit.core import instrument
 from toolkit.core.access import authorize

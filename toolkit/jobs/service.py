@@ -36,6 +36,7 @@ from toolkit.accounts.models import User
 from toolkit.assessments.models import Assessment
 from toolkit.core.extensions import db
 from toolkit.core.models import utcnow
+from toolkit.core.transaction import after_commit
 from toolkit.jobs.models import Job
 from toolkit.network import comparison, exports
 from toolkit.network.report import network_pdf
@@ -61,7 +62,8 @@ class Kind:
 
 
 def start(kind: str, title: str, params: dict, user: User, key: str | None = None) -> Job:
-    """Create a job and hand it to a worker (or a thread). Commits: workers must see the row.
+    """Create a job and hand it to a worker (or a thread) once its row is committed: workers
+    must see it (at the end of the request, or at once outside one).
 
     The job runs in the requester's language, unless `params` names one. With a `key`, a job
     of this user with the same key that is still running is returned instead of starting the
@@ -83,8 +85,7 @@ def start(kind: str, title: str, params: dict, user: User, key: str | None = Non
         total=len(KINDS[kind].items(params)),
     )
     db.session.add(job)
-    db.session.commit()
-    dispatch(job)
+    after_commit(lambda: dispatch(job))
     return job
 
 

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from questionnaires import AREA_IDS
+from toolkit.assessments.lifecycle import STATUS_NAMES
 from toolkit.assessments.models import STATUSES, AreaScore, Assessment
 from toolkit.cities.models import City, Country
 from toolkit.cities.service import countries
@@ -237,14 +238,9 @@ def selection(f: Filter) -> list[tuple[str, str]]:
 
 
 def status_words() -> dict[str, str]:
-    """The status filter's values and their words."""
-    return {
-        "approved": _("Approved"),
-        "submitted": _("Submitted"),
-        "returned": _("Returned"),
-        "draft": _("Draft"),
-        "any": _("Any status"),
-    }
+    """The status filter's values and their words, approved first (what is usually compared)."""
+    order = ("approved", "submitted", "returned", "draft")
+    return {status: str(STATUS_NAMES[status]) for status in order} | {"any": _("Any status")}
 
 
 def filter_options(f: Filter) -> dict[str, list[tuple]]:

@@ -12,7 +12,7 @@ from markupsafe import Markup
 from questionnaires import Scorecard
 from reports.charts import area_radar
 from toolkit.assessments.models import Assessment
-from toolkit.assessments.service import scorecard
+from toolkit.assessments.scores import scorecard
 from toolkit.cities.models import City
 from toolkit.core import instrument
 from toolkit.network import comparison

@@ -9,7 +9,7 @@ from sqlalchemy.exc import IntegrityError
 
 from reports import PAPER_SIZES, AnswerFacts, Report, fingerprint, render_pdf
 from toolkit.assessments.models import Assessment
-from toolkit.assessments.service import earlier_assessments, questionnaire_of, scorecard
+from toolkit.assessments.scores import earlier_assessments, questionnaire_of, scorecard
 from toolkit.core.extensions import db
 from toolkit.reporting.models import ReportFile
 

@@ -10,7 +10,7 @@ from flask_login import current_user, login_required
 from reports import PAPER_SIZES, fingerprint, render_html
 from reports.fetcher import ASSETS
 from toolkit.assessments.models import Assessment
-from toolkit.assessments.service import questionnaire_of
+from toolkit.assessments.scores import questionnaire_of
 from toolkit.core.access import authorize
 from toolkit.core.downloads import attachment
 from toolkit.core.extensions import db

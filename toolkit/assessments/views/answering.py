@@ -1,4 +1,5 @@
-"""Filling an assessment: start it, see where it stands, answer an area, submit, see results."""
+"""Answering an assessment: start it, see where it stands, give areas to people, answer an
+area (page by page, or one answer at a time from answers.js)."""
 
 from __future__ import annotations
 
@@ -7,44 +8,40 @@ from dataclasses import dataclass
 from functools import cache, wraps
 
 from babel import Locale
-from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask import abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload
 
 from questionnaires import Area, Question
-from reports.charts import Series, radar
 from toolkit.accounts.models import User
-from toolkit.assessments import service as workflow
+from toolkit.assessments.answering import (
+    answers_to,
+    assign_areas,
+    assignable_people,
+    create_assessment,
+    last_change,
+    save_answers,
+    start_problems,
+    work_order,
+)
 from toolkit.assessments.forms import (
-    ReopenForm,
-    ReplyForm,
     StartForm,
+    answer_fields,
     area_form_class,
     assignment_form,
-    parse_evidence,
+    given_answers,
     question_form_class,
-    review_form_class,
     show_if_values,
+    stored_fields,
 )
-from toolkit.assessments.models import Answer, AreaAssignment, Assessment, ReviewNote
-from toolkit.assessments.service import (
-    AnswerInput,
-    TransitionRefused,
-    answers_to,
-    area_result,
-    assign_areas,
-    create_assessment,
-    earlier_assessments,
-    questionnaire_of,
-    save_answers,
-    scorecard,
-)
-from toolkit.assessments.timeline import timeline_entries
+from toolkit.assessments.models import Answer, AreaAssignment, Assessment
+from toolkit.assessments.scores import area_result, questionnaire_of, scorecard
+from toolkit.assessments.views.common import bp, load_assessment, people_by_id
 from toolkit.cities.models import City
 from toolkit.core import instrument
 from toolkit.core.access import authorize, can
@@ -54,8 +51,6 @@ from toolkit.core.extensions import db
 from toolkit.core.models import utcnow
 from toolkit.core.page_cache import cached
 from toolkit.core.templating import city_time_zone, describe_snapshot, format_when
-
-bp = Blueprint("assessments", __name__)
 
 
 @bp.route("/cities/<slug>/assessments/new", methods=["GET", "POST"])
@@ -76,22 +71,10 @@ def start(slug: str):
     ]
     if form.validate_on_submit():
         source = earlier.get(form.carry_over.data)
-        exists = any(
-            a.questionnaire_id == form.questionnaire.data and a.cycle == form.cycle.data
-            for a in city.assessments
-        )
-        if exists:
-            form.cycle.errors.append(_("The city already has this assessment for this cycle."))
-        elif source is not None and (
-            source.questionnaire_id != form.questionnaire.data or source.cycle >= form.cycle.data
-        ):
-            form.carry_over.errors.append(
-                _(
-                    "Answers can only be carried over from an earlier cycle of the same "
-                    "questionnaire."
-                )
-            )
-        else:
+        problems = start_problems(city, form.questionnaire.data, form.cycle.data, source)
+        for name, message in problems.items():
+            form[name].errors.append(message)
+        if not problems:
             questionnaire = instrument.latest(form.questionnaire.data)
             assessment = create_assessment(
                 city, questionnaire, form.cycle.data, current_user, carry_over_from=source
@@ -106,36 +89,18 @@ def start(slug: str):
 @login_required
 def overview(assessment_id: int):
     """The six areas with their progress, the provisional score, the next question to answer."""
-    assessment = _assessment(assessment_id, "view_assessment")
+    assessment = load_assessment(assessment_id, "view_assessment")
     card = scorecard(assessment)
-    last = db.session.execute(
-        db.select(Answer, User)
-        .outerjoin(User, Answer.updated_by_id == User.id)
-        .where(Answer.assessment_id == assessment.id)
-        .order_by(Answer.updated_at.desc(), Answer.id.desc())
-        .limit(1)
-    ).first()
-    assigned = {}
-    for assignment in assessment.assignments:
-        assigned.setdefault(assignment.area_id, []).append(assignment.user)
-    mine = [a for a in card.areas if current_user in assigned.get(a.area.id, [])]
-    areas = mine + [a for a in card.areas if a not in mine]
-    unanswered = (
-        r.question
-        for a in areas
-        for s in a.sub_areas
-        for r in s.questions
-        if r.status == "unanswered"
-    )
+    work = work_order(assessment, card, current_user)
     return render_template(
         "assessments/overview.html",
         assessment=assessment,
         card=card,
-        last=last,
-        assigned=assigned,
-        areas=areas,
-        next_question=next(unanswered, None),
-        mine={a.area.id for a in mine},
+        last=last_change(assessment),
+        assigned=work.assigned,
+        areas=work.areas,
+        next_question=work.next_question,
+        mine=work.mine,
         carried=[a for a in assessment.answers if a.carried_over],
         can_assign=can(current_user, "assign_areas", assessment),
         can_edit=can(current_user, "edit_assessment", assessment),
@@ -150,7 +115,7 @@ def overview(assessment_id: int):
 def area(assessment_id: int, area_id: str):
     """One area's questions. Each answer is saved as it changes (answers.js, see save_answer);
     without JavaScript, the Save button saves every changed answer on the page."""
-    assessment = _assessment(
+    assessment = load_assessment(
         assessment_id,
         "view_assessment",
         with_answers=False,
@@ -172,7 +137,7 @@ def area(assessment_id: int, area_id: str):
         answers = answers_to(assessment, [q.id for q in area.questions()])
         form = _area_form(questionnaire, area, answers)
         if form.validate_on_submit():
-            result = save_answers(assessment, _given(area.questions(), form), current_user)
+            result = save_answers(assessment, given_answers(area.questions(), form), current_user)
             if result.saved:
                 record("answers_saved", assessment, area=area.id, count=len(result.saved))
             if not result.conflicts:
@@ -189,11 +154,10 @@ def area(assessment_id: int, area_id: str):
                 return redirect(
                     url_for("assessments.area", assessment_id=assessment.id, area_id=area_id)
                 )
-            # The answers without a conflict are saved although the page answers 409 (which
-            # the request boundary does not commit).
-            db.session.commit()
+            # The answers without a conflict are saved although the page answers 409: the
+            # request boundary commits what a view returns.
             answers = answers_to(assessment, [q.id for q in area.questions()])  # with the saved
-            people = _people(c.answer.updated_by_id for c in result.conflicts)
+            people = people_by_id(c.answer.updated_by_id for c in result.conflicts)
             for conflict in result.conflicts:
                 question = questionnaire.question(conflict.answer.question_id)
                 conflicts[question.id] = (
@@ -204,7 +168,9 @@ def area(assessment_id: int, area_id: str):
                 # The form keeps this person's answer with the other person's changes to the
                 # other parts: saving the page again keeps theirs, knowingly, and loses nothing.
                 resolved = conflict.resolved("yours")
-                for name, value in _fields(question, resolved, conflict.answer.version).items():
+                for name, value in answer_fields(
+                    question, resolved, conflict.answer.version
+                ).items():
                     if name in form:
                         form[name].raw_data, form[name].data = None, value
         questions = _questions(assessment, questionnaire, area, editable, answers, form, conflicts)
@@ -294,7 +260,7 @@ def _plural_samples(locale: str) -> dict[str, int]:
 
 def _area_form(questionnaire, area: Area, answers: dict[str, Answer], **kwargs):
     """The area's form filled with the stored answers (and, on a POST, what was submitted)."""
-    data = {k: v for q in area.questions() for k, v in _form_data(q, answers.get(q.id)).items()}
+    data = {k: v for q in area.questions() for k, v in stored_fields(q, answers.get(q.id)).items()}
     return area_form_class(questionnaire, area)(data=data, **kwargs)
 
 
@@ -336,7 +302,7 @@ def save_answer(assessment_id: int, question_id: str):
     part, when someone else changed the same part since the version the page holds. 401 when
     the person is signed out.
     """
-    assessment = _assessment(assessment_id, "edit_assessment", with_answers=False)
+    assessment = load_assessment(assessment_id, "edit_assessment", with_answers=False)
     questionnaire = questionnaire_of(assessment)
     question = questionnaire.find(question_id)
     if not isinstance(question, Question):
@@ -346,7 +312,7 @@ def save_answer(assessment_id: int, question_id: str):
     if not form.validate():
         errors = {name: field.errors for name, field in form._fields.items() if field.errors}
         return jsonify(status="invalid", question=question_id, errors=errors), 400
-    result = save_answers(assessment, _given([question], form), current_user)
+    result = save_answers(assessment, given_answers([question], form), current_user)
     if result.conflicts:
         conflict = result.conflicts[0]
         theirs = conflict.answer
@@ -360,13 +326,13 @@ def save_answer(assessment_id: int, question_id: str):
                 "at": theirs.updated_at.isoformat() + "Z",
                 "at_text": format_when(theirs.updated_at, city_time_zone(assessment.city)),
                 "version": theirs.version,
-                "fields": _form_data(question, theirs),
+                "fields": stored_fields(question, theirs),
             },
             yours={"text": describe_snapshot(question, conflict.yours)},
             differences=_differences(question, conflict),
             # What the page sends for either choice, with every other change of both kept.
-            keep=_fields(question, conflict.resolved("yours"), theirs.version),
-            take=_fields(question, conflict.resolved("theirs"), theirs.version),
+            keep=answer_fields(question, conflict.resolved("yours"), theirs.version),
+            take=answer_fields(question, conflict.resolved("theirs"), theirs.version),
             take_is_theirs=conflict.resolved("theirs") == conflict.theirs,
         ), 409
     # Each change is in the question's history; the timeline is not flooded with one event
@@ -385,7 +351,7 @@ def save_answer(assessment_id: int, question_id: str):
         # As the page shows times (answers.js shows this, not the browser's clock).
         saved_at_text=format_when(saved_at, city_time_zone(assessment.city)),
         carried_over=bool(answer and answer.carried_over),
-        merged=_form_data(question, answer) if question_id in result.merged else None,
+        merged=stored_fields(question, answer) if question_id in result.merged else None,
         area={
             "answered": progress.answered,
             "applicable": progress.applicable,
@@ -394,39 +360,13 @@ def save_answer(assessment_id: int, question_id: str):
     )
 
 
-@bp.get("/assessments/<int:assessment_id>/questions/<question_id>/history")
-@login_required
-def history(assessment_id: int, question_id: str):
-    """Every change of one answer: who, when, the old and the new answer."""
-    assessment = _assessment(assessment_id, "view_assessment")
-    question = questionnaire_of(assessment).find(question_id)
-    if not isinstance(question, Question):
-        abort(404)
-    answer = next((a for a in assessment.answers if a.question_id == question_id), None)
-    revisions = list(reversed(answer.revisions)) if answer else []
-    return render_template(
-        "assessments/history.html",
-        assessment=assessment,
-        question=question,
-        area=questionnaire_of(assessment).area(question.area_id),
-        revisions=revisions,
-        people=_people(r.changed_by_id for r in revisions),
-        card=scorecard(assessment),
-    )
-
-
 @bp.route("/assessments/<int:assessment_id>/assignments", methods=["GET", "POST"])
 @login_required
 def assignments(assessment_id: int):
     """The city lead gives each area to the people who answer it."""
-    assessment = _assessment(assessment_id, "assign_areas")
+    assessment = load_assessment(assessment_id, "assign_areas")
     card = scorecard(assessment)
-    people = db.session.execute(
-        db.select(User)
-        .filter_by(city_id=assessment.city_id, active=True)
-        .order_by(User.role, User.name)
-    ).scalars()
-    people = {str(u.id): u for u in people}
+    people = {str(u.id): u for u in assignable_people(assessment)}
     current = {}
     for assignment in assessment.assignments:
         current.setdefault(assignment.area_id, []).append(str(assignment.user_id))
@@ -440,244 +380,11 @@ def assignments(assessment_id: int):
     ), (400 if form.errors else 200)
 
 
-@bp.post("/assessments/<int:assessment_id>/submit")
-@login_required
-def submit(assessment_id: int):
-    """The city lead submits the assessment for review once every required answer is given."""
-    assessment = _assessment(assessment_id, "view_assessment")
-    authorize("submit_assessment", assessment)
-    card = scorecard(assessment)
-    carried = sum(a.carried_over for a in assessment.answers)
-    if carried:
-        flash(
-            _(
-                "%(count)d answer(s) carried over from the previous cycle still need to be "
-                "confirmed or changed: see the list below.",
-                count=carried,
-            ),
-            "error",
-        )
-        return redirect(url_for("assessments.overview", assessment_id=assessment.id) + "#carried")
-    if card.missing_required:
-        flash(
-            _(
-                "%(count)d required question(s) still need an answer: see the list below.",
-                count=len(card.missing_required),
-            ),
-            "error",
-        )
-        return redirect(url_for("assessments.overview", assessment_id=assessment.id) + "#missing")
-    workflow.submit(assessment, current_user)
-    flash(
-        _("Submitted for review. The network will approve it or return it with comments."),
-        "success",
-    )
-    return redirect(url_for("assessments.overview", assessment_id=assessment.id))
-
-
-@bp.get("/assessments/<int:assessment_id>/results")
-@login_required
-def results(assessment_id: int):
-    """Scores, stages and the ranked recommendations, each number with its explanation, and
-    the change per area since the city's previous cycle of the same questionnaire."""
-    assessment = _assessment(assessment_id, "view_assessment")
-    card = scorecard(assessment)
-    previous = next(
-        iter(earlier_assessments(assessment.city, assessment.questionnaire_id, assessment.cycle)),
-        None,
-    )
-    before = {a: row.score for a, row in previous.scores_by_area().items()} if previous else {}
-    series = [Series(str(assessment.cycle), tuple(a.score for a in card.areas))]
-    if previous:
-        series.append(
-            Series(
-                str(previous.cycle),
-                tuple(before.get(a.area.id) for a in card.areas),
-                style="comparison",
-            )
-        )
-    chart = radar(
-        [str(a.area.name) for a in card.areas],
-        series,
-        title=_("Scores of the six areas, 0 to 100"),
-        description=_("The same numbers are in the table below."),
-        no_score=_("no score"),
-    )
-    return render_template(
-        "assessments/results.html",
-        assessment=assessment,
-        card=card,
-        chart=chart,
-        previous=previous,
-        before=before,
-    )
-
-
-@bp.route("/assessments/<int:assessment_id>/review", methods=["GET", "POST"])
-@login_required
-def review(assessment_id: int):
-    """Network staff approve a submitted assessment or return it with comments; the notes of
-    the last return, the city's replies and what changed since are beside each question."""
-    assessment = _assessment(assessment_id, "review_assessment")
-    questionnaire = questionnaire_of(assessment)
-    form = review_form_class(questionnaire)()
-    if form.validate_on_submit():
-        comment = (form.comment.data or "").strip() or None
-        if form.decision.data == "approve":
-            workflow.approve(assessment, current_user, comment)
-            flash(_("Approved. The assessment is now read-only."), "success")
-        else:
-            workflow.return_to_city(assessment, current_user, comment, form.notes())
-            flash(_("Returned to the city with your comments."), "success")
-        return redirect(url_for("assessments.overview", assessment_id=assessment.id))
-    previous = workflow.last_return(assessment)
-    return render_template(
-        "assessments/review.html",
-        assessment=assessment,
-        form=form,
-        card=scorecard(assessment),
-        answers={a.question_id: a for a in assessment.answers},
-        previous=previous,
-        previous_notes={n.question_id: n for n in previous.decision.notes} if previous else {},
-    ), 400 if form.errors else 200
-
-
-@bp.route("/assessments/<int:assessment_id>/reopen", methods=["GET", "POST"])
-@login_required
-def reopen(assessment_id: int):
-    """An administrator reopens an approved assessment, with a reason the city will read."""
-    assessment = _assessment(assessment_id, "reopen_assessment")
-    form = ReopenForm()
-    if form.validate_on_submit():
-        workflow.reopen(assessment, current_user, form.reason.data.strip())
-        flash(_("Reopened: the city can change its answers again."), "success")
-        return redirect(url_for("assessments.overview", assessment_id=assessment.id))
-    return render_template(
-        "assessments/reopen.html", assessment=assessment, form=form, card=scorecard(assessment)
-    )
-
-
-@bp.errorhandler(TransitionRefused)
-def transition_refused(error: TransitionRefused):
-    """A workflow step the assessment's status does not allow (now): say so on its overview."""
-    db.session.rollback()
-    flash(error.message(), "error")
-    assessment_id = request.view_args["assessment_id"]
-    return redirect(url_for("assessments.overview", assessment_id=assessment_id), 303)
-
-
-@bp.get("/assessments/<int:assessment_id>/notes")
-@login_required
-def notes(assessment_id: int):
-    """Every round of review notes with the city's replies; the city replies to the open ones."""
-    return _notes_page(_assessment(assessment_id, "view_assessment"))
-
-
-@bp.post("/assessments/<int:assessment_id>/notes/<int:note_id>/replies")
-@login_required
-def reply(assessment_id: int, note_id: int):
-    """The city's lead or an editor answers a reviewer's note while the assessment is returned."""
-    assessment = _assessment(assessment_id, "view_assessment")
-    note = db.session.get(ReviewNote, note_id)
-    if note is None or note.assessment_id != assessment.id:
-        abort(404)
-    if note not in assessment.review_notes:
-        flash(
-            _(
-                "This note takes no more replies: it is from an earlier round of review, or "
-                "the assessment is no longer back with the city."
-            ),
-            "error",
-        )
-        return redirect(url_for("assessments.notes", assessment_id=assessment.id), 303)
-    authorize("reply_to_note", assessment)
-    form = ReplyForm(prefix=f"note-{note.id}")
-    if not form.validate_on_submit():
-        return _notes_page(assessment, {note.id: form}, 400)
-    workflow.reply_to_note(note, current_user, form.text.data.strip())
-    flash(_("Your reply is kept with the note; the reviewer reads it."), "success")
-    url = url_for("assessments.notes", assessment_id=assessment.id, _anchor=f"note-{note.id}")
-    return redirect(url, 303)
-
-
-def _notes_page(assessment: Assessment, forms=None, status: int = 200):
-    """The notes page, with a reply form (or the one given, with its errors) per open note."""
-    forms = dict(forms or {})
-    if can(current_user, "reply_to_note", assessment):
-        for note in assessment.review_notes:
-            forms.setdefault(note.id, ReplyForm(prefix=f"note-{note.id}", formdata=None))
-    return render_template(
-        "assessments/notes.html",
-        assessment=assessment,
-        card=scorecard(assessment),
-        rounds=list(reversed(workflow.review_rounds(assessment))),
-        forms=forms,
-    ), status
-
-
-@bp.get("/assessments/<int:assessment_id>/timeline")
-@login_required
-def timeline(assessment_id: int):
-    """Every event of the assessment in words: created, answers saved, submitted, reviewed
-    (with that round's notes), reopened."""
-    assessment = _assessment(assessment_id, "view_assessment")
-    card = scorecard(assessment)
-    return render_template(
-        "assessments/timeline.html",
-        assessment=assessment,
-        entries=timeline_entries(assessment, card.questionnaire),
-        card=card,
-    )
-
-
-def _assessment(
-    assessment_id: int, action: str, with_answers: bool = True, scores: bool = True, load=()
-) -> Assessment:
-    """The assessment with its city (and its answers and stored scores unless told not to, and
-    what `load` says); 404 when there is none, 404 or 403 when the user may not do `action`."""
-    query = (
-        db.select(Assessment)
-        .filter_by(id=assessment_id)
-        .options(joinedload(Assessment.city).joinedload(City.country), *load)
-    )
-    if with_answers:
-        query = query.options(selectinload(Assessment.answers))
-    if scores:
-        query = query.options(joinedload(Assessment.area_scores))
-    assessment = db.session.execute(query).unique().scalar_one_or_none()
-    if assessment is None:
-        abort(404)
-    authorize(action, assessment)
-    return assessment
-
-
 def _area(questionnaire, area_id: str) -> Area:
     try:
         return questionnaire.area(area_id)
     except KeyError:
         abort(404)
-
-
-def _form_data(q: Question, answer: Answer | None) -> dict:
-    """The form fields of one question filled from its stored answer."""
-    if answer is None:
-        return {f"{q.id}__version": "0"}
-    return _fields(q, answer.snapshot(), answer.version)
-
-
-def _fields(q: Question, snapshot: dict, version: int) -> dict:
-    """The form fields of one question saying `snapshot` (see Answer.snapshot) at `version`."""
-    value = snapshot["value"]
-    if q.type in ("level", "yes_no", "choice") and value is not None:
-        value = str(value)
-    return {
-        f"{q.id}__version": str(version),
-        f"{q.id}__value": value,
-        f"{q.id}__na": snapshot["not_applicable"],
-        f"{q.id}__reason": snapshot["reason"],
-        f"{q.id}__comment": snapshot["comment"],
-        f"{q.id}__evidence": "\n".join(snapshot["evidence"] or []),
-    }
 
 
 PART_NAMES = {
@@ -711,31 +418,3 @@ def _describe_part(q: Question, part: str, snapshot: dict) -> str:
         return _("Yes: %(reason)s", reason=snapshot["reason"] or "")
     text = "; ".join(snapshot["evidence"]) if part == "evidence" else snapshot["comment"]
     return text or _("none")
-
-
-def _given(questions, form) -> dict[str, AnswerInput]:
-    given = {}
-    for q in questions:
-        value = form[f"{q.id}__value"].data
-        if value in ("", [], None):
-            value = None
-        not_applicable = q.allow_na and form[f"{q.id}__na"].data
-        version = form[f"{q.id}__version"].data
-        given[q.id] = AnswerInput(
-            value=None if not_applicable else value,
-            not_applicable=bool(not_applicable),
-            reason=(form[f"{q.id}__reason"].data or "").strip() or None if q.allow_na else None,
-            comment=(form[f"{q.id}__comment"].data or "").strip() or None,
-            evidence=parse_evidence(form[f"{q.id}__evidence"].data),
-            based_on=int(version) if version and version.isdigit() else 0,
-            confirm=bool(form[f"{q.id}__confirm"].data),
-        )
-    return given
-
-
-def _people(ids) -> dict[int, User]:
-    ids = {i for i in ids if i}
-    if not ids:
-        return {}
-    users = db.session.execute(db.select(User).where(User.id.in_(ids))).scalars()
-    return {u.id: u for u in users}

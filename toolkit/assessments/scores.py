@@ -1,0 +1,136 @@
+"""An assessment's scores: the scorecard of its answers, the stored area and overall scores that
+lists and comparisons read, and the earlier cycles it is compared with.
+
+Services flush; the request (or command) boundary commits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from questionnaires import Answer as GivenAnswer
+from questionnaires import Questionnaire, Scorecard, score, score_area, summarize
+from toolkit.assessments.models import Answer, AreaScore, Assessment
+from toolkit.cities.models import City
+from toolkit.core import instrument
+from toolkit.core.extensions import db
+from toolkit.core.models import utcnow
+
+
+def questionnaire_of(assessment: Assessment) -> Questionnaire:
+    """The questionnaire version the assessment was started with."""
+    return instrument.questionnaire(assessment.questionnaire_id, assessment.questionnaire_version)
+
+
+def earlier_assessments(city: City, questionnaire_id: str, before: int) -> list[Assessment]:
+    """The city's assessments with the same questionnaire in earlier cycles, newest first."""
+    return list(
+        db.session.execute(
+            db.select(Assessment)
+            .filter_by(city_id=city.id, questionnaire_id=questionnaire_id)
+            .where(Assessment.cycle < before)
+            .order_by(Assessment.cycle.desc())
+        ).scalars()
+    )
+
+
+def scorecard(assessment: Assessment) -> Scorecard:
+    """Score the assessment's current answers."""
+    return score(questionnaire_of(assessment), _given_answers(assessment))
+
+
+def refresh_scores(assessment: Assessment) -> Scorecard:
+    """Recompute and store the overall and per-area scores used by lists and comparisons."""
+    card = scorecard(assessment)
+    rows = assessment.scores_by_area()
+    for result in card.areas:
+        _store_area_score(assessment, rows, result)
+    assessment.overall_score = card.overall
+    assessment.completeness = card.completeness
+    return card
+
+
+def refresh_area_scores(
+    assessment: Assessment, area_ids: Iterable[str], answers: Iterable[Answer]
+) -> None:
+    """Rescore only these areas from `answers` (all of theirs, as they are now in the session),
+    then the overall figures from the stored area scores.
+
+    What a save does: one answer changes one area, and the other five need no work. Nothing is
+    flushed before the commit writes it all. Falls back to `refresh_scores` when scores were
+    never stored or an area depends on another one.
+    """
+    questionnaire = questionnaire_of(assessment)
+    rows = assessment.scores_by_area()
+    try:
+        if len(rows) != len(questionnaire.areas):
+            raise ValueError("no stored scores yet")
+        given = _as_given(answers)
+        results = [score_area(questionnaire, area_id, given) for area_id in sorted(area_ids)]
+    except ValueError:
+        refresh_scores(assessment)
+        return
+    for result in results:
+        _store_area_score(assessment, rows, result)
+    summary = summarize(
+        questionnaire,
+        [
+            (a.id, rows[a.id].score, rows[a.id].answered, rows[a.id].applicable)
+            for a in questionnaire.areas
+        ],
+    )
+    assessment.overall_score = summary.overall
+    assessment.completeness = summary.completeness
+
+
+def area_result(assessment: Assessment, area_id: str, answers: Iterable[Answer]):
+    """The scores of one area from its loaded `answers` (what an area page shows)."""
+    try:
+        return score_area(questionnaire_of(assessment), area_id, _as_given(answers))
+    except ValueError:  # the area depends on another one: score everything
+        return scorecard(assessment).area(area_id)
+
+
+def _given_answers(assessment: Assessment) -> dict[str, GivenAnswer]:
+    """Every stored answer as scoring takes it, read as plain rows (scoring needs no objects)."""
+    rows = db.session.execute(
+        db.select(
+            Answer.question_id, Answer.value, Answer.not_applicable, Answer.not_applicable_reason
+        ).where(Answer.assessment_id == assessment.id)
+    )
+    return {
+        question_id: GivenAnswer(value, not_applicable, reason or "")
+        for question_id, value, not_applicable, reason in rows
+        if not_applicable or value is not None
+    }
+
+
+def _as_given(answers: Iterable[Answer]) -> dict[str, GivenAnswer]:
+    """Answer objects as scoring takes them."""
+    return {
+        a.question_id: GivenAnswer(a.value, a.not_applicable, a.not_applicable_reason or "")
+        for a in answers
+        if a.not_applicable or a.value is not None
+    }
+
+
+def _store_area_score(assessment: Assessment, rows: dict, result) -> None:
+    """Write one area's result into its stored row, unless the row already says the same."""
+    values = {
+        "score": result.score,
+        "stage": result.stage.id if result.stage else None,
+        "completeness": result.completeness,
+        "answered": result.answered,
+        "applicable": result.applicable,
+        "provisional": result.provisional,
+    }
+    row = rows.get(result.area.id)
+    if row is None:
+        row = AreaScore(assessment=assessment, area_id=result.area.id)
+        rows[result.area.id] = row
+        db.session.add(row)
+    elif all(getattr(row, name) == value for name, value in values.items()):
+        return
+    for name, value in values.items():
+        setattr(row, name, value)
+    row.computed_at = utcnow()

@@ -1,0 +1,87 @@
+"""What an assessment came to and how: the results, an answer's history, the timeline."""
+
+from __future__ import annotations
+
+from flask import abort, render_template
+from flask_babel import gettext as _
+from flask_login import login_required
+
+from questionnaires import Question
+from reports.charts import Series, radar
+from toolkit.assessments.scores import earlier_assessments, questionnaire_of, scorecard
+from toolkit.assessments.timeline import timeline_entries
+from toolkit.assessments.views.common import bp, load_assessment, people_by_id
+
+
+@bp.get("/assessments/<int:assessment_id>/results")
+@login_required
+def results(assessment_id: int):
+    """Scores, stages and the ranked recommendations, each number with its explanation, and
+    the change per area since the city's previous cycle of the same questionnaire."""
+    assessment = load_assessment(assessment_id, "view_assessment")
+    card = scorecard(assessment)
+    previous = next(
+        iter(earlier_assessments(assessment.city, assessment.questionnaire_id, assessment.cycle)),
+        None,
+    )
+    before = {a: row.score for a, row in previous.scores_by_area().items()} if previous else {}
+    series = [Series(str(assessment.cycle), tuple(a.score for a in card.areas))]
+    if previous:
+        series.append(
+            Series(
+                str(previous.cycle),
+                tuple(before.get(a.area.id) for a in card.areas),
+                style="comparison",
+            )
+        )
+    chart = radar(
+        [str(a.area.name) for a in card.areas],
+        series,
+        title=_("Scores of the six areas, 0 to 100"),
+        description=_("The same numbers are in the table below."),
+        no_score=_("no score"),
+    )
+    return render_template(
+        "assessments/results.html",
+        assessment=assessment,
+        card=card,
+        chart=chart,
+        previous=previous,
+        before=before,
+    )
+
+
+@bp.get("/assessments/<int:assessment_id>/questions/<question_id>/history")
+@login_required
+def history(assessment_id: int, question_id: str):
+    """Every change of one answer: who, when, the old and the new answer."""
+    assessment = load_assessment(assessment_id, "view_assessment")
+    question = questionnaire_of(assessment).find(question_id)
+    if not isinstance(question, Question):
+        abort(404)
+    answer = next((a for a in assessment.answers if a.question_id == question_id), None)
+    revisions = list(reversed(answer.revisions)) if answer else []
+    return render_template(
+        "assessments/history.html",
+        assessment=assessment,
+        question=question,
+        area=questionnaire_of(assessment).area(question.area_id),
+        revisions=revisions,
+        people=people_by_id(r.changed_by_id for r in revisions),
+        card=scorecard(assessment),
+    )
+
+
+@bp.get("/assessments/<int:assessment_id>/timeline")
+@login_required
+def timeline(assessment_id: int):
+    """Every event of the assessment in words: created, answers saved, submitted, reviewed
+    (with that round's notes), reopened."""
+    assessment = load_assessment(assessment_id, "view_assessment")
+    card = scorecard(assessment)
+    return render_template(
+        "assessments/timeline.html",
+        assessment=assessment,
+        entries=timeline_entries(assessment, card.questionnaire),
+        card=card,
+    )
