@@ -37,7 +37,7 @@ from toolkit.assessments.models import Answer, AreaScore, Assessment
 from toolkit.cities.models import City, Country
 from toolkit.core import instrument
 from toolkit.core.extensions import db
-from toolkit.network import comparison
+from toolkit.network import comparison, exports
 
 CYCLES = (2022, 2023, 2024, 2025, 2026)
 COUNTRIES = ("BN", "KH", "ID", "LA", "MY", "MM", "PH", "SG", "TH", "VN")
@@ -178,7 +178,7 @@ def measure(url: str, cities: int, rounds: int) -> dict[str, float]:
 
     tracemalloc.start()
     with app.app_context():
-        exported = sum(1 for _ in comparison.answer_rows(f))
+        exported = sum(1 for _ in exports.answer_rows(f))
     growth = tracemalloc.get_traced_memory()[1] / 2**20
     tracemalloc.stop()
     with app.app_context():

@@ -11,7 +11,7 @@ text that goes into it (labels, titles, descriptions) is escaped here first.
 
 import hashlib
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from markupsafe import Markup, escape
@@ -150,6 +150,33 @@ def radar(
     parts += _legend(legend_rows, width, legend_top)
     parts.append("</svg>")
     return Markup("\n".join(parts))
+
+
+def area_radar(
+    areas: Mapping[str, str],
+    lines: Sequence[tuple[str, Mapping[str, float | None], str]],
+    *,
+    band: tuple[str, Mapping[str, float], Mapping[str, float]] | None = None,
+    title: str,
+    description: str,
+    no_score: str,
+) -> Markup:
+    """A radar of area scores: an axis per area of ``areas`` (id -> name, in their order) and a
+    line per ``(label, scores by area id, style)`` of ``lines``, an area missing from the
+    scores being no score. ``band``, ``(label, lows, highs)`` by area id, is shaded underneath
+    (a cohort's middle half, say). The web pages and the report all draw their radars here, so
+    a score always lands on its own area's axis."""
+    series = [
+        Series(label, tuple(scores.get(a) for a in areas), style) for label, scores, style in lines
+    ]
+    if band is not None:
+        label, lows, highs = band
+        series.insert(
+            0, Series(label, tuple(highs[a] for a in areas), "band", tuple(lows[a] for a in areas))
+        )
+    return radar(
+        list(areas.values()), series, title=title, description=description, no_score=no_score
+    )
 
 
 def _check(axes: list[str], series: Sequence[Series]) -> None:

@@ -13,7 +13,7 @@ from questionnaires import Questionnaire, Scorecard
 from questionnaires import model as instrument
 from questionnaires.scoring import AreaScore, PriorityRecommendation
 
-from .charts import Series, radar
+from .charts import area_radar
 
 TOP_PRIORITIES = 5
 STRENGTHS = 3
@@ -101,17 +101,11 @@ class Report:
 
     def radar(self, title: str, description: str, no_score: str):
         """The six areas, with the previous cycle dashed where there is one."""
-        series = [Series(str(self.cycle), tuple(a.score for a in self.card.areas))]
+        lines = [(str(self.cycle), {a.area.id: a.score for a in self.card.areas}, "primary")]
         if self.previous_cycle is not None:
-            series.append(
-                Series(
-                    str(self.previous_cycle),
-                    tuple(self.previous_scores.get(a.area.id) for a in self.card.areas),
-                    style="comparison",
-                )
-            )
-        axes = [a.area.name.get(self.language) for a in self.card.areas]
-        return radar(axes, series, title=title, description=description, no_score=no_score)
+            lines.append((str(self.previous_cycle), self.previous_scores, "comparison"))
+        areas = {a.area.id: a.area.name.get(self.language) for a in self.card.areas}
+        return area_radar(areas, lines, title=title, description=description, no_score=no_score)
 
 
 def canonical(report: Report) -> str:

@@ -110,3 +110,17 @@ def test_the_api_keeps_to_its_openapi_document(app, make_app, login, world):
             case.call_and_validate(headers=bearer(token), excluded_checks=excluded)
 
         conforms()
+
+
+@pytest.mark.parametrize("page", ["٣", "1" * 5000, "0", "1000001", "-1", "1.0"])
+def test_a_page_number_is_ascii_digits_from_one(app, login, world, page):
+    """page and per_page are read like the filters' numbers (toolkit.core.guards.whole_number):
+    other digits (Arabic-Indic three) or thousands of them are the documented 400, not a page
+    or a server error."""
+    people, _, _ = world
+    token = create_token(app.test_client(), login, people["network"])
+    response = app.test_client().get(
+        "/api/v1/assessments", query_string={"page": page}, headers=bearer(token)
+    )
+    assert response.status_code == 400
+    assert response.get_json()["detail"] == "page must be a whole number from 1."

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from jinja2 import Environment
 from markupsafe import Markup
 
-from reports.charts import Series, radar
+from reports.charts import Series, area_radar, radar
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -350,3 +350,29 @@ def test_a_band_fills_the_ring_between_its_lows_and_highs():
     assert svg.index("radar-band") < svg.index("radar-primary")  # underneath the city's line
     with pytest.raises(ValueError, match="needs as many lows as values"):
         radar(AREAS, [Series("Broken", (80.0,) * 6, "band", (40.0,))], title="t")
+
+
+def test_an_area_radar_puts_each_score_on_its_own_areas_axis():
+    """area_radar takes scores by area id, in any order, and draws them as radar() would from
+    the areas' order; an area without a score is no score; the band comes first."""
+    areas = {"a": "Area A", "b": "Area B", "c": "Area C"}
+    drawn = area_radar(
+        areas,
+        [("2026", {"c": 30.0, "a": 10.0}, "primary"), ("2025", {"b": 20.0}, "comparison")],
+        band=("Middle half", {"a": 1.0, "b": 2.0, "c": 3.0}, {"a": 9.0, "b": 8.0, "c": 7.0}),
+        title="t",
+        description="d",
+        no_score="none",
+    )
+    expected = radar(
+        ["Area A", "Area B", "Area C"],
+        [
+            Series("Middle half", (9.0, 8.0, 7.0), "band", (1.0, 2.0, 3.0)),
+            Series("2026", (10.0, None, 30.0)),
+            Series("2025", (None, 20.0, None), "comparison"),
+        ],
+        title="t",
+        description="d",
+        no_score="none",
+    )
+    assert drawn == expected

@@ -412,3 +412,13 @@ def test_the_cover_is_dated_by_the_approval_and_a_draft_by_its_last_change(
     # Nothing printed depends on the day of rendering: downloaded again, it is the stored file.
     client.get(f"/assessments/{draft.id}/report.pdf")
     assert len(renders) == 2
+
+
+def test_pages_and_reports_write_scores_and_shares_with_the_same_filters(app):
+    """One definition of the `score` and `percent` filters, the report's: a page and its PDF
+    write a number alike."""
+    from reports import render
+
+    assert app.jinja_env.filters["score"] is render.score
+    assert app.jinja_env.filters["percent"] is render.percent
+    assert (render.score(None), render.score(72.0), render.percent(0.456)) == ("–", "72.0", "46%")

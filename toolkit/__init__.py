@@ -121,7 +121,7 @@ def _api_token_user(request):
     """The owner of a bearer token, for the JSON API only (pages use the session)."""
     if not request.path.startswith("/api/"):
         return None
-    from toolkit.api.views import token_user
+    from toolkit.api.service import token_user
 
     return token_user(request.headers.get("Authorization"))
 

@@ -10,6 +10,8 @@ _NUMBER_OR_NULL = {"type": ["number", "null"]}
 _YEAR = {"type": "integer", "minimum": 1, "maximum": 1000000}
 _CYCLE = {"type": "integer", "minimum": 1, "maximum": 9999}
 _ID = {"type": "integer", "minimum": 1, "maximum": 2147483647}
+# Any text but a null character, which every request refuses (toolkit/core/guards.py).
+_TEXT = {"type": "string", "pattern": "^[^\\u0000]*$"}
 
 
 def _problem(description: str) -> dict:
@@ -229,8 +231,8 @@ def document() -> dict:
                         _query("questionnaire", questionnaire, "The questionnaire's id."),
                         _query("cycle", _CYCLE, "The cycle (year)."),
                         _query("status", {"type": "string", "enum": list(STATUSES)}, "Status."),
-                        _query("country", {"type": "string"}, "Country code, e.g. VN."),
-                        _query("city", {"type": "string"}, "City slug, e.g. da-nang."),
+                        _query("country", _TEXT, "Country code, e.g. VN."),
+                        _query("city", _TEXT, "City slug, e.g. da-nang."),
                     ],
                     "responses": {"200": _ok("AssessmentPage"), **_ERRORS},
                 }
@@ -259,7 +261,7 @@ def document() -> dict:
                             "The cycle (year); default: the latest with approved assessments. "
                             "A cycle without assessments gives no rows and `nothing_found`.",
                         ),
-                        _query("country", {"type": "string"}, "Country code."),
+                        _query("country", _TEXT, "Country code."),
                         _query("cohort", _ID, "Cohort id; an unknown one is a 400."),
                         _query(
                             "status",

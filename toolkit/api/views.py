@@ -6,54 +6,29 @@ access rules as the pages (toolkit/access.py). Errors are problem details (RFC 9
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 from functools import wraps
 
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
-from flask_wtf import FlaskForm
-from sqlalchemy.orm import selectinload
-from wtforms import StringField
-from wtforms.validators import DataRequired, Length
 
 from questionnaires import AREA_IDS
 from questionnaires.scoring import scorecard_as_dict
-from toolkit.accounts.models import CITY_ROLES, User
+from toolkit.api import service as api
+from toolkit.api.forms import TokenForm
 from toolkit.api.models import ApiToken
 from toolkit.api.openapi import document
 from toolkit.assessments.models import STATUSES, Assessment
 from toolkit.assessments.scores import scorecard
-from toolkit.cities.models import City, Country
+from toolkit.cities.models import City
 from toolkit.core.access import authorize, can
-from toolkit.core.audit import record
 from toolkit.core.extensions import db
-from toolkit.core.models import utcnow
+from toolkit.core.guards import whole_number
 from toolkit.network import comparison
 
 bp = Blueprint("api", __name__)
 
 MAX_PER_PAGE = 100
-
-
-def token_user(header: str | None) -> User | None:
-    """The active owner of the unrevoked token in an `Authorization: Bearer` header."""
-    scheme, _, token = (header or "").partition(" ")
-    if scheme.lower() != "bearer" or not token:
-        return None
-    found = db.session.execute(
-        db.select(ApiToken).filter_by(token_hash=_hash(token.strip()), revoked_at=None)
-    ).scalar_one_or_none()
-    if found is None or not found.user.active:
-        return None
-    found.last_used_at = utcnow()
-    return found.user
-
-
-def _hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def api_login_required(view):
@@ -78,10 +53,7 @@ def openapi():
 @api_login_required
 def cities():
     """The cities the token's owner may see: every city for network staff, else their own."""
-    query = db.select(City).options(selectinload(City.country)).order_by(City.name)
-    if current_user.role in CITY_ROLES:
-        query = query.filter_by(id=current_user.city_id)
-    return jsonify(items=[_city(c) for c in db.session.execute(query).scalars()])
+    return jsonify(items=[_city(c) for c in api.visible_cities(current_user)])
 
 
 @bp.get("/api/v1/assessments")
@@ -92,33 +64,23 @@ def assessments():
     page, per_page = _positive("page", 1), _positive("per_page", 20)
     if per_page > MAX_PER_PAGE:
         abort(400, _("per_page is at most %(num)d.", num=MAX_PER_PAGE))
-    query = db.select(Assessment).join(City).join(Country)
-    if current_user.role in CITY_ROLES:
-        query = query.where(Assessment.city_id == current_user.city_id)
+    filters = {}
     try:
         if args.get("questionnaire"):
-            query = query.where(Assessment.questionnaire_id == comparison.questionnaire_of(args))
+            filters["questionnaire"] = comparison.questionnaire_of(args)
         if args.get("cycle"):
-            query = query.where(Assessment.cycle == comparison.cycle_of(args))
+            filters["cycle"] = comparison.cycle_of(args)
     except comparison.FilterError as error:
         abort(400, str(error))
     if args.get("status"):
         if args["status"] not in STATUSES:
             abort(400, _("status is one of %(values)s.", values=", ".join(STATUSES)))
-        query = query.where(Assessment.status == args["status"])
+        filters["status"] = args["status"]
     if args.get("country"):
-        query = query.where(Country.code == args["country"].upper())
+        filters["country"] = args["country"].upper()
     if args.get("city"):
-        query = query.where(City.slug == args["city"])
-    total = db.session.execute(
-        query.with_only_columns(db.func.count(Assessment.id)).order_by(None)
-    ).scalar_one()
-    found = db.session.execute(
-        query.options(selectinload(Assessment.area_scores), selectinload(Assessment.city))
-        .order_by(City.name, Assessment.cycle.desc(), Assessment.id)
-        .limit(per_page)
-        .offset((page - 1) * per_page)
-    ).scalars()
+        filters["city"] = args["city"]
+    found, total = api.find_assessments(current_user, filters, page, per_page)
     return jsonify(items=[_assessment(a) for a in found], page=page, per_page=per_page, total=total)
 
 
@@ -186,9 +148,10 @@ def _positive(name: str, default: int) -> int:
     raw = request.args.get(name)
     if raw is None or raw == "":
         return default
-    if not raw.isdecimal() or int(raw) < 1 or int(raw) > 1_000_000:
+    number = whole_number(raw, 1_000_000)
+    if number is None:
         abort(400, _("%(name)s must be a whole number from 1.", name=name))
-    return int(raw)
+    return number
 
 
 def _round(value: float | None) -> float | None:
@@ -226,10 +189,6 @@ def _assessment(a: Assessment) -> dict:
 # -- the page where people create and revoke their tokens --------------------------------------
 
 
-class TokenForm(FlaskForm):
-    name = StringField(_l("What the token is for"), validators=[DataRequired(), Length(max=80)])
-
-
 @bp.route("/account/api-tokens", methods=["GET", "POST"])
 @login_required
 def tokens():
@@ -237,18 +196,11 @@ def tokens():
     form = TokenForm()
     new_token = None
     if form.validate_on_submit():
-        new_token = secrets.token_urlsafe(32)
-        token = ApiToken(user_id=current_user.id, name=form.name.data, token_hash=_hash(new_token))
-        db.session.add(token)
-        db.session.flush()
-        record("api_token_created", token, name=token.name)
-    mine = db.session.execute(
-        db.select(ApiToken).filter_by(user_id=current_user.id).order_by(ApiToken.id.desc())
-    ).scalars()
+        new_token = api.create_token(current_user, form.name.data)
     return render_template(
         "api/tokens.html",
         form=form,
-        tokens=list(mine),
+        tokens=api.tokens_of(current_user),
         new_token=new_token,
         can_compare=can(current_user, "view_network"),
     ), (400 if form.errors else 200)
@@ -261,8 +213,6 @@ def revoke(token_id: int):
     token = db.session.get(ApiToken, token_id)
     if token is None or token.user_id != current_user.id:
         abort(404)
-    if token.revoked_at is None:
-        token.revoked_at = utcnow()
-        record("api_token_revoked", token, name=token.name)
+    api.revoke_token(token)
     flash(_("Token revoked: it no longer works."), "success")
     return redirect(url_for("api.tokens"))

@@ -2,70 +2,24 @@
 
 from __future__ import annotations
 
-import re
-from datetime import datetime
-from zoneinfo import ZoneInfo
-
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
-from flask_wtf import FlaskForm
 from sqlalchemy.orm import selectinload
-from wtforms import BooleanField, FloatField, IntegerField, SelectChoice, SelectField, StringField
-from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
 
 from toolkit.accounts import service as accounts
 from toolkit.accounts.models import User
-from toolkit.cities.models import City, Country
+from toolkit.cities import service as cities
+from toolkit.cities.forms import CityForm
+from toolkit.cities.models import City
 from toolkit.core import instrument
 from toolkit.core.access import authorize
-from toolkit.core.audit import record
 from toolkit.core.extensions import db
-from toolkit.core.templating import TIME_ZONES, city_time_zone, utc_offset
-from toolkit.people.views import PersonForm, show_link
+from toolkit.core.templating import city_time_zone
+from toolkit.people.forms import PersonForm
+from toolkit.people.service import show_link
 
 bp = Blueprint("cities", __name__, url_prefix="/cities")
-
-KNOWN_TAGS = ("capital", "coastal", "island", "riverine", "secondary", "ascn_member")
-
-
-class CityForm(FlaskForm):
-    slug = StringField(
-        _l("Short name in addresses"),
-        validators=[
-            DataRequired(),
-            Length(max=80),
-            Regexp(
-                r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$",
-                message=_l("Lowercase letters, digits and hyphens."),
-            ),
-        ],
-    )
-    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
-    country = SelectField(_l("Country"), choices=[])
-    # The bounds keep typing mistakes out (and numbers the database cannot hold).
-    population = IntegerField(
-        _l("Population"), validators=[Optional(), NumberRange(min=0, max=100_000_000)]
-    )
-    land_area_km2 = FloatField(
-        _l("Land area (km²)"), validators=[Optional(), NumberRange(min=0, max=100_000)]
-    )
-    tags = StringField(_l("Tags"), validators=[Optional(), Length(max=300)])
-    # Only the listed zones are accepted (SelectField checks the choice).
-    time_zone = SelectField(_l("Time zone"), choices=[], default="")
-    active = BooleanField(_l("Active"), default=True)
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        countries = db.session.execute(db.select(Country).order_by(Country.name)).scalars()
-        self.country.choices = [SelectChoice(c.code, c.name) for c in countries]
-        self.time_zone.choices = [SelectChoice("", _("The main time zone of the country"))] + [
-            SelectChoice(zone, _time_zone_label(zone)) for zone in TIME_ZONES
-        ]
-
-    def tag_list(self) -> list[str]:
-        return sorted({t for t in re.split(r"[\s,]+", (self.tags.data or "").lower()) if t})
 
 
 @bp.get("/<slug>")
@@ -103,7 +57,7 @@ def team(slug: str):
                 )
             )
         else:
-            return show_link(accounts.issue_link(user, "invitation", current_user))
+            return show_link(accounts.issue_link(user, "invitation", current_user), current_user)
     people = db.session.execute(
         db.select(User).filter_by(city_id=city.id).order_by(User.role, User.name)
     ).scalars()
@@ -115,10 +69,10 @@ def team(slug: str):
 def index():
     """Every city, for administrators."""
     authorize("manage_cities")
-    cities = db.session.execute(
+    found = db.session.execute(
         db.select(City).options(selectinload(City.country)).order_by(City.name)
     ).scalars()
-    return render_template("cities/index.html", cities=cities)
+    return render_template("cities/index.html", cities=found)
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -128,14 +82,10 @@ def new():
     authorize("manage_cities")
     form = CityForm()
     if form.validate_on_submit():
-        if _city(form.slug.data) is not None:
+        if cities.find_city(form.slug.data) is not None:
             form.slug.errors.append(_("Another city already uses this short name."))
         else:
-            city = City(slug=form.slug.data)
-            _fill(city, form)
-            db.session.add(city)
-            db.session.flush()
-            record("city_created", city)
+            city = cities.add_city(form.slug.data, form.facts())
             flash(_("Added %(city)s.", city=city.name), "success")
             return redirect(url_for("cities.index"))
     return render_template("cities/form.html", form=form, city=None)
@@ -147,53 +97,16 @@ def edit(slug: str):
     """Change a city's facts; its short name stays, so addresses keep working."""
     authorize("manage_cities")
     city = _city_or_404(slug)
-    form = CityForm(
-        data={
-            "slug": city.slug,
-            "name": city.name,
-            "country": city.country.code,
-            "population": city.population,
-            "land_area_km2": city.land_area_km2,
-            "tags": ", ".join(city.tags or []),
-            "time_zone": city.time_zone or "",
-            "active": city.active,
-        }
-    )
-    form.slug.data = city.slug
+    form = CityForm.of(city)
     if form.validate_on_submit():
-        _fill(city, form)
-        record("city_changed", city)
+        cities.change_city(city, form.facts())
         flash(_("Saved %(city)s.", city=city.name), "success")
         return redirect(url_for("cities.index"))
     return render_template("cities/form.html", form=form, city=city, zone=city_time_zone(city))
 
 
-def _fill(city: City, form: CityForm) -> None:
-    city.name = form.name.data.strip()
-    city.country = db.session.execute(
-        db.select(Country).filter_by(code=form.country.data)
-    ).scalar_one()
-    city.population = form.population.data
-    city.land_area_km2 = form.land_area_km2.data
-    city.tags = form.tag_list()
-    city.time_zone = form.time_zone.data or None
-    city.active = form.active.data
-
-
-def _time_zone_label(zone: str) -> str:
-    """A zone as the city form lists it: "Asia/Makassar (UTC+8, WITA)"."""
-    now = datetime.now(ZoneInfo(zone))
-    abbreviation = now.tzname() or ""
-    extra = f", {abbreviation}" if abbreviation.isalpha() else ""
-    return f"{zone} ({utc_offset(now)}{extra})"
-
-
-def _city(slug: str) -> City | None:
-    return db.session.execute(db.select(City).filter_by(slug=slug)).scalar_one_or_none()
-
-
 def _city_or_404(slug: str) -> City:
-    city = _city(slug)
+    city = cities.find_city(slug)
     if city is None:
         abort(404)
     return city

@@ -6,12 +6,22 @@ these guards such input reached the database and came back as a 500.
 
 from __future__ import annotations
 
+import re
+
 from flask import Flask, abort, request
 from flask_babel import gettext as _
 from werkzeug.routing import IntegerConverter
 
 # The largest value of the id columns (INTEGER on PostgreSQL and SQLite alike).
 MAX_ID = 2**31 - 1
+
+
+def whole_number(raw: str, largest: int) -> int | None:
+    """`raw` as a whole number from 1 to `largest`, or None when it is anything else (ASCII
+    digits only, at most ten of them: a longer string never reaches int())."""
+    if not re.fullmatch(r"[0-9]{1,10}", raw) or not 1 <= int(raw) <= largest:
+        return None
+    return int(raw)
 
 
 class IdConverter(IntegerConverter):

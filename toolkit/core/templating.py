@@ -13,6 +13,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from jinja2 import pass_context
 
+from reports.render import percent, score
 from toolkit.assessments.lifecycle import STATUS_NAMES
 from toolkit.assessments.models import Assessment
 from toolkit.cities.models import City
@@ -87,8 +88,8 @@ def register(app: Flask) -> None:
         # What the signed-in person may do (access.can): pages show a link only where it works.
         can=lambda action, obj=None: access.can(current_user, action, obj),
     )
-    app.jinja_env.filters["score"] = lambda v: "–" if v is None else f"{v:.1f}"
-    app.jinja_env.filters["percent"] = lambda v: "–" if v is None else f"{v * 100:.0f}%"
+    # The report's own formats, so that a page and its PDF write a number alike.
+    app.jinja_env.filters.update(score=score, percent=percent)
     app.jinja_env.filters["thousands"] = lambda v: "–" if v is None else f"{v:,.0f}"
     app.jinja_env.filters["number"] = lambda v: "–" if v is None else f"{v:g}"
     app.jinja_env.globals["describe"] = describe_snapshot

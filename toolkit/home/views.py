@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from flask import Blueprint, render_template, request
 from flask_login import current_user, login_required
-from sqlalchemy.orm import selectinload
 
 from toolkit.accounts.models import CITY_ROLES
 from toolkit.assessments.lifecycle import review_queue, review_queue_count
-from toolkit.cities.models import City, Country
+from toolkit.cities.service import countries
 from toolkit.core import instrument
 from toolkit.core.access import authorize
-from toolkit.core.extensions import db
 from toolkit.core.models import utcnow
+from toolkit.home.service import cities_with_latest
 
 bp = Blueprint("home", __name__)
 
@@ -24,34 +23,14 @@ def index():
     the latest assessment of each questionnaire."""
     if current_user.role in CITY_ROLES:
         return render_template("home/city.html", city=current_user.city, titles=instrument.titles())
-    countries = db.session.execute(
-        db.select(Country.code, Country.name).order_by(Country.name)
-    ).all()
     country = request.args.get("country", "")
-    query = (
-        db.select(City)
-        .join(City.country)
-        .options(selectinload(City.assessments), selectinload(City.country))
-        .order_by(Country.name, City.name)
-    )
-    if country:
-        query = query.where(Country.code == country)
-    cities = db.session.execute(query).scalars().all()
     return render_template(
         "home/network.html",
-        cities=[(city, _latest_per_questionnaire(city)) for city in cities],
-        countries=countries,
+        cities=cities_with_latest(country),
+        countries=countries(),
         country=country,
         titles=instrument.titles(),
     )
-
-
-def _latest_per_questionnaire(city: City) -> list:
-    """The city's newest assessment of each questionnaire (its assessments come newest first)."""
-    latest = {}
-    for assessment in city.assessments:
-        latest.setdefault(assessment.questionnaire_id, assessment)
-    return list(latest.values())
 
 
 @bp.get("/reviews")

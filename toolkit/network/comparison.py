@@ -1,5 +1,6 @@
-"""Comparing cities over their stored area scores, in SQL: the dashboard's heatmap, cohort
-statistics, and the rows of exports. Nothing here reads answers."""
+"""Comparing cities over their stored area scores, in SQL: the filter of the dashboard, its
+heatmap and cohort statistics, the choices of its form, and the city profile's history.
+Nothing here reads answers (the answer export is in `exports`)."""
 
 from __future__ import annotations
 
@@ -10,15 +11,16 @@ from dataclasses import dataclass, replace
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 
 from questionnaires import AREA_IDS
 from toolkit.assessments.lifecycle import STATUS_NAMES
-from toolkit.assessments.models import STATUSES, Answer, AreaScore, Assessment
+from toolkit.assessments.models import STATUSES, AreaScore, Assessment
 from toolkit.cities.models import City, Country
+from toolkit.cities.service import countries
 from toolkit.core import instrument
 from toolkit.core.extensions import db
-from toolkit.core.guards import MAX_ID
+from toolkit.core.guards import MAX_ID, whole_number
+from toolkit.network.cohorts import all_cohorts, cohort_conditions
 from toolkit.network.models import Cohort
 
 MIN_COHORT = 5  # fewer cities than this, and no statistics: a single city could be inferred
@@ -97,7 +99,7 @@ def questionnaire_of(args: Mapping[str, str]) -> str:
 def cycle_of(args: Mapping[str, str]) -> int | None:
     """The `cycle` filter, a year, or None when it is not given; FilterError for anything else."""
     raw = args.get("cycle", "")
-    if raw and not _is_whole(raw, LAST_CYCLE):
+    if raw and whole_number(raw, LAST_CYCLE) is None:
         raise FilterError(
             _("cycle must be a year such as 2026; got %(value)s.", value=_quoted(raw))
         )
@@ -110,16 +112,12 @@ def cohort_of(args: Mapping[str, str]) -> Cohort | None:
     raw = args.get("cohort", "")
     if not raw:
         return None
-    if not _is_whole(raw, MAX_ID):
+    if whole_number(raw, MAX_ID) is None:
         raise FilterError(_("cohort must be a cohort's number; got %(value)s.", value=_quoted(raw)))
     cohort = db.session.get(Cohort, int(raw))
     if cohort is None:
         raise FilterError(_("Unknown cohort: %(value)s.", value=_quoted(raw)))
     return cohort
-
-
-def _is_whole(raw: str, largest: int) -> bool:
-    return bool(re.fullmatch(r"[0-9]{1,10}", raw)) and 1 <= int(raw) <= largest
 
 
 def _quoted(value: str) -> str:
@@ -245,6 +243,21 @@ def status_words() -> dict[str, str]:
     return {status: str(STATUS_NAMES[status]) for status in order} | {"any": _("Any status")}
 
 
+def filter_options(f: Filter) -> dict[str, list[tuple]]:
+    """The choices of the dashboard's filter form: (value, words) per filter."""
+    return {
+        "questionnaires": list(instrument.titles().items()),
+        # The chosen cycle is an option even without assessments, so the form shows it.
+        "cycles": [
+            (str(c), str(c))
+            for c in sorted({*cycles(f.questionnaire), f.cycle} - {0}, reverse=True)
+        ],
+        "countries": countries(),
+        "cohorts": [(c.id, c.name) for c in all_cohorts()],
+        "statuses": list(status_words().items()),
+    }
+
+
 def filter_params(f: Filter) -> dict:
     """The filter as JSON-ready values, for a background job to rebuild it (`filter_from`)."""
     return {
@@ -268,7 +281,7 @@ def filter_from(params: dict) -> Filter:
     return Filter(**{**params, "cohort": cohort})
 
 
-def _where(query, f: Filter):
+def filtered(query, f: Filter):
     """The filter's conditions on a query that joins Assessment, City and Country."""
     query = query.where(Assessment.questionnaire_id == f.questionnaire, Assessment.cycle == f.cycle)
     if f.status != "any":
@@ -278,21 +291,6 @@ def _where(query, f: Filter):
     if f.cohort is not None:
         query = query.where(*cohort_conditions(f.cohort))
     return query
-
-
-def cohort_conditions(cohort: Cohort) -> list:
-    """SQL conditions on City and Country that say whether a city belongs to `cohort`."""
-    conditions = [City.active.is_(True)]
-    if cohort.countries:
-        conditions.append(Country.code.in_(cohort.countries))
-    if cohort.population_min is not None:
-        conditions.append(City.population >= cohort.population_min)
-    if cohort.population_max is not None:
-        conditions.append(City.population <= cohort.population_max)
-    for tag in cohort.tags:
-        # Tags are simple words stored as a JSON list: its text holds "tag" with its quotes.
-        conditions.append(sa.cast(City.tags, sa.Text).like(f'%"{tag}"%'))
-    return conditions
 
 
 def heatmap_query(f: Filter):
@@ -337,7 +335,7 @@ def heatmap_query(f: Filter):
     key = order.get(f.sort) or sa.literal_column(f.sort)  # an area's column, from SORTS only
     key = key.desc() if f.descending else key.asc()
     # Cities without a score go last whichever way the column is sorted.
-    return _where(query, f).order_by(key.nulls_last(), City.name)
+    return filtered(query, f).order_by(key.nulls_last(), City.name)
 
 
 def count_query(f: Filter):
@@ -347,7 +345,7 @@ def count_query(f: Filter):
         .join(City, Assessment.city_id == City.id)
         .join(Country, City.country_id == Country.id)
     )
-    return _where(query, f)
+    return filtered(query, f)
 
 
 def count(f: Filter) -> int:
@@ -394,7 +392,7 @@ def spread_query(f: Filter):
         .join(Country, City.country_id == Country.id)
         .where(AreaScore.score.is_not(None))
     )
-    ranked = _where(ranked, f).subquery()
+    ranked = filtered(ranked, f).subquery()
     # Integer division: the rank just below each quartile's position (n - 1) * k / 4.
     below = [((ranked.c.n - 1) * k) // 4 for k in (1, 2, 3)]
     wanted = [ranked.c.i == 0, ranked.c.i == ranked.c.n - 1]
@@ -431,20 +429,6 @@ def _spread(ranked: dict[int, float], n: int) -> AreaStatistics | None:
     return AreaStatistics(n, ranked[0], quartile(1), quartile(2), quartile(3), ranked[n - 1])
 
 
-def cohorts_of(city: City) -> list[Cohort]:
-    """The cohorts `city` belongs to now, by name."""
-    in_cohort = []
-    for cohort in db.session.execute(db.select(Cohort).order_by(Cohort.name)).scalars():
-        query = (
-            sa.select(City.id)
-            .join(Country, City.country_id == Country.id)
-            .where(City.id == city.id, *cohort_conditions(cohort))
-        )
-        if db.session.execute(query).first():
-            in_cohort.append(cohort)
-    return in_cohort
-
-
 def history(city: City, questionnaire: str) -> list[tuple[Assessment, dict[str, float | None]]]:
     """The city's assessments with `questionnaire`, oldest cycle first, with their area scores."""
     assessments = db.session.execute(
@@ -455,156 +439,22 @@ def history(city: City, questionnaire: str) -> list[tuple[Assessment, dict[str, 
     return [(a, {row.area_id: row.score for row in a.area_scores}) for a in assessments]
 
 
-def cohort_members(cohort: Cohort) -> list[City]:
-    """The cities that belong to `cohort` now, by name."""
-    return list(
-        db.session.execute(
-            db.select(City)
-            .join(Country, City.country_id == Country.id)
-            .where(*cohort_conditions(cohort))
-            .order_by(City.name)
-        ).scalars()
-    )
-
-
-# The columns that say which assessment a row is of, first in both exports.
-ASSESSMENT_COLUMNS = [
-    "assessment_id",
-    "city",
-    "city_slug",
-    "country",
-    "country_code",
-    "questionnaire",
-    "version",
-    "cycle",
-    "status",
-]
-AREA_SCORE_COLUMNS = [*ASSESSMENT_COLUMNS, "overall", "completeness", *AREA_IDS]
-ANSWER_COLUMNS = [
-    *ASSESSMENT_COLUMNS,
-    "area",
-    "sub_area",
-    "question_id",
-    "question",
-    "value",
-    "unit",
-    "score_fraction",
-    "not_applicable",
-    "reason",
-    "comment",
-]
-
-POINTS, SHARE = _l("points, 0 to 100"), _l("share, 0 to 1")
-# What each exported column means and its unit, for the README sheet of the XLSX files.
-COLUMN_HELP = {
-    "assessment_id": (_l("The assessment's number in the toolkit (its page: /assessments/N)."), ""),
-    "city": (_l("The city's name."), ""),
-    "city_slug": (_l("The city's short name in addresses, which does not change."), ""),
-    "country": (_l("The ASEAN member state of the city."), ""),
-    "country_code": (_l("The country's ISO 3166-1 alpha-2 code."), ""),
-    "questionnaire": (_l("The questionnaire's id (asus-quick or asus-detailed)."), ""),
-    "version": (_l("The questionnaire's version the assessment was made with (text)."), ""),
-    "cycle": (_l("The year of the assessment cycle."), _l("year")),
-    "status": (_l("draft, submitted, returned or approved (by the network)."), ""),
-    "overall": (_l("Overall score: the weighted mean of the scored areas (blank: none)."), POINTS),
-    "completeness": (_l("Share of the questions that apply which are answered."), SHARE),
-    **{area_id: (_l("Score of this area (blank: no score)."), POINTS) for area_id in AREA_IDS},
-    "area": (_l("The ASUS core area of the question."), ""),
-    "sub_area": (_l("The sub-area of the question."), ""),
-    "question_id": (_l("The question's stable id."), ""),
-    "question": (_l("The question's text."), ""),
-    "value": (
-        _l("The answer: a level, a number (in the unit of the column unit), yes/no or choices."),
-        _l("see the column unit"),
-    ),
-    "unit": (_l("The unit of the answer: the question's unit, or the range of its levels."), ""),
-    "score_fraction": (_l("The answer's points divided by the question's maximum."), SHARE),
-    "not_applicable": (_l("yes when the city marked the question not applicable."), ""),
-    "reason": (_l("Why the question does not apply, in the city's words."), ""),
-    "comment": (_l("The city's comment on its answer."), ""),
-}
-
-
-def answer_rows(f: Filter) -> Iterator[list]:
-    """The answers of the compared assessments in long format (ANSWER_COLUMNS), numbers as
-    numbers and None where there is nothing, read from the database in batches: memory stays
-    flat whatever the number of rows."""
-    query = (
-        sa.select(
-            Assessment.id,
-            City.name,
-            City.slug,
-            Country.name,
-            Country.code,
-            Assessment.questionnaire_id,
-            Assessment.questionnaire_version,
-            Assessment.cycle,
-            Assessment.status,
-            Answer.question_id,
-            Answer.value,
-            Answer.not_applicable,
-            Answer.not_applicable_reason,
-            Answer.comment,
-        )
-        .join(Assessment, Answer.assessment_id == Assessment.id)
+def assessments_of(slugs: list[str], f: Filter) -> dict[str, Assessment]:
+    """The assessments of the cities with these `slugs` with the filter's questionnaire and
+    cycle, whatever their status, by city slug (a city without one is not in it)."""
+    found = db.session.execute(
+        db.select(Assessment)
         .join(City, Assessment.city_id == City.id)
-        .join(Country, City.country_id == Country.id)
-        .order_by(City.name, Assessment.id, Answer.question_id)
-    )
-    result = db.session.execute(
-        _where(query, resolved(f)).execution_options(yield_per=1000, stream_results=True)
-    )
-    for row in result:
-        *assessment, qid, version, cycle, status, question_id, value, na, reason, comment = row
-        questionnaire = instrument.questionnaire(qid, version)
-        question = questionnaire.find(question_id)
-        if question is None:
-            continue  # an answer to a question this version no longer has
-        fraction = None
-        if not na and value is not None and question.scored:
-            points = question.points(question.parse_answer(value))
-            fraction = round(points / question.max_points, 4)
-        yield [
-            *assessment,
-            qid,
-            version,
-            cycle,
-            status,
-            str(questionnaire.area(question.area_id).name),
-            str(questionnaire.find(question.sub_area_id).name),
-            question_id,
-            str(question.text),
-            _answer_value(value),
-            _unit(question),
-            fraction,
-            "yes" if na else "no",
-            reason or None,
-            comment or None,
-        ]
-
-
-def _answer_value(value):
-    """The answer as one cell: choice ids joined by "; ", None where there is nothing."""
-    if isinstance(value, list):
-        return "; ".join(map(str, value)) or None
-    return None if value == "" else value
-
-
-def _unit(question) -> str | None:
-    if question.type == "level":
-        return f"level {question.levels[0].number}-{question.levels[-1].number}"
-    return question.unit or None
+        .where(
+            City.slug.in_(slugs),
+            Assessment.questionnaire_id == f.questionnaire,
+            Assessment.cycle == f.cycle,
+        )
+    ).scalars()
+    return {a.city.slug: a for a in found}
 
 
 def all_rows(f: Filter) -> Iterator[HeatmapRow]:
     """Every row of the dashboard, page after page."""
     for page in range(1, count(f) // PAGE_SIZE + 2):
         yield from heatmap(f, page)
-
-
-def export_rows(f: Filter) -> Iterator:
-    """The heatmap rows for an export, fetched in batches so memory stays flat."""
-    result = db.session.execute(
-        heatmap_query(resolved(f)).execution_options(yield_per=500, stream_results=True)
-    )
-    yield from result

@@ -1,9 +1,10 @@
 """Exports of the network's data as CSV or XLSX: the dashboard's rows and every answer.
 
-A table is a header and rows read lazily from the database; the writers turn it into chunks
-to stream (CSV) or a file on disk (XLSX), for a download now or for a background job. Numbers
-stay numbers and nothing is None (a blank cell), so that spreadsheets and Power BI type the
-columns by themselves; text that a spreadsheet would run as a formula is defused (`safe_cell`).
+A table is its columns (each explained in the README sheet) and rows read lazily from the
+database; the writers turn it into chunks to stream (CSV) or a file on disk (XLSX), for a
+download now or for a background job. Numbers stay numbers and nothing is None (a blank cell),
+so that spreadsheets and Power BI type the columns by themselves; text that a spreadsheet would
+run as a formula is defused (`safe_cell`).
 """
 
 from __future__ import annotations
@@ -13,16 +14,20 @@ import io
 import tempfile
 from collections.abc import Iterable, Iterator
 
+import sqlalchemy as sa
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
 
 from questionnaires import AREA_IDS
+from toolkit.assessments.models import Answer, Assessment
+from toolkit.cities.models import City, Country
 from toolkit.core import instrument
+from toolkit.core.extensions import db
 from toolkit.core.models import utcnow
 from toolkit.network import comparison
 
-TABLES = ("area-scores", "answers")
 FORMATS = {
     "csv": "text/csv",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -31,13 +36,70 @@ FORMATS = {
 BOM = "\ufeff"
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
+# The columns that say which assessment a row is of, first in both exports.
+ASSESSMENT_COLUMNS = [
+    "assessment_id",
+    "city",
+    "city_slug",
+    "country",
+    "country_code",
+    "questionnaire",
+    "version",
+    "cycle",
+    "status",
+]
+AREA_SCORE_COLUMNS = [*ASSESSMENT_COLUMNS, "overall", "completeness", *AREA_IDS]
+ANSWER_COLUMNS = [
+    *ASSESSMENT_COLUMNS,
+    "area",
+    "sub_area",
+    "question_id",
+    "question",
+    "value",
+    "unit",
+    "score_fraction",
+    "not_applicable",
+    "reason",
+    "comment",
+]
+
+POINTS, SHARE = _l("points, 0 to 100"), _l("share, 0 to 1")
+# What each exported column means and its unit, for the README sheet of the XLSX files.
+COLUMN_HELP = {
+    "assessment_id": (_l("The assessment's number in the toolkit (its page: /assessments/N)."), ""),
+    "city": (_l("The city's name."), ""),
+    "city_slug": (_l("The city's short name in addresses, which does not change."), ""),
+    "country": (_l("The ASEAN member state of the city."), ""),
+    "country_code": (_l("The country's ISO 3166-1 alpha-2 code."), ""),
+    "questionnaire": (_l("The questionnaire's id (asus-quick or asus-detailed)."), ""),
+    "version": (_l("The questionnaire's version the assessment was made with (text)."), ""),
+    "cycle": (_l("The year of the assessment cycle."), _l("year")),
+    "status": (_l("draft, submitted, returned or approved (by the network)."), ""),
+    "overall": (_l("Overall score: the weighted mean of the scored areas (blank: none)."), POINTS),
+    "completeness": (_l("Share of the questions that apply which are answered."), SHARE),
+    **{area_id: (_l("Score of this area (blank: no score)."), POINTS) for area_id in AREA_IDS},
+    "area": (_l("The ASUS core area of the question."), ""),
+    "sub_area": (_l("The sub-area of the question."), ""),
+    "question_id": (_l("The question's stable id."), ""),
+    "question": (_l("The question's text."), ""),
+    "value": (
+        _l("The answer: a level, a number (in the unit of the column unit), yes/no or choices."),
+        _l("see the column unit"),
+    ),
+    "unit": (_l("The unit of the answer: the question's unit, or the range of its levels."), ""),
+    "score_fraction": (_l("The answer's points divided by the question's maximum."), SHARE),
+    "not_applicable": (_l("yes when the city marked the question not applicable."), ""),
+    "reason": (_l("Why the question does not apply, in the city's words."), ""),
+    "comment": (_l("The city's comment on its answer."), ""),
+}
+
 
 def table(name: str, f: comparison.Filter) -> tuple[str, list[str], Iterable[list]]:
     """The export `name` of the compared assessments: (file name without suffix, header, rows)."""
     f = comparison.resolved(f)
     base = f"{name}-{comparison.file_stem(f)}"
     if name == "answers":
-        return base, comparison.ANSWER_COLUMNS, comparison.answer_rows(f)
+        return base, ANSWER_COLUMNS, answer_rows(f)
     rows = (
         [
             row.id,
@@ -53,9 +115,9 @@ def table(name: str, f: comparison.Filter) -> tuple[str, list[str], Iterable[lis
             _rounded(row.completeness, 4),
             *(_rounded(row._mapping[area_id], 2) for area_id in AREA_IDS),
         ]
-        for row in comparison.export_rows(f)
+        for row in area_score_rows(f)
     )
-    return base, comparison.AREA_SCORE_COLUMNS, rows
+    return base, AREA_SCORE_COLUMNS, rows
 
 
 def row_count(name: str, f: comparison.Filter) -> int:
@@ -107,7 +169,7 @@ def _readme(sheet, header: list[str], f: comparison.Filter) -> None:
     formula-like text was defused, and where and when the file was made."""
     sheet.append(["column", "meaning", "unit"])
     for column in header:
-        meaning, unit = comparison.COLUMN_HELP[column]
+        meaning, unit = COLUMN_HELP[column]
         sheet.append([column, str(meaning), str(unit) or None])
     sheet.append([])
     sheet.append(["selection", _("The filters of this export:")])
@@ -162,3 +224,86 @@ def safe_cell(value):
 
 def _rounded(value: float | None, digits: int) -> float | None:
     return None if value is None else round(value, digits)
+
+
+def area_score_rows(f: comparison.Filter) -> Iterator:
+    """The heatmap rows for an export, fetched in batches so memory stays flat."""
+    result = db.session.execute(
+        comparison.heatmap_query(comparison.resolved(f)).execution_options(
+            yield_per=500, stream_results=True
+        )
+    )
+    yield from result
+
+
+def answer_rows(f: comparison.Filter) -> Iterator[list]:
+    """The answers of the compared assessments in long format (ANSWER_COLUMNS), numbers as
+    numbers and None where there is nothing, read from the database in batches: memory stays
+    flat whatever the number of rows."""
+    query = (
+        sa.select(
+            Assessment.id,
+            City.name,
+            City.slug,
+            Country.name,
+            Country.code,
+            Assessment.questionnaire_id,
+            Assessment.questionnaire_version,
+            Assessment.cycle,
+            Assessment.status,
+            Answer.question_id,
+            Answer.value,
+            Answer.not_applicable,
+            Answer.not_applicable_reason,
+            Answer.comment,
+        )
+        .join(Assessment, Answer.assessment_id == Assessment.id)
+        .join(City, Assessment.city_id == City.id)
+        .join(Country, City.country_id == Country.id)
+        .order_by(City.name, Assessment.id, Answer.question_id)
+    )
+    result = db.session.execute(
+        comparison.filtered(query, comparison.resolved(f)).execution_options(
+            yield_per=1000, stream_results=True
+        )
+    )
+    for row in result:
+        *assessment, qid, version, cycle, status, question_id, value, na, reason, comment = row
+        questionnaire = instrument.questionnaire(qid, version)
+        question = questionnaire.find(question_id)
+        if question is None:
+            continue  # an answer to a question this version no longer has
+        fraction = None
+        if not na and value is not None and question.scored:
+            points = question.points(question.parse_answer(value))
+            fraction = round(points / question.max_points, 4)
+        yield [
+            *assessment,
+            qid,
+            version,
+            cycle,
+            status,
+            str(questionnaire.area(question.area_id).name),
+            str(questionnaire.find(question.sub_area_id).name),
+            question_id,
+            str(question.text),
+            _answer_value(value),
+            _unit(question),
+            fraction,
+            "yes" if na else "no",
+            reason or None,
+            comment or None,
+        ]
+
+
+def _answer_value(value):
+    """The answer as one cell: choice ids joined by "; ", None where there is nothing."""
+    if isinstance(value, list):
+        return "; ".join(map(str, value)) or None
+    return None if value == "" else value
+
+
+def _unit(question) -> str | None:
+    if question.type == "level":
+        return f"level {question.levels[0].number}-{question.levels[-1].number}"
+    return question.unit or None

@@ -18,25 +18,17 @@ from flask import (
 )
 from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
-from flask_wtf import FlaskForm
-from wtforms import IntegerField, SelectChoice, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
-from reports.charts import Series, radar
-from toolkit.assessments.models import Assessment
-from toolkit.assessments.scores import scorecard
-from toolkit.cities.models import City, Country
-from toolkit.cities.views import KNOWN_TAGS
+from toolkit.cities.service import find_city
 from toolkit.core import instrument
 from toolkit.core.access import authorize, can
-from toolkit.core.audit import record
 from toolkit.core.downloads import attachment
 from toolkit.core.extensions import db
-from toolkit.core.fields import CheckboxesField
 from toolkit.jobs import service as jobs
-from toolkit.network import comparison, exports
+from toolkit.network import comparison, exports, profile
+from toolkit.network.cohorts import all_cohorts, cohort_members, name_taken, save_cohort
+from toolkit.network.forms import CohortForm
 from toolkit.network.models import Cohort
 from toolkit.network.report import network_pdf
 
@@ -63,7 +55,7 @@ def dashboard():
         first=(page - 1) * comparison.PAGE_SIZE + 1,
         spread=comparison.area_statistics(f),
         nothing_found=None if total else comparison.why_empty(f),
-        options=_options(f),
+        options=comparison.filter_options(f),
         area_names=instrument.area_names(),
         minimum=comparison.MIN_COHORT,
     )
@@ -140,7 +132,7 @@ def city_profile(slug: str):
     City people see only their own city, and of the cohort only its median: no other city is
     named, and no statistic is shown for fewer than MIN_COHORT cities.
     """
-    city = db.session.execute(db.select(City).filter_by(slug=slug)).scalar_one_or_none()
+    city = find_city(slug)
     if city is None:
         abort(404)
     authorize("view_city", city)
@@ -149,64 +141,22 @@ def city_profile(slug: str):
         chosen = comparison.cohort_of(request.args)
     except comparison.FilterError as error:
         abort(400, str(error))
-    cycles = comparison.history(city, questionnaire)
-    cohorts = comparison.cohorts_of(city)
-    # A cohort the city is not (or no longer) in gives way to the first one it is in.
-    cohort = chosen if chosen in cohorts else (cohorts[0] if cohorts else None)
     network_view = can(current_user, "view_network")
-    latest, scores = cycles[-1] if cycles else (None, {})
-    spread = {}
-    if latest is not None and cohort is not None:
-        spread = comparison.area_statistics(
-            comparison.Filter(questionnaire=questionnaire, cycle=latest.cycle, cohort=cohort)
-        )
-    names = instrument.area_names()
-    chart = None
-    differences = []
-    if latest is not None:
-        series = []
-        medians = [spread[a].median if spread.get(a) else None for a in names]
-        if network_view and all(spread.get(a) for a in names):
-            series.append(
-                Series(
-                    _("Middle half of the cohort"),
-                    tuple(spread[a].upper_quartile for a in names),
-                    "band",
-                    tuple(spread[a].lower_quartile for a in names),
-                )
-            )
-        if any(m is not None for m in medians):
-            series.append(Series(_("Cohort median"), tuple(medians), "comparison"))
-        series.append(Series(f"{city.name} {latest.cycle}", tuple(scores.get(a) for a in names)))
-        chart = radar(
-            list(names.values()),
-            series,
-            title=_("%(city)s against its cohort, 0 to 100", city=city.name),
-            description=_("The same numbers are in the table below."),
-            no_score=_("no score"),
-        )
-        differences = sorted(
-            (
-                (scores[a] - spread[a].median, a)
-                for a in names
-                if scores.get(a) is not None and spread.get(a)
-            ),
-            reverse=True,
-        )
+    shown = profile.city_profile(city, questionnaire, chosen, network_view)
     return render_template(
         "network/city.html",
         city=city,
         questionnaire=questionnaire,
         titles=instrument.titles(),
-        cycles=cycles,
-        latest=latest,
-        scores=scores,
-        cohorts=cohorts,
-        cohort=cohort,
-        spread=spread,
-        chart=chart,
-        differences=differences,
-        names=names,
+        cycles=shown.cycles,
+        latest=shown.latest,
+        scores=shown.scores,
+        cohorts=shown.cohorts,
+        cohort=shown.cohort,
+        spread=shown.spread,
+        chart=shown.chart,
+        differences=shown.differences,
+        names=instrument.area_names(),
         network_view=network_view,
         minimum=comparison.MIN_COHORT,
     )
@@ -241,10 +191,6 @@ def network_report():
     return attachment(content, media_type, name)
 
 
-COMPARE_AT_MOST = 5
-LINE_STYLES = ("primary", "comparison", "second", "third", "fourth")
-
-
 @bp.get("/compare")
 @login_required
 def compare():
@@ -252,42 +198,18 @@ def compare():
     sub-area score in one table (one questionnaire and cycle)."""
     authorize("view_network")
     slugs = list(dict.fromkeys(request.args.getlist("city")))
-    if len(slugs) > COMPARE_AT_MOST:
-        abort(400, _("Compare at most %(num)d cities at a time.", num=COMPARE_AT_MOST))
+    if len(slugs) > profile.COMPARE_AT_MOST:
+        abort(400, _("Compare at most %(num)d cities at a time.", num=profile.COMPARE_AT_MOST))
     f = comparison.resolved(replace(_filter(), status="any"))
-    found = db.session.execute(
-        db.select(Assessment)
-        .join(City, Assessment.city_id == City.id)
-        .where(
-            City.slug.in_(slugs),
-            Assessment.questionnaire_id == f.questionnaire,
-            Assessment.cycle == f.cycle,
-        )
-    ).scalars()
-    by_slug = {a.city.slug: a for a in found}
-    compared = [(by_slug[slug], scorecard(by_slug[slug])) for slug in slugs if slug in by_slug]
-    missing = [slug for slug in slugs if slug not in by_slug]
-    chart = None
-    if compared:
-        names = instrument.area_names()
-        chart = radar(
-            list(names.values()),
-            [
-                Series(a.city.name, tuple(card.area(area_id).score for area_id in names), style)
-                for (a, card), style in zip(compared, LINE_STYLES, strict=False)
-            ],
-            title=_("Area scores of the compared cities, 0 to 100"),
-            description=_("The same numbers are in the table below."),
-            no_score=_("no score"),
-        )
+    shown = profile.side_by_side(slugs, f)
     return render_template(
         "network/compare.html",
         f=f,
         title=instrument.titles()[f.questionnaire],
-        compared=compared,
-        missing=missing,
-        chart=chart,
-        at_most=COMPARE_AT_MOST,
+        compared=shown.compared,
+        missing=shown.missing,
+        chart=shown.chart,
+        at_most=profile.COMPARE_AT_MOST,
     )
 
 
@@ -296,40 +218,11 @@ def compare():
 def cohorts():
     """The cohorts with their cities (members follow the cities' facts)."""
     authorize("view_network")
-    found = db.session.execute(db.select(Cohort).order_by(Cohort.name)).scalars().all()
     return render_template(
         "network/cohorts.html",
-        cohorts=[(c, comparison.cohort_members(c)) for c in found],
+        cohorts=[(c, cohort_members(c)) for c in all_cohorts()],
         minimum=comparison.MIN_COHORT,
     )
-
-
-class CohortForm(FlaskForm):
-    """An administrator defines a cohort from city facts."""
-
-    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
-    description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=2000)])
-    countries = CheckboxesField(_l("Countries (none ticked: all)"), choices=[])
-    population_min = IntegerField(
-        _l("Population from"), validators=[Optional(), NumberRange(min=0, max=100_000_000)]
-    )
-    population_max = IntegerField(
-        _l("Population up to"), validators=[Optional(), NumberRange(min=0, max=100_000_000)]
-    )
-    tags = CheckboxesField(
-        _l("Tags (a member has every one ticked)"),
-        choices=[SelectChoice(t, t.replace("_", " ")) for t in KNOWN_TAGS],
-    )
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        countries = db.session.execute(db.select(Country).order_by(Country.name)).scalars()
-        self.countries.choices = [SelectChoice(c.code, c.name) for c in countries]
-
-    def validate_population_max(self, field):
-        low = self.population_min.data
-        if field.data is not None and low is not None and field.data < low:
-            raise ValidationError(_("The upper bound is below the lower one."))
 
 
 @bp.route("/cohorts/new", methods=["GET", "POST"])
@@ -343,18 +236,11 @@ def cohort_form(cohort_id: int | None = None):
         abort(404)
     form = CohortForm(obj=cohort)
     if form.validate_on_submit():
-        clash = db.session.execute(
-            db.select(Cohort.id).where(Cohort.name == form.name.data, Cohort.id != cohort.id)
-        ).first()
-        if clash:
+        if name_taken(form.name.data, cohort):
             form.name.errors.append(_("Another cohort has this name."))
         else:
             form.populate_obj(cohort)
-            if cohort.id is None:
-                cohort.created_by_id = current_user.id
-                db.session.add(cohort)
-            db.session.flush()
-            record("cohort_saved", cohort, name=cohort.name)
+            save_cohort(cohort, current_user)
             flash(_("Cohort saved."), "success")
             return redirect(url_for("network.cohorts"))
     return render_template("network/cohort_form.html", form=form, cohort=cohort), (
@@ -368,22 +254,3 @@ def _filter() -> comparison.Filter:
         return comparison.parse_filter(request.args)
     except comparison.FilterError as error:
         abort(400, str(error))
-
-
-def _options(f: comparison.Filter) -> dict:
-    """The choices of the dashboard's filter form."""
-    return {
-        "questionnaires": list(instrument.titles().items()),
-        # The chosen cycle is an option even without assessments, so the form shows it.
-        "cycles": [
-            (str(c), str(c))
-            for c in sorted({*comparison.cycles(f.questionnaire), f.cycle} - {0}, reverse=True)
-        ],
-        "countries": db.session.execute(
-            db.select(Country.code, Country.name).order_by(Country.name)
-        ).all(),
-        "cohorts": db.session.execute(
-            db.select(Cohort.id, Cohort.name).order_by(Cohort.name)
-        ).all(),
-        "statuses": list(comparison.status_words().items()),
-    }

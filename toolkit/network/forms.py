@@ -1,0 +1,42 @@
+"""The network's forms: an administrator's cohort."""
+
+from __future__ import annotations
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import IntegerField, SelectChoice, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
+
+from toolkit.cities.forms import KNOWN_TAGS
+from toolkit.cities.models import Country
+from toolkit.core.extensions import db
+from toolkit.core.fields import CheckboxesField
+
+
+class CohortForm(FlaskForm):
+    """An administrator defines a cohort from city facts."""
+
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
+    description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=2000)])
+    countries = CheckboxesField(_l("Countries (none ticked: all)"), choices=[])
+    population_min = IntegerField(
+        _l("Population from"), validators=[Optional(), NumberRange(min=0, max=100_000_000)]
+    )
+    population_max = IntegerField(
+        _l("Population up to"), validators=[Optional(), NumberRange(min=0, max=100_000_000)]
+    )
+    tags = CheckboxesField(
+        _l("Tags (a member has every one ticked)"),
+        choices=[SelectChoice(t, t.replace("_", " ")) for t in KNOWN_TAGS],
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        countries = db.session.execute(db.select(Country).order_by(Country.name)).scalars()
+        self.countries.choices = [SelectChoice(c.code, c.name) for c in countries]
+
+    def validate_population_max(self, field):
+        low = self.population_min.data
+        if field.data is not None and low is not None and field.data < low:
+            raise ValidationError(_("The upper bound is below the lower one."))
