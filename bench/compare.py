@@ -33,7 +33,7 @@ from questionnaires import AREA_IDS
 from toolkit import create_app
 from toolkit.accounts import service as accounts
 from toolkit.accounts.models import User
-from toolkit.assessments.models import Answer, AreaScore, Assessment
+from toolkit.assessments.models import Answer, Assessment, StoredAreaScore
 from toolkit.cities.models import City, Country
 from toolkit.core import instrument
 from toolkit.core.extensions import db
@@ -100,7 +100,7 @@ def seed(cities: int) -> int:
     )
     assessments = db.session.execute(sa.select(Assessment.id, Assessment.cycle)).all()
     db.session.execute(
-        sa.insert(AreaScore),
+        sa.insert(StoredAreaScore),
         [
             {
                 "assessment_id": assessment_id,

@@ -14,15 +14,15 @@ from .model import (
     SubArea,
     Text,
 )
-from .scoring import Answer, AnswerError, Scorecard, score, score_area, summarize
+from .scoring import AnswerError, GivenAnswer, Scorecard, score, score_area, summarize
 
 __all__ = [
     "AREA_IDS",
-    "Answer",
     "AnswerError",
     "AnswerValueError",
     "Area",
     "EvidenceLine",
+    "GivenAnswer",
     "Problem",
     "Question",
     "Questionnaire",

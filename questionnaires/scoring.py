@@ -20,7 +20,7 @@ ANSWERED, UNANSWERED, NOT_APPLICABLE, HIDDEN = "answered", "unanswered", "not_ap
 
 
 @dataclass(frozen=True)
-class Answer:
+class GivenAnswer:
     """What an official gave for one question: a value, or not applicable with a reason."""
 
     value: object = None
@@ -208,7 +208,7 @@ class Scorecard(_Group):
 
 
 def score(questionnaire: Questionnaire, answers: Mapping[str, object]) -> Scorecard:
-    """Score `answers` (question id -> Answer, or a bare value) against `questionnaire`.
+    """Score `answers` (question id -> GivenAnswer, or a bare value) against `questionnaire`.
 
     Raises AnswerError listing every answer that does not fit (unknown question, invalid value,
     not applicable where the question does not allow it).
@@ -315,11 +315,11 @@ def _area_score(questionnaire: Questionnaire, area: Area, results) -> AreaScore:
     )
 
 
-def _parse_answers(questionnaire, answers) -> dict[str, Answer]:
+def _parse_answers(questionnaire, answers) -> dict[str, GivenAnswer]:
     parsed, problems = {}, []
     for question_id, answer in answers.items():
-        if not isinstance(answer, Answer):
-            answer = Answer(value=answer)
+        if not isinstance(answer, GivenAnswer):
+            answer = GivenAnswer(value=answer)
         try:
             question = questionnaire.question(question_id)
         except KeyError:
@@ -329,12 +329,12 @@ def _parse_answers(questionnaire, answers) -> dict[str, Answer]:
             if not question.allow_na:
                 problems.append(f"{question_id}: this question cannot be marked not applicable")
             else:
-                parsed[question_id] = Answer(None, True, answer.reason)
+                parsed[question_id] = GivenAnswer(None, True, answer.reason)
             continue
         if answer.value is None:
             continue
         try:
-            parsed[question_id] = Answer(question.parse_answer(answer.value))
+            parsed[question_id] = GivenAnswer(question.parse_answer(answer.value))
         except AnswerValueError as error:
             problems.append(f"{question_id}: {error}")
     if problems:

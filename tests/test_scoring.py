@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from questionnaires import AREA_IDS, Answer, AnswerError, load, score, score_area, summarize
+from questionnaires import AREA_IDS, AnswerError, GivenAnswer, load, score, score_area, summarize
 from questionnaires.model import (
     AnswerValueError,
     Area,
@@ -36,7 +36,7 @@ def test_worked_example(example):
             "hw_piped_water": 80,  # band 2 of 3 -> 66.7
             "se_drr_plan": "yes",  # 1 of 1 -> 100; shows se_drr_plan_year, left unanswered
             "qe_waste_streams": ["organic", "hazardous"],  # 2 of 3 -> 66.7
-            "bi_mobility_plan": Answer(not_applicable=True, reason="town of 20,000"),
+            "bi_mobility_plan": GivenAnswer(not_applicable=True, reason="town of 20,000"),
             "ii_strategy_notes": "Tourism and fisheries.",
         },
     )
@@ -79,7 +79,7 @@ def test_answers_that_do_not_fit_are_all_listed(example):
                 "cs_participatory_budget": 7,
                 "nope": 1,
                 "hw_piped_water": "lots",
-                "se_drr_plan": Answer(not_applicable=True),
+                "se_drr_plan": GivenAnswer(not_applicable=True),
                 "qe_waste_streams": ["glass"],
             },
         )
@@ -117,7 +117,7 @@ def test_explain_says_where_every_number_comes_from(example):
         {
             "cs_participatory_budget": 2,
             "se_drr_plan": "yes",
-            "bi_mobility_plan": Answer(not_applicable=True, reason="no buses"),
+            "bi_mobility_plan": GivenAnswer(not_applicable=True, reason="no buses"),
         },
     )
     assert str(card.explain("overall")) == (
@@ -251,7 +251,7 @@ def scored_cases(draw):
         if kind == "level":
             answers[question.id] = draw(st.integers(0, int(question.max_points)))
         elif kind == "na":
-            answers[question.id] = Answer(not_applicable=True, reason="r")
+            answers[question.id] = GivenAnswer(not_applicable=True, reason="r")
     return q, answers
 
 
@@ -304,7 +304,7 @@ def test_marking_an_unanswered_question_na_changes_completeness_not_scores(case,
         return
     qid = data.draw(st.sampled_from(empty))
     before = score(q, answers)
-    after = score(q, {**answers, qid: Answer(not_applicable=True, reason="does not apply")})
+    after = score(q, {**answers, qid: GivenAnswer(not_applicable=True, reason="does not apply")})
     assert list(_all_scores(after)) == list(_all_scores(before))
     assert after.applicable == before.applicable - 1
     assert after.answered == before.answered

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from flask_babel import gettext as _
 
 from questionnaires import Question, Questionnaire, Scorecard
-from questionnaires.scoring import AreaScore as AreaResult
+from questionnaires.scoring import AreaScore
 from toolkit.accounts.models import User
 from toolkit.assessments.models import Answer, AnswerRevision, AreaAssignment, Assessment
 from toolkit.assessments.scores import questionnaire_of, refresh_area_scores, refresh_scores
@@ -401,7 +401,7 @@ class WorkOrder:
     """An assessment's areas in the order one person works through them: the areas assigned to
     them first, then the others; and the first unanswered question in that order."""
 
-    areas: list[AreaResult]
+    areas: list[AreaScore]
     mine: frozenset[str]
     assigned: dict[str, list[User]]
     next_question: Question | None

@@ -54,7 +54,7 @@ class Assessment(db.Model):
     answers: Mapped[list[Answer]] = relationship(
         back_populates="assessment", cascade="all, delete-orphan"
     )
-    area_scores: Mapped[list[AreaScore]] = relationship(
+    area_scores: Mapped[list[StoredAreaScore]] = relationship(
         back_populates="assessment", cascade="all, delete-orphan"
     )
 
@@ -65,7 +65,7 @@ class Assessment(db.Model):
         back_populates="assessment", cascade="all, delete-orphan", order_by="AreaAssignment.id"
     )
 
-    def scores_by_area(self) -> dict[str, AreaScore]:
+    def scores_by_area(self) -> dict[str, StoredAreaScore]:
         """The stored area scores, by area id."""
         return {row.area_id: row for row in self.area_scores}
 
@@ -210,8 +210,11 @@ class AreaAssignment(db.Model):
     user: Mapped[User] = relationship(foreign_keys=[user_id])
 
 
-class AreaScore(db.Model):
-    """An area's score, stored whenever answers change, for fast comparisons."""
+class StoredAreaScore(db.Model):
+    """An area's score, stored whenever answers change, for fast comparisons (the scoring's
+    `AreaScore` is the live result it is a copy of)."""
+
+    __tablename__ = "area_score"
 
     __table_args__ = (
         sa.UniqueConstraint("assessment_id", "area_id", name="one_per_area"),

@@ -8,9 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from questionnaires import Answer as GivenAnswer
-from questionnaires import Questionnaire, Scorecard, score, score_area, summarize
-from toolkit.assessments.models import Answer, AreaScore, Assessment
+from questionnaires import GivenAnswer, Questionnaire, Scorecard, score, score_area, summarize
+from toolkit.assessments.models import Answer, Assessment, StoredAreaScore
 from toolkit.cities.models import City
 from toolkit.core import instrument
 from toolkit.core.extensions import db
@@ -126,7 +125,7 @@ def _store_area_score(assessment: Assessment, rows: dict, result) -> None:
     }
     row = rows.get(result.area.id)
     if row is None:
-        row = AreaScore(assessment=assessment, area_id=result.area.id)
+        row = StoredAreaScore(assessment=assessment, area_id=result.area.id)
         rows[result.area.id] = row
         db.session.add(row)
     elif all(getattr(row, name) == value for name, value in values.items()):

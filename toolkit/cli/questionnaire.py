@@ -10,8 +10,8 @@ import yaml
 
 from questionnaires import (
     AREA_IDS,
-    Answer,
     AnswerError,
+    GivenAnswer,
     QuestionnaireError,
     Scorecard,
     catalogue,
@@ -120,7 +120,7 @@ def _find(questionnaire_id, version):
     return found[-1]
 
 
-def _read_answers(path: Path) -> dict[str, Answer]:
+def _read_answers(path: Path) -> dict[str, GivenAnswer]:
     try:
         text = path.read_text(encoding="utf-8")
         data = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
@@ -137,11 +137,11 @@ def _read_answers(path: Path) -> dict[str, Answer]:
                     f"{path}: {question_id}: unknown key(s) {', '.join(sorted(unknown))}; "
                     "use value, not_applicable, reason"
                 )
-            answers[str(question_id)] = Answer(
+            answers[str(question_id)] = GivenAnswer(
                 given.get("value"), bool(given.get("not_applicable")), str(given.get("reason", ""))
             )
         else:
-            answers[str(question_id)] = Answer(given)
+            answers[str(question_id)] = GivenAnswer(given)
     return answers
 
 

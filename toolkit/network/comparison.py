@@ -14,7 +14,7 @@ from flask_babel import gettext as _
 
 from questionnaires import AREA_IDS
 from toolkit.assessments.lifecycle import STATUS_NAMES
-from toolkit.assessments.models import STATUSES, AreaScore, Assessment
+from toolkit.assessments.models import STATUSES, Assessment, StoredAreaScore
 from toolkit.cities.models import City, Country
 from toolkit.cities.service import countries
 from toolkit.core import instrument
@@ -296,7 +296,9 @@ def filtered(query, f: Filter):
 def heatmap_query(f: Filter):
     """One row per compared assessment, the six area scores as columns (one SQL statement)."""
     area_columns = [
-        sa.func.max(sa.case((AreaScore.area_id == area_id, AreaScore.score))).label(area_id)
+        sa.func.max(sa.case((StoredAreaScore.area_id == area_id, StoredAreaScore.score))).label(
+            area_id
+        )
         for area_id in AREA_IDS
     ]
     query = (
@@ -316,7 +318,7 @@ def heatmap_query(f: Filter):
         )
         .join(City, Assessment.city_id == City.id)
         .join(Country, City.country_id == Country.id)
-        .outerjoin(AreaScore, AreaScore.assessment_id == Assessment.id)
+        .outerjoin(StoredAreaScore, StoredAreaScore.assessment_id == Assessment.id)
         .group_by(
             Assessment.id,
             City.name,
@@ -379,18 +381,20 @@ def spread_query(f: Filter):
     the number of scores, whatever the number of cities."""
     ranked = (
         sa.select(
-            AreaScore.area_id,
-            AreaScore.score,
+            StoredAreaScore.area_id,
+            StoredAreaScore.score,
             (
-                sa.func.row_number().over(partition_by=AreaScore.area_id, order_by=AreaScore.score)
+                sa.func.row_number().over(
+                    partition_by=StoredAreaScore.area_id, order_by=StoredAreaScore.score
+                )
                 - 1
             ).label("i"),
-            sa.func.count().over(partition_by=AreaScore.area_id).label("n"),
+            sa.func.count().over(partition_by=StoredAreaScore.area_id).label("n"),
         )
-        .join(Assessment, AreaScore.assessment_id == Assessment.id)
+        .join(Assessment, StoredAreaScore.assessment_id == Assessment.id)
         .join(City, Assessment.city_id == City.id)
         .join(Country, City.country_id == Country.id)
-        .where(AreaScore.score.is_not(None))
+        .where(StoredAreaScore.score.is_not(None))
     )
     ranked = filtered(ranked, f).subquery()
     # Integer division: the rank just below each quartile's position (n - 1) * k / 4.

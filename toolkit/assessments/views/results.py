@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from flask_login import login_required
 
 from questionnaires import Question
-from reports.charts import Series, radar
+from reports.charts import area_radar
 from toolkit.assessments.scores import earlier_assessments, questionnaire_of, scorecard
 from toolkit.assessments.timeline import timeline_entries
 from toolkit.assessments.views.common import bp, load_assessment, people_by_id
@@ -25,18 +25,12 @@ def results(assessment_id: int):
         None,
     )
     before = {a: row.score for a, row in previous.scores_by_area().items()} if previous else {}
-    series = [Series(str(assessment.cycle), tuple(a.score for a in card.areas))]
+    lines = [(str(assessment.cycle), {a.area.id: a.score for a in card.areas}, "primary")]
     if previous:
-        series.append(
-            Series(
-                str(previous.cycle),
-                tuple(before.get(a.area.id) for a in card.areas),
-                style="comparison",
-            )
-        )
-    chart = radar(
-        [str(a.area.name) for a in card.areas],
-        series,
+        lines.append((str(previous.cycle), before, "comparison"))
+    chart = area_radar(
+        {a.area.id: str(a.area.name) for a in card.areas},
+        lines,
         title=_("Scores of the six areas, 0 to 100"),
         description=_("The same numbers are in the table below."),
         no_score=_("no score"),
