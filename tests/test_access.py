@@ -5,6 +5,10 @@ use it before it ships.
 """
 
 import pytest
+from conftest import _make_app, add_assessment, add_city, add_user
+
+from toolkit.accounts.models import User
+from toolkit.core.extensions import db
 
 ACTORS = ("anonymous", "admin", "network", "lead", "editor")
 LOGIN = 302  # anonymous users are sent to the sign-in page
@@ -354,37 +358,70 @@ def test_every_route_is_in_the_table(app):
     assert not set(ROUTES) - endpoints, "the table names routes that no longer exist"
 
 
+@pytest.fixture(scope="module")
+def world_connection(database_engine):
+    """The module's connection, in a transaction that holds the world; rolled back at the end."""
+    with database_engine.connect() as connection:
+        transaction = connection.begin()
+        yield connection
+        transaction.rollback()
+
+
+@pytest.fixture(scope="module")
+def world_app(database_url, world_connection):
+    """One app for the module's hundreds of requests, on the module's connection."""
+    return _make_app(database_url, world_connection)
+
+
+@pytest.fixture(scope="module")
+def world(world_app):
+    """Two cities with their people and assessments, built once: user ids by actor, and the
+    values of ROUTES' placeholders."""
+    with world_app.app_context():
+        own, other = add_city("da-nang"), add_city("surabaya", "ID")
+        people = {
+            "admin": add_user("admin"),
+            "network": add_user("network"),
+            "lead": add_user("city_lead", own),
+            "editor": add_user("city_editor", own),
+            "other_lead": add_user("city_lead", other),
+            "other_editor": add_user("city_editor", other),
+        }
+        names = {
+            "own": own.slug,
+            "other": other.slug,
+            "own_editor": people["editor"].id,
+            "own_lead": people["lead"].id,
+            "other_editor": people["other_editor"].id,
+            "own_assessment": add_assessment(own).id,
+            "own_submitted": add_assessment(own, cycle=2025, status="submitted").id,
+            "own_approved": add_assessment(own, "asus-detailed", cycle=2025, status="approved").id,
+            "other_assessment": add_assessment(other).id,
+        }
+        db.session.commit()
+        return {actor: user.id for actor, user in people.items()}, names
+
+
 @pytest.fixture
-def world(db, make_city, make_user, make_assessment):
-    own, other = make_city("da-nang"), make_city("surabaya", "ID")
-    people = {
-        "admin": make_user("admin"),
-        "network": make_user("network"),
-        "lead": make_user("city_lead", own),
-        "editor": make_user("city_editor", own),
-        "other_lead": make_user("city_lead", other),
-        "other_editor": make_user("city_editor", other),
-    }
-    names = {
-        "own": own.slug,
-        "other": other.slug,
-        "own_editor": people["editor"].id,
-        "own_lead": people["lead"].id,
-        "other_editor": people["other_editor"].id,
-        "own_assessment": make_assessment(own).id,
-        "own_submitted": make_assessment(own, cycle=2025, status="submitted").id,
-        "own_approved": make_assessment(own, "asus-detailed", cycle=2025, status="approved").id,
-        "other_assessment": make_assessment(other).id,
-    }
-    db.session.commit()
-    return people, names
+def database_connection(world_connection, world):
+    """Each test in a savepoint of the module's transaction: it sees the world, and what it
+    changes is rolled back."""
+    savepoint = world_connection.begin_nested()
+    yield world_connection
+    savepoint.rollback()
+
+
+@pytest.fixture
+def app(world_app, database_connection):
+    with world_app.app_context():
+        yield world_app
 
 
 @pytest.mark.parametrize(("method", "url", "actor", "status"), CASES)
 def test_route_access(client, login, world, method, url, actor, status):
-    people, names = world
+    user_ids, names = world
     if actor != "anonymous":
-        login(client, people[actor])
+        login(client, db.session.get(User, user_ids[actor]))
     response = client.open(url.format(**names), method=method)
     response.close()
     assert response.status_code == status
