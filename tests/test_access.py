@@ -26,11 +26,18 @@ ADMIN_ONLY_OTHER = expect(network=403, lead=404, editor=404)
 ROUTES = {
     "static": [("GET", "/static/css/toolkit.css", expect(anonymous=200))],
     "auth.login": [
-        ("GET", "/auth/login", expect(anonymous=200, admin=302, network=302, lead=302, editor=302))
+        ("GET", "/auth/login", expect(anonymous=200, admin=302, network=302, lead=302, editor=302)),
+        # An empty form is refused as a wrong password is; the signed-in are sent on.
+        (
+            "POST",
+            "/auth/login",
+            expect(anonymous=401, admin=302, network=302, lead=302, editor=302),
+        ),
     ],
     "auth.logout": [("POST", "/auth/logout", expect(admin=302, network=302, lead=302, editor=302))],
     "auth.set_password": [
-        ("GET", "/auth/set-password/not-a-token", expect(404, 404, 404, 404, 404))
+        ("GET", "/auth/set-password/not-a-token", expect(404, 404, 404, 404, 404)),
+        ("POST", "/auth/set-password/not-a-token", expect(404, 404, 404, 404, 404)),
     ],
     "home.index": [("GET", "/", expect())],
     "home.reviews": [("GET", "/reviews", expect(lead=403, editor=403))],
@@ -54,6 +61,17 @@ ROUTES = {
     "assessments.start": [
         ("GET", "/cities/{own}/assessments/new", expect(network=403, editor=403)),
         ("GET", "/cities/{other}/assessments/new", expect(network=403, lead=404, editor=404)),
+        # Without a questionnaire and cycle the form comes back with its errors.
+        (
+            "POST",
+            "/cities/{own}/assessments/new",
+            expect(admin=400, network=403, lead=400, editor=403),
+        ),
+        (
+            "POST",
+            "/cities/{other}/assessments/new",
+            expect(admin=400, network=403, lead=404, editor=404),
+        ),
     ],
     "assessments.overview": [
         ("GET", "/assessments/{own_assessment}", expect()),
@@ -351,11 +369,88 @@ CASES = [
 ]
 
 
+# Every rule's methods (besides HEAD and OPTIONS, which Flask adds): a method added to a route
+# is a decision too, and ROUTES must say who may use it.
+METHODS = {
+    "/static/<path:filename>": "GET",
+    "/healthz": "GET",
+    "/readyz": "GET",
+    "/auth/login": "GET POST",
+    "/auth/logout": "POST",
+    "/auth/set-password/<token>": "GET POST",
+    "/account": "GET",
+    "/account/sessions/<int:session_id>/sign-out": "POST",
+    "/account/sign-out-everywhere": "POST",
+    "/": "GET",
+    "/reviews": "GET",
+    "/people/": "GET",
+    "/people/new": "GET POST",
+    "/people/<int:user_id>/edit": "GET POST",
+    "/people/<int:user_id>/deactivate": "POST",
+    "/people/<int:user_id>/reactivate": "POST",
+    "/people/<int:user_id>/reset-link": "POST",
+    "/cities/<slug>": "GET",
+    "/cities/<slug>/team": "GET POST",
+    "/cities/": "GET",
+    "/cities/new": "GET POST",
+    "/cities/<slug>/edit": "GET POST",
+    "/cities/<slug>/assessments/new": "GET POST",
+    "/assessments/<int:assessment_id>": "GET",
+    "/assessments/<int:assessment_id>/areas/<area_id>": "GET POST",
+    "/assessments/signed-in": "GET",
+    "/assessments/<int:assessment_id>/questions/<question_id>": "POST",
+    "/assessments/<int:assessment_id>/questions/<question_id>/history": "GET",
+    "/assessments/<int:assessment_id>/assignments": "GET POST",
+    "/assessments/<int:assessment_id>/submit": "POST",
+    "/assessments/<int:assessment_id>/results": "GET",
+    "/assessments/<int:assessment_id>/review": "GET POST",
+    "/assessments/<int:assessment_id>/reopen": "GET POST",
+    "/assessments/<int:assessment_id>/notes": "GET",
+    "/assessments/<int:assessment_id>/notes/<int:note_id>/replies": "POST",
+    "/assessments/<int:assessment_id>/timeline": "GET",
+    "/report-assets/<path:filename>": "GET",
+    "/assessments/<int:assessment_id>/report.pdf": "GET",
+    "/assessments/<int:assessment_id>/report": "GET",
+    "/network/": "GET",
+    "/network/export/<any('area-scores', answers):name>.<any(csv, xlsx):kind>": "GET",
+    "/network/reports.zip": "POST",
+    "/network/cities/<slug>": "GET",
+    "/network/report.pdf": "GET",
+    "/network/compare": "GET",
+    "/network/cohorts": "GET",
+    "/network/cohorts/<int:cohort_id>/edit": "GET POST",
+    "/network/cohorts/new": "GET POST",
+    "/jobs/": "GET",
+    "/jobs/<job_id>": "GET",
+    "/jobs/<job_id>/status": "GET",
+    "/jobs/<job_id>/download": "GET",
+    "/jobs/<job_id>/retry": "POST",
+    "/api/v1/openapi.json": "GET",
+    "/api/v1/cities": "GET",
+    "/api/v1/assessments": "GET",
+    "/api/v1/assessments/<int:assessment_id>": "GET",
+    "/api/v1/compare": "GET",
+    "/account/api-tokens": "GET POST",
+    "/account/api-tokens/<int:token_id>/revoke": "POST",
+}
+
+
 def test_every_route_is_in_the_table(app):
-    endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
+    rules = list(app.url_map.iter_rules())
+    endpoints = {rule.endpoint for rule in rules}
     missing = endpoints - set(ROUTES)
     assert not missing, f"add these routes to the access table: {sorted(missing)}"
     assert not set(ROUTES) - endpoints, "the table names routes that no longer exist"
+
+    methods = {rule.rule: " ".join(sorted(rule.methods - {"HEAD", "OPTIONS"})) for rule in rules}
+    assert methods == METHODS, "a route's methods changed: update METHODS and ROUTES"
+    allowed = {endpoint: set() for endpoint in endpoints}
+    for rule in rules:
+        allowed[rule.endpoint].update(METHODS[rule.rule].split())
+    tried = {
+        endpoint: {method for method, _url, _statuses in rows} for endpoint, rows in ROUTES.items()
+    }
+    assert tried == allowed, "ROUTES must try every method of every route"
 
 
 @pytest.fixture(scope="module")
