@@ -201,6 +201,10 @@ def make_app(request, database_url, database_engine):
     Every app of a test works on the test's `database_connection`, so nothing it commits
     outlives the test; under `real_commits` the apps have their own engines and the rows are
     deleted after the test instead. Either way the tables are checked to be empty after it.
+
+    On the one connection each session's transaction is a savepoint, and savepoints nest: a
+    rollback of the test's own session after another app's request has committed undoes that
+    commit too. Such a test asks for `real_commits`.
     """
     from toolkit.core.extensions import db
 

@@ -468,31 +468,37 @@ def world_app(database_url, world_connection):
     return _make_app(database_url, world_connection)
 
 
+def build_world():
+    """Two cities with their people and assessments, flushed: users by actor, and the values of
+    ROUTES' placeholders."""
+    own, other = add_city("da-nang"), add_city("surabaya", "ID")
+    people = {
+        "admin": add_user("admin"),
+        "network": add_user("network"),
+        "lead": add_user("city_lead", own),
+        "editor": add_user("city_editor", own),
+        "other_lead": add_user("city_lead", other),
+        "other_editor": add_user("city_editor", other),
+    }
+    names = {
+        "own": own.slug,
+        "other": other.slug,
+        "own_editor": people["editor"].id,
+        "own_lead": people["lead"].id,
+        "other_editor": people["other_editor"].id,
+        "own_assessment": add_assessment(own).id,
+        "own_submitted": add_assessment(own, cycle=2025, status="submitted").id,
+        "own_approved": add_assessment(own, "asus-detailed", cycle=2025, status="approved").id,
+        "other_assessment": add_assessment(other).id,
+    }
+    return people, names
+
+
 @pytest.fixture(scope="module")
 def world(world_app):
-    """Two cities with their people and assessments, built once: user ids by actor, and the
-    values of ROUTES' placeholders."""
+    """The world, built once for the module: user ids by actor, and ROUTES' placeholders."""
     with world_app.app_context():
-        own, other = add_city("da-nang"), add_city("surabaya", "ID")
-        people = {
-            "admin": add_user("admin"),
-            "network": add_user("network"),
-            "lead": add_user("city_lead", own),
-            "editor": add_user("city_editor", own),
-            "other_lead": add_user("city_lead", other),
-            "other_editor": add_user("city_editor", other),
-        }
-        names = {
-            "own": own.slug,
-            "other": other.slug,
-            "own_editor": people["editor"].id,
-            "own_lead": people["lead"].id,
-            "other_editor": people["other_editor"].id,
-            "own_assessment": add_assessment(own).id,
-            "own_submitted": add_assessment(own, cycle=2025, status="submitted").id,
-            "own_approved": add_assessment(own, "asus-detailed", cycle=2025, status="approved").id,
-            "other_assessment": add_assessment(other).id,
-        }
+        people, names = build_world()
         db.session.commit()
         return {actor: user.id for actor, user in people.items()}, names
 
