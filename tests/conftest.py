@@ -150,7 +150,8 @@ def database_engine(database_url):
 
     # The app's commits on a connection already in a transaction become savepoints.
     db.session.session_factory.configure(join_transaction_mode="create_savepoint")
-    engine = sa.create_engine(database_url)
+    # Pinged as the app's are: a fault test terminates every connection to the database.
+    engine = sa.create_engine(database_url, pool_pre_ping=True)
     if engine.dialect.name == "sqlite":
         _sqlite_savepoints(engine)
     yield engine
