@@ -1,5 +1,6 @@
 """Shared fixtures. `example_text` is the complete example of questionnaires/FORMAT.md."""
 
+import itertools
 import os
 import re
 import threading
@@ -104,8 +105,10 @@ def database_url(request, tmp_path_factory):
     return url
 
 
-def _make_app(url, **config):
+def _make_app(url, connection=None, **config):
+    """The app under test; with a `connection`, it works on that connection alone."""
     from toolkit import create_app
+    from toolkit.core.extensions import db
 
     settings = {
         "TESTING": True,
@@ -121,6 +124,9 @@ def _make_app(url, **config):
         settings["RATELIMIT_STORAGE_URI"] = "memory://"
     app = create_app(settings)
     app.test_client_class = FreshUserClient
+    if connection is not None:
+        with app.app_context():
+            db.engines[None] = connection
     return app
 
 
@@ -137,28 +143,110 @@ class FreshUserClient(FlaskClient):
         return super().open(*args, **kwargs)
 
 
-@pytest.fixture
-def make_app(database_url):
-    """Build an app on the test database with extra configuration; rows are wiped after."""
+@pytest.fixture(scope="session")
+def database_engine(database_url):
+    """The engine of the rolled-back tests' connections, one per test database."""
     from toolkit.core.extensions import db
 
+    # The app's commits on a connection already in a transaction become savepoints.
+    db.session.session_factory.configure(join_transaction_mode="create_savepoint")
+    # Pinged as the app's are: a fault test terminates every connection to the database.
+    engine = sa.create_engine(database_url, pool_pre_ping=True)
+    if engine.dialect.name == "sqlite":
+        _sqlite_savepoints(engine)
+    yield engine
+    engine.dispose()
+
+
+def _sqlite_savepoints(engine) -> None:
+    """pysqlite begins a transaction only before it writes, so a savepoint would become the
+    outermost transaction and its release a commit: SQLAlchemy emits BEGIN itself instead
+    (the recipe of SQLAlchemy's SQLite documentation)."""
+
+    @sa.event.listens_for(engine, "connect")
+    def _no_driver_transactions(dbapi_connection, _record):
+        dbapi_connection.isolation_level = None
+
+    @sa.event.listens_for(engine, "begin")
+    def _begin(connection):
+        connection.exec_driver_sql("BEGIN")
+
+
+@pytest.fixture
+def database_connection(database_engine):
+    """The connection a rolled-back test works on, in a transaction rolled back after it.
+
+    A module may override it to share data built once (see tests/test_access.py): each test
+    then runs in a savepoint of the module's transaction.
+    """
+    with database_engine.connect() as connection:
+        transaction = connection.begin()
+        yield connection
+        transaction.rollback()
+
+
+@pytest.fixture
+def real_commits():
+    """Ask for this (`@pytest.mark.usefixtures("real_commits")`) when other connections must see
+    the test's commits: a server in a thread or process, a worker, a second session, a backup.
+
+    Such a test commits for real, and its rows are deleted after it; every other test runs in a
+    transaction that is rolled back.
+    """
+
+
+@pytest.fixture
+def make_app(request, database_url, database_engine):
+    """make_app(**config) -> an app on the test database, with extra configuration.
+
+    Every app of a test works on the test's `database_connection`, so nothing it commits
+    outlives the test; under `real_commits` the apps have their own engines and the rows are
+    deleted after the test instead. Either way the tables are checked to be empty after it.
+
+    On the one connection each session's transaction is a savepoint, and savepoints nest: a
+    rollback of the test's own session after another app's request has committed undoes that
+    commit too. Such a test asks for `real_commits`.
+    """
+    from toolkit.core.extensions import db
+
+    committed = "real_commits" in request.fixturenames
+    connection = None if committed else request.getfixturevalue("database_connection")
     apps = []
 
     def make(**config):
-        app = _make_app(database_url, **config)
+        app = _make_app(database_url, connection, **config)
         apps.append(app)
         return app
 
     yield make
-    for app in apps[:1]:
-        with app.app_context():
-            db.session.remove()
-            with db.engine.begin() as connection:
-                for table in reversed(db.metadata.sorted_tables):
-                    connection.execute(table.delete())
-    for app in apps:
-        with app.app_context():
-            db.engine.dispose()
+    if committed:
+        for app in apps[:1]:
+            with app.app_context():
+                db.session.remove()
+                with db.engine.begin() as rows:
+                    for table in reversed(db.metadata.sorted_tables):
+                        rows.execute(table.delete())
+        for app in apps:
+            with app.app_context():
+                db.engine.dispose()
+    # Before the rollback, on a connection of its own: what it sees is committed.
+    assert_no_rows(database_engine)
+
+
+def assert_no_rows(engine) -> None:
+    """Fail if any table has a row: a test left some behind for the next one."""
+    from toolkit.core.extensions import db
+
+    counts = [
+        sa.select(sa.literal(table.name).label("name"), sa.func.count().label("rows")).select_from(
+            table
+        )
+        for table in db.metadata.sorted_tables
+    ]
+    with engine.connect() as connection:
+        found = connection.execute(sa.union_all(*counts)).all()
+    left = {name: rows for name, rows in found if rows}
+    assert not left, f"rows left behind by a test: {left}"
 
 
 @pytest.fixture
@@ -185,24 +273,67 @@ def db(app):
     return db
 
 
+COUNTRIES = {"VN": "Viet Nam", "ID": "Indonesia", "PH": "Philippines", "TH": "Thailand"}
+EMAIL_NUMBERS = itertools.count(1)
+
+
+def add_city(slug="da-nang", country="VN", **fields):
+    """A new city, flushed (its country is created if needed): what `make_city` makes, also
+    for data built once per module."""
+    from toolkit.cities.models import City, Country
+    from toolkit.core.extensions import db
+
+    found = db.session.execute(db.select(Country).filter_by(code=country)).scalar_one_or_none()
+    found = found or Country(code=country, name=COUNTRIES.get(country, country))
+    fields.setdefault("name", slug.replace("-", " ").title())
+    fields.setdefault("population", 1_000_000)
+    city = City(slug=slug, country=found, **fields)
+    db.session.add(city)
+    db.session.flush()
+    return city
+
+
+def add_user(role="city_editor", city=None, email=None, password=None, **fields):
+    """A new user, flushed: what `make_user` makes, also for data built once per module."""
+    from toolkit.accounts.models import User
+    from toolkit.core.extensions import db
+
+    user = User(
+        email=email or f"{role}.{next(EMAIL_NUMBERS)}@example.org",
+        name=fields.pop("name", role.replace("_", " ").title()),
+        role=role,
+        city=city,
+        **fields,
+    )
+    if password:
+        user.set_password(password)
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def add_assessment(
+    city, questionnaire_id="asus-quick", cycle=2026, answers=None, status="draft", by=None
+):
+    """A new assessment, flushed: what `make_assessment` makes, also for data built once per
+    module."""
+    from toolkit.assessments.answering import AnswerInput, create_assessment, save_answers
+    from toolkit.core import instrument
+    from toolkit.core.extensions import db
+
+    assessment = create_assessment(city, instrument.latest(questionnaire_id), cycle, by)
+    if answers:
+        given = {qid: AnswerInput(value=value) for qid, value in answers.items()}
+        save_answers(assessment, given, by)
+    assessment.status = status
+    db.session.flush()
+    return assessment
+
+
 @pytest.fixture
 def make_city(db):
     """make_city(slug, country_code="VN", **fields) -> City (the country is created if needed)."""
-    from toolkit.cities.models import City, Country
-
-    names = {"VN": "Viet Nam", "ID": "Indonesia", "PH": "Philippines", "TH": "Thailand"}
-
-    def make(slug="da-nang", country="VN", **fields):
-        found = db.session.execute(db.select(Country).filter_by(code=country)).scalar_one_or_none()
-        found = found or Country(code=country, name=names.get(country, country))
-        fields.setdefault("name", slug.replace("-", " ").title())
-        fields.setdefault("population", 1_000_000)
-        city = City(slug=slug, country=found, **fields)
-        db.session.add(city)
-        db.session.flush()
-        return city
-
-    return make
+    return add_city
 
 
 @pytest.fixture
@@ -211,45 +342,13 @@ def make_user(db):
 
     Without a password no slow hash is computed; sign such users in with `login`.
     """
-    from toolkit.accounts.models import User
-
-    counter = iter(range(1, 10_000))
-
-    def make(role="city_editor", city=None, email=None, password=None, **fields):
-        user = User(
-            email=email or f"{role}.{next(counter)}@example.org",
-            name=fields.pop("name", role.replace("_", " ").title()),
-            role=role,
-            city=city,
-            **fields,
-        )
-        if password:
-            user.set_password(password)
-        db.session.add(user)
-        db.session.flush()
-        return user
-
-    return make
+    return add_user
 
 
 @pytest.fixture
 def make_assessment(db):
     """make_assessment(city, questionnaire_id, cycle, answers={question id: value}, status)."""
-    from toolkit.assessments.answering import AnswerInput, create_assessment, save_answers
-    from toolkit.core import instrument
-
-    def make(
-        city, questionnaire_id="asus-quick", cycle=2026, answers=None, status="draft", by=None
-    ):
-        assessment = create_assessment(city, instrument.latest(questionnaire_id), cycle, by)
-        if answers:
-            given = {qid: AnswerInput(value=value) for qid, value in answers.items()}
-            save_answers(assessment, given, by)
-        assessment.status = status
-        db.session.flush()
-        return assessment
-
-    return make
+    return add_assessment
 
 
 @pytest.fixture
@@ -291,7 +390,7 @@ def browser():
 
 
 @pytest.fixture
-def live_server(make_app, db, make_city, make_user, make_assessment):
+def live_server(real_commits, make_app, db, make_city, make_user, make_assessment):
     """Da Nang with one draft assessment, its lead and an editor, and a network user; served on
     127.0.0.1.
 

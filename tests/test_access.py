@@ -7,6 +7,10 @@ use it before it ships.
 import re
 
 import pytest
+from conftest import _make_app, add_assessment, add_city, add_user
+
+from toolkit.accounts.models import User
+from toolkit.core.extensions import db
 
 ACTORS = ("anonymous", "admin", "network", "lead", "editor")
 LOGIN = 302  # anonymous users are sent to the sign-in page
@@ -24,11 +28,18 @@ ADMIN_ONLY_OTHER = expect(network=403, lead=404, editor=404)
 ROUTES = {
     "static": [("GET", "/static/css/toolkit.css", expect(anonymous=200))],
     "auth.login": [
-        ("GET", "/auth/login", expect(anonymous=200, admin=302, network=302, lead=302, editor=302))
+        ("GET", "/auth/login", expect(anonymous=200, admin=302, network=302, lead=302, editor=302)),
+        # An empty form is refused as a wrong password is; the signed-in are sent on.
+        (
+            "POST",
+            "/auth/login",
+            expect(anonymous=401, admin=302, network=302, lead=302, editor=302),
+        ),
     ],
     "auth.logout": [("POST", "/auth/logout", expect(admin=302, network=302, lead=302, editor=302))],
     "auth.set_password": [
-        ("GET", "/auth/set-password/not-a-token", expect(404, 404, 404, 404, 404))
+        ("GET", "/auth/set-password/not-a-token", expect(404, 404, 404, 404, 404)),
+        ("POST", "/auth/set-password/not-a-token", expect(404, 404, 404, 404, 404)),
     ],
     "home.index": [("GET", "/", expect())],
     "home.reviews": [("GET", "/reviews", expect(lead=403, editor=403))],
@@ -52,6 +63,17 @@ ROUTES = {
     "assessments.start": [
         ("GET", "/cities/{own}/assessments/new", expect(network=403, editor=403)),
         ("GET", "/cities/{other}/assessments/new", expect(network=403, lead=404, editor=404)),
+        # Without a questionnaire and cycle the form comes back with its errors.
+        (
+            "POST",
+            "/cities/{own}/assessments/new",
+            expect(admin=400, network=403, lead=400, editor=403),
+        ),
+        (
+            "POST",
+            "/cities/{other}/assessments/new",
+            expect(admin=400, network=403, lead=404, editor=404),
+        ),
     ],
     "assessments.overview": [
         ("GET", "/assessments/{own_assessment}", expect()),
@@ -349,23 +371,116 @@ CASES = [
 ]
 
 
+# Every rule's methods (besides HEAD and OPTIONS, which Flask adds): a method added to a route
+# is a decision too, and ROUTES must say who may use it.
+METHODS = {
+    "/static/<path:filename>": "GET",
+    "/healthz": "GET",
+    "/readyz": "GET",
+    "/auth/login": "GET POST",
+    "/auth/logout": "POST",
+    "/auth/set-password/<token>": "GET POST",
+    "/account": "GET",
+    "/account/sessions/<int:session_id>/sign-out": "POST",
+    "/account/sign-out-everywhere": "POST",
+    "/": "GET",
+    "/reviews": "GET",
+    "/people/": "GET",
+    "/people/new": "GET POST",
+    "/people/<int:user_id>/edit": "GET POST",
+    "/people/<int:user_id>/deactivate": "POST",
+    "/people/<int:user_id>/reactivate": "POST",
+    "/people/<int:user_id>/reset-link": "POST",
+    "/cities/<slug>": "GET",
+    "/cities/<slug>/team": "GET POST",
+    "/cities/": "GET",
+    "/cities/new": "GET POST",
+    "/cities/<slug>/edit": "GET POST",
+    "/cities/<slug>/assessments/new": "GET POST",
+    "/assessments/<int:assessment_id>": "GET",
+    "/assessments/<int:assessment_id>/areas/<area_id>": "GET POST",
+    "/assessments/signed-in": "GET",
+    "/assessments/<int:assessment_id>/questions/<question_id>": "POST",
+    "/assessments/<int:assessment_id>/questions/<question_id>/history": "GET",
+    "/assessments/<int:assessment_id>/assignments": "GET POST",
+    "/assessments/<int:assessment_id>/submit": "POST",
+    "/assessments/<int:assessment_id>/results": "GET",
+    "/assessments/<int:assessment_id>/review": "GET POST",
+    "/assessments/<int:assessment_id>/reopen": "GET POST",
+    "/assessments/<int:assessment_id>/notes": "GET",
+    "/assessments/<int:assessment_id>/notes/<int:note_id>/replies": "POST",
+    "/assessments/<int:assessment_id>/timeline": "GET",
+    "/report-assets/<path:filename>": "GET",
+    "/assessments/<int:assessment_id>/report.pdf": "GET",
+    "/assessments/<int:assessment_id>/report": "GET",
+    "/network/": "GET",
+    "/network/export/<any('area-scores', answers):name>.<any(csv, xlsx):kind>": "GET",
+    "/network/reports.zip": "POST",
+    "/network/cities/<slug>": "GET",
+    "/network/report.pdf": "GET",
+    "/network/compare": "GET",
+    "/network/cohorts": "GET",
+    "/network/cohorts/<int:cohort_id>/edit": "GET POST",
+    "/network/cohorts/new": "GET POST",
+    "/jobs/": "GET",
+    "/jobs/<job_id>": "GET",
+    "/jobs/<job_id>/status": "GET",
+    "/jobs/<job_id>/download": "GET",
+    "/jobs/<job_id>/retry": "POST",
+    "/api/v1/openapi.json": "GET",
+    "/api/v1/cities": "GET",
+    "/api/v1/assessments": "GET",
+    "/api/v1/assessments/<int:assessment_id>": "GET",
+    "/api/v1/compare": "GET",
+    "/account/api-tokens": "GET POST",
+    "/account/api-tokens/<int:token_id>/revoke": "POST",
+}
+
+
 def test_every_route_is_in_the_table(app):
-    endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
+    rules = list(app.url_map.iter_rules())
+    endpoints = {rule.endpoint for rule in rules}
     missing = endpoints - set(ROUTES)
     assert not missing, f"add these routes to the access table: {sorted(missing)}"
     assert not set(ROUTES) - endpoints, "the table names routes that no longer exist"
 
+    methods = {rule.rule: " ".join(sorted(rule.methods - {"HEAD", "OPTIONS"})) for rule in rules}
+    assert methods == METHODS, "a route's methods changed: update METHODS and ROUTES"
+    allowed = {endpoint: set() for endpoint in endpoints}
+    for rule in rules:
+        allowed[rule.endpoint].update(METHODS[rule.rule].split())
+    tried = {
+        endpoint: {method for method, _url, _statuses in rows} for endpoint, rows in ROUTES.items()
+    }
+    assert tried == allowed, "ROUTES must try every method of every route"
 
-@pytest.fixture
-def world(db, make_city, make_user, make_assessment):
-    own, other = make_city("da-nang"), make_city("surabaya", "ID")
+
+@pytest.fixture(scope="module")
+def world_connection(database_engine):
+    """The module's connection, in a transaction that holds the world; rolled back at the end."""
+    with database_engine.connect() as connection:
+        transaction = connection.begin()
+        yield connection
+        transaction.rollback()
+
+
+@pytest.fixture(scope="module")
+def world_app(database_url, world_connection):
+    """One app for the module's hundreds of requests, on the module's connection."""
+    return _make_app(database_url, world_connection)
+
+
+def build_world():
+    """Two cities with their people and assessments, flushed: users by actor, and the values of
+    ROUTES' placeholders."""
+    own, other = add_city("da-nang"), add_city("surabaya", "ID")
     people = {
-        "admin": make_user("admin"),
-        "network": make_user("network"),
-        "lead": make_user("city_lead", own),
-        "editor": make_user("city_editor", own),
-        "other_lead": make_user("city_lead", other),
-        "other_editor": make_user("city_editor", other),
+        "admin": add_user("admin"),
+        "network": add_user("network"),
+        "lead": add_user("city_lead", own),
+        "editor": add_user("city_editor", own),
+        "other_lead": add_user("city_lead", other),
+        "other_editor": add_user("city_editor", other),
     }
     names = {
         "own": own.slug,
@@ -373,20 +488,43 @@ def world(db, make_city, make_user, make_assessment):
         "own_editor": people["editor"].id,
         "own_lead": people["lead"].id,
         "other_editor": people["other_editor"].id,
-        "own_assessment": make_assessment(own).id,
-        "own_submitted": make_assessment(own, cycle=2025, status="submitted").id,
-        "own_approved": make_assessment(own, "asus-detailed", cycle=2025, status="approved").id,
-        "other_assessment": make_assessment(other).id,
+        "own_assessment": add_assessment(own).id,
+        "own_submitted": add_assessment(own, cycle=2025, status="submitted").id,
+        "own_approved": add_assessment(own, "asus-detailed", cycle=2025, status="approved").id,
+        "other_assessment": add_assessment(other).id,
     }
-    db.session.commit()
     return people, names
+
+
+@pytest.fixture(scope="module")
+def world(world_app):
+    """The world, built once for the module: user ids by actor, and ROUTES' placeholders."""
+    with world_app.app_context():
+        people, names = build_world()
+        db.session.commit()
+        return {actor: user.id for actor, user in people.items()}, names
+
+
+@pytest.fixture
+def database_connection(world_connection, world):
+    """Each test in a savepoint of the module's transaction: it sees the world, and what it
+    changes is rolled back."""
+    savepoint = world_connection.begin_nested()
+    yield world_connection
+    savepoint.rollback()
+
+
+@pytest.fixture
+def app(world_app, database_connection):
+    with world_app.app_context():
+        yield world_app
 
 
 @pytest.mark.parametrize(("method", "url", "actor", "status"), CASES)
 def test_route_access(client, login, world, method, url, actor, status):
-    people, names = world
+    user_ids, names = world
     if actor != "anonymous":
-        login(client, people[actor])
+        login(client, db.session.get(User, user_ids[actor]))
     response = client.open(url.format(**names), method=method)
     response.close()
     assert response.status_code == status

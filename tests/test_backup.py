@@ -24,6 +24,9 @@ from toolkit.core.extensions import db
 from toolkit.jobs.models import Job
 from toolkit.reporting.service import report_pdf
 
+# Backup and restore read and write on connections of their own.
+pytestmark = pytest.mark.usefixtures("real_commits")
+
 
 @pytest.fixture
 def new_postgres():

@@ -325,12 +325,13 @@ def test_csrf_refusals_are_400s_in_the_routes_format(make_app, world):
 
 
 @pytest.fixture
-def refusing_commit(db, database_url):
+def refusing_commit(real_commits, db, database_url):
     """Make the database refuse, at COMMIT, any transaction that updates an area's score or
     an API token (its last use).
 
     PostgreSQL checks a deferred constraint trigger at COMMIT. SQLite has none; its trigger
     fires on the UPDATE of the score, which the session sends only when the request commits.
+    Either needs a real COMMIT, and the triggers are made on a connection of their own.
     """
     tables = ("area_score", "api_token")
     if database_url.startswith("postgresql"):

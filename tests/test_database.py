@@ -6,6 +6,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 
+# Alembic compares on a connection of its own.
+@pytest.mark.usefixtures("real_commits")
 def test_migrations_produce_the_schema_of_the_models(db):
     with db.engine.connect() as connection:
         context = MigrationContext.configure(connection, opts={"compare_type": True})

@@ -144,6 +144,8 @@ def test_csv_starts_with_a_bom_and_keeps_thai_and_vietnamese_names(client, login
     assert book["data"]["B2"].value == BANGKOK
 
 
+# The export runs in a thread of its own, on a connection of its own.
+@pytest.mark.usefixtures("real_commits")
 def test_a_large_export_made_in_the_background_is_the_same_file(make_app, login, exported):
     from test_jobs import wait_for
 

@@ -31,6 +31,9 @@ from test_jobs import wait_for
 from toolkit.assessments.models import Answer, AnswerRevision
 from toolkit.jobs.models import Job
 
+# Servers, workers and concurrent saves work on connections of their own.
+pytestmark = pytest.mark.usefixtures("real_commits")
+
 TOOLKIT = Path(sys.executable).parent / "toolkit"
 JSON = {"Accept": "application/json"}
 

@@ -26,6 +26,9 @@ from toolkit.jobs.models import Job
 redis_server = test_faults.redis_server
 network_world = test_jobs.network_world
 
+# The jobs run in worker processes and in threads of the app, on connections of their own.
+pytestmark = pytest.mark.usefixtures("real_commits")
+
 CITIES = ["Cebu", "Da Nang", "Surabaya"]  # the approved assessments of network_world
 AREA_SCORES = "/network/export/area-scores"
 VIETNAMESE = {"Accept-Language": "vi"}

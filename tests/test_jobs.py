@@ -16,6 +16,9 @@ from toolkit.core.models import utcnow
 from toolkit.jobs import service as jobs
 from toolkit.jobs.models import Job
 
+# The jobs run in threads of the app, on connections of their own.
+pytestmark = pytest.mark.usefixtures("real_commits")
+
 JSON = {"Accept": "application/json"}
 
 

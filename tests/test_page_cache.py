@@ -117,6 +117,8 @@ def test_every_change_shows_at_once_on_pages_read_before(
     assert "Da Nang City" in renamed and "Lan Lead (you)" in renamed
 
 
+# The other decision is committed on a connection of its own.
+@pytest.mark.usefixtures("real_commits")
 def test_two_decisions_at_once_give_two_versions(da_nang, make_assessment, db):
     """Pages are kept by version: a decision taken on a stale copy still raises it anew."""
     city, lead, _, _ = da_nang

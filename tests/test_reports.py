@@ -283,6 +283,8 @@ def test_user_text_is_printed_as_text_and_fetches_nothing(listener, client, logi
     assert received == [] and "root:x:0:0" not in text
 
 
+# The other request stores its report on a connection of its own.
+@pytest.mark.usefixtures("real_commits")
 def test_two_first_downloads_at_once_both_get_the_report(client, login, da_nang, db, monkeypatch):
     """While this request renders, another stores the same report: no error, one file kept."""
     from reports import fingerprint

@@ -11,7 +11,7 @@ import urllib.request
 
 import pytest
 from conftest import PASSWORD
-from test_access import ROUTES, world  # noqa: F401 (world is a fixture, used by name)
+from test_access import ROUTES, build_world
 
 from toolkit.core.logs import JsonFormatter
 from toolkit.core.models import AuditEvent
@@ -238,8 +238,16 @@ def get_urls(app) -> list[str]:
     return list(dict.fromkeys(urls))
 
 
+@pytest.fixture
+def world(db):
+    """The world of test_access's matrix: users by actor, and ROUTES' placeholders."""
+    people, names = build_world()
+    db.session.commit()
+    return people, names
+
+
 @pytest.mark.parametrize("actor", ["anonymous", "admin"])
-def test_every_response_has_the_security_headers(app, client, login, world, actor):  # noqa: F811
+def test_every_response_has_the_security_headers(app, client, login, world, actor):
     people, names = world
     if actor != "anonymous":
         login(client, people[actor])

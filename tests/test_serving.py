@@ -18,6 +18,9 @@ from toolkit import create_app, serving_app
 from toolkit.core.config import InsecureConfig, require_secret_key
 from toolkit.core.models import AuditEvent
 
+# gunicorn serves from processes of its own.
+pytestmark = pytest.mark.usefixtures("real_commits")
+
 TOOLKIT = Path(sys.executable).parent / "toolkit"
 GOOD_SECRET = "1f0e3dad99908345f7439f8ffabdffc4a7c5d0e7b6d9c8e2f1a3b4c5d6e7f809"
 

@@ -118,6 +118,9 @@ def test_the_sign_out_response_clears_the_sites_storage(secure_app, lead):
     assert "Clear-Site-Data" not in browser.get("/auth/login").headers
 
 
+# This test's session reads while secure_app's requests commit, then rolls back: on one
+# rolled-back connection that would undo their commits too.
+@pytest.mark.usefixtures("real_commits")
 def test_signing_out_one_device_leaves_the_other_signed_in(secure_app, lead, db):
     laptop = signed_in_browser(secure_app, lead.email, user_agent=FIREFOX_ON_WINDOWS)
     phone = signed_in_browser(secure_app, lead.email, remember=True, user_agent=CHROME_ON_ANDROID)
@@ -179,6 +182,9 @@ def test_the_account_page_lists_the_devices_and_signs_one_out(secure_app, lead, 
     assert laptop.get("/").status_code == 302
 
 
+# This test's session reads while secure_app's requests commit, then rolls back: on one
+# rolled-back connection that would undo their commits too.
+@pytest.mark.usefixtures("real_commits")
 def test_sign_out_on_every_device_ends_every_session(secure_app, lead, db):
     laptop = signed_in_browser(secure_app, lead.email)
     phone = signed_in_browser(secure_app, lead.email, remember=True)

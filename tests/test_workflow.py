@@ -61,6 +61,8 @@ def test_every_status_and_step_in_the_service(
     assert steps == ["assessment_created"]
 
 
+# The other reviewer commits on a connection of its own.
+@pytest.mark.usefixtures("real_commits")
 def test_a_decision_on_a_stale_copy_is_refused(db, make_city, make_user, make_assessment):
     """Two reviewers at once: the second reads the first one's outcome under the lock."""
     city, reviewer = make_city(), make_user("network")
