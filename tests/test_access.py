@@ -583,12 +583,12 @@ LINK_CASES = [
 def test_pages_show_each_role_its_links(client, login, world, db, url, actor, links):
     from toolkit.network.models import Cohort
 
-    people, names = world
+    user_ids, names = world
     cohort = Cohort(name="Coastal cities", countries=["VN"])
     db.session.add(cohort)
     db.session.commit()
     names = {**names, "cohort": cohort.id}
-    login(client, people[actor])
+    login(client, db.session.get(User, user_ids[actor]))
     page = client.get(url.format(**names)).data.decode()
     hrefs = set(re.findall(r'href="([^"?#]+)', page))
     shown = {name for name, href in WATCHED.items() if href.format(**names) in hrefs}
@@ -609,6 +609,6 @@ def test_only_the_citys_lead_has_its_team_in_the_menus(world, db, actor, city, a
     from toolkit.cities.models import City
     from toolkit.core.access import can
 
-    people, names = world
+    user_ids, names = world
     place = db.session.execute(db.select(City).filter_by(slug=names[city])).scalar_one()
-    assert can(people[actor], "manage_own_team", place) is allowed
+    assert can(db.session.get(User, user_ids[actor]), "manage_own_team", place) is allowed
