@@ -35,7 +35,7 @@ from wtforms.validators import (
 from questionnaires import Area, EvidenceLine, Question, Questionnaire
 from toolkit.assessments.answering import AnswerInput
 from toolkit.assessments.models import Answer
-from toolkit.core.fields import CheckboxesField
+from toolkit.core.forms import CheckboxesField
 
 MAX_TEXT = 4000
 

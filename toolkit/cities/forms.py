@@ -1,4 +1,4 @@
-"""The administrators' city form, and the tags a city can carry."""
+"""The administrators' city form."""
 
 from __future__ import annotations
 
@@ -16,8 +16,6 @@ from toolkit.cities.models import City, Country
 from toolkit.cities.service import CityFacts
 from toolkit.core.extensions import db
 from toolkit.core.templating import TIME_ZONES, utc_offset
-
-KNOWN_TAGS = ("capital", "coastal", "island", "riverine", "secondary", "ascn_member")
 
 
 class CityForm(FlaskForm):

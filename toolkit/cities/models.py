@@ -16,6 +16,10 @@ if TYPE_CHECKING:
     from toolkit.assessments.models import Assessment
 
 
+# The tags a city can carry, for cohorts of comparable cities.
+KNOWN_TAGS = ("capital", "coastal", "island", "riverine", "secondary", "ascn_member")
+
+
 class Country(db.Model):
     """An ASEAN member state."""
 

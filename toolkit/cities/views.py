@@ -15,8 +15,8 @@ from toolkit.cities.models import City
 from toolkit.core import instrument
 from toolkit.core.access import authorize
 from toolkit.core.extensions import db
+from toolkit.core.forms import PersonForm
 from toolkit.core.templating import city_time_zone
-from toolkit.people.forms import PersonForm
 from toolkit.people.service import show_link
 
 bp = Blueprint("cities", __name__, url_prefix="/cities")

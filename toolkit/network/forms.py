@@ -8,10 +8,9 @@ from flask_wtf import FlaskForm
 from wtforms import IntegerField, SelectChoice, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
-from toolkit.cities.forms import KNOWN_TAGS
-from toolkit.cities.models import Country
+from toolkit.cities.models import KNOWN_TAGS, Country
 from toolkit.core.extensions import db
-from toolkit.core.fields import CheckboxesField
+from toolkit.core.forms import CheckboxesField
 
 
 class CohortForm(FlaskForm):

@@ -1,29 +1,18 @@
-"""The forms for accounts: a city lead's invitation, and an administrator's account form."""
+"""The administrator's account form (a city lead's invitation is `core.forms.PersonForm`)."""
 
 from __future__ import annotations
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
-from wtforms import EmailField, SelectChoice, SelectField, StringField
-from wtforms.validators import DataRequired, Email, Length, ValidationError
+from wtforms import SelectChoice, SelectField
+from wtforms.validators import ValidationError
 
 from toolkit.accounts.models import CITY_ROLES, ROLES
 from toolkit.cities.models import City
 from toolkit.cities.service import find_city
 from toolkit.core.extensions import db
+from toolkit.core.forms import PersonForm
 from toolkit.core.templating import ROLE_NAMES
-
-
-class PersonForm(FlaskForm):
-    """Name and email: what a city lead gives when inviting an editor."""
-
-    name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=120)])
-    email = EmailField(
-        _l("Email"),
-        filters=[lambda value: value.strip() if value else value],
-        validators=[DataRequired(), Email(check_deliverability=False), Length(max=254)],
-    )
 
 
 class UserForm(PersonForm):
