@@ -1,4 +1,4 @@
-"""Area pages keep their rendered questions (toolkit/page_cache.py): what readers share, what
+"""Area pages keep their rendered questions (toolkit/core/page_cache.py): what readers share, what
 they never share, and that every change shows at once, through the real app and database."""
 
 import re

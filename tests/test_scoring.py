@@ -376,7 +376,7 @@ def test_recommendation_ranking_equals_brute_force_recomputation(case):
 @given(scored_cases())
 def test_one_area_scored_alone_and_the_summary_equal_the_full_scorecard(case):
     """Saving one answer rescores only its area and rebuilds the overall figures from the stored
-    areas (toolkit.answers): that must give exactly what scoring everything gives."""
+    areas (toolkit/assessments/scores.py): that must give exactly what scoring everything gives."""
     q, answers = case
     card = score(q, answers)
     alone = [score_area(q, area.id, answers) for area in q.areas]

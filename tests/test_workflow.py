@@ -1,9 +1,9 @@
-"""The assessment workflow's one table (lifecycle.TRANSITIONS): every status and every step, at
+"""The assessment workflow's one table (assessments/workflow.py): every status and every step, at
 the service level (what a command or a job calls) and through the pages."""
 
 import pytest
 
-from toolkit.assessments import lifecycle
+from toolkit.assessments import lifecycle, workflow
 from toolkit.assessments.models import STATUSES, ReviewDecision
 from toolkit.core.models import AuditEvent
 
@@ -14,13 +14,13 @@ EXPECTED = {
     ("submitted", "approve"): "approved",
     ("approved", "reopen"): "returned",
 }
-PAIRS = [(status, step) for status in STATUSES for step in lifecycle.STEPS]
+PAIRS = [(status, step) for status in STATUSES for step in workflow.STEPS]
 
 
 def test_the_table_is_the_workflow():
-    assert lifecycle.TRANSITIONS == EXPECTED
-    assert set(lifecycle.STEPS) == {step for _, step in EXPECTED}
-    assert lifecycle.EDITABLE == ("draft", "returned")
+    assert workflow.TRANSITIONS == EXPECTED
+    assert set(workflow.STEPS) == {step for _, step in EXPECTED}
+    assert workflow.EDITABLE == ("draft", "returned")
 
 
 def take(step, assessment, user):
@@ -50,7 +50,7 @@ def test_every_status_and_step_in_the_service(
         assert assessment.status == EXPECTED[status, step]
         assert assessment.version == version + 1
         return
-    with pytest.raises(lifecycle.TransitionRefused) as refused:
+    with pytest.raises(workflow.TransitionRefused) as refused:
         take(step, assessment, admin)
     assert (refused.value.status, refused.value.step) == (status, step)
     db.session.rollback()
@@ -74,7 +74,7 @@ def test_a_decision_on_a_stale_copy_is_refused(db, make_city, make_user, make_as
             .where(type(assessment).id == assessment.id)
             .values(status="approved")
         )
-    with pytest.raises(lifecycle.TransitionRefused):
+    with pytest.raises(workflow.TransitionRefused):
         lifecycle.return_to_city(assessment, reviewer, "Too late", {})
     db.session.rollback()
     db.session.refresh(assessment)

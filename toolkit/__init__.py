@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from flask import Flask, current_app, has_request_context, request
+from flask import Flask, current_app, has_request_context, make_response, request
 from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -53,21 +53,21 @@ def create_app(config: dict | None = None) -> Flask:
     login_manager.login_message = None
     login_manager.session_protection = "basic"
 
-    from toolkit.accounts import cli as users_cli
     from toolkit.accounts import service as accounts
     from toolkit.accounts import views as auth
+    from toolkit.accounts.cli import user_cli
     from toolkit.api import views as api
     from toolkit.assessments import views as assessments
     from toolkit.cities import views as cities
-    from toolkit.cli import serve as serve_cli
     from toolkit.cli.demo import demo_command
+    from toolkit.cli.serve import serve_command
     from toolkit.core import guards, health, logs, templating
     from toolkit.home import views as home
-    from toolkit.jobs import views as job_views
+    from toolkit.jobs import views as jobs
     from toolkit.jobs.cli import worker_command
     from toolkit.network import views as network
     from toolkit.people import views as people
-    from toolkit.reporting import views as report_views
+    from toolkit.reporting import views as reporting
     from toolkit.reporting.cli import report_command
 
     login_manager.user_loader(accounts.load_user)
@@ -81,18 +81,18 @@ def create_app(config: dict | None = None) -> Flask:
         people.bp,
         cities.bp,
         assessments.bp,
-        report_views.bp,
+        reporting.bp,
         network.bp,
-        job_views.bp,
+        jobs.bp,
         api.bp,
     ):
         app.register_blueprint(blueprint)
     errors.register(app)
     templating.register(app)
-    app.cli.add_command(users_cli.user_cli)
+    app.cli.add_command(user_cli)
     app.cli.add_command(demo_command)
     app.cli.add_command(report_command)
-    app.cli.add_command(serve_cli.serve_command)
+    app.cli.add_command(serve_command)
     app.cli.add_command(worker_command)
 
     app.after_request(_commit_and_secure)
@@ -140,7 +140,8 @@ def _commit_and_secure(response):
     # Asked before the commit: afterwards the user's row is expired and reading it would open
     # a new transaction that outlives the request.
     signed_in = current_user.is_authenticated
-    response = transaction.commit(response)
+    if not transaction.commit():
+        response = make_response(errors.failed("The commit failed"))
     response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "same-origin")

@@ -7,7 +7,7 @@ from flask import current_app, url_for
 
 from toolkit.accounts import service as accounts
 from toolkit.accounts.models import ROLES
-from toolkit.cities.models import City
+from toolkit.cities.service import find_city
 from toolkit.core.audit import record
 from toolkit.core.extensions import db
 
@@ -27,7 +27,7 @@ def create_command(email, name, role, city_slug, password):
     """Create a user and print a one-time invitation link (or ask for a password)."""
     city = None
     if city_slug:
-        city = db.session.execute(db.select(City).filter_by(slug=city_slug)).scalar_one_or_none()
+        city = find_city(city_slug)
         if city is None:
             raise click.ClickException(f"no city with the slug {city_slug!r}")
     secret = _ask_password() if password else None

@@ -128,7 +128,7 @@ def issue_link(user: User, purpose: str, by: User | None) -> IssuedLink:
     link = AccountLink(
         user=user,
         purpose=purpose,
-        token_hash=_hash(token),
+        token_hash=secret_hash(token),
         created_by_id=by.id if by else None,
         expires_at=utcnow() + lifetime,
     )
@@ -140,7 +140,7 @@ def issue_link(user: User, purpose: str, by: User | None) -> IssuedLink:
 def valid_link(token: str) -> AccountLink | None:
     """The unused, unexpired link for `token`, or None."""
     link = db.session.execute(
-        db.select(AccountLink).filter_by(token_hash=_hash(token))
+        db.select(AccountLink).filter_by(token_hash=secret_hash(token))
     ).scalar_one_or_none()
     if link is None or link.used_at is not None or link.expires_at < utcnow():
         return None
@@ -172,7 +172,7 @@ def start_session(user: User, user_agent: str = "", remembered: bool = False) ->
     key = secrets.token_urlsafe(32)
     row = SignInSession(
         user_id=user.id,
-        key_hash=_hash(key),
+        key_hash=secret_hash(key),
         session_token=user.session_token,
         remembered=remembered,
         device=device_name(user_agent),
@@ -194,7 +194,7 @@ def load_user(login_id: str) -> User | None:
         .join(SignInSession, SignInSession.user_id == User.id)
         .options(joinedload(User.city))
         .where(
-            SignInSession.key_hash == _hash(key),
+            SignInSession.key_hash == secret_hash(key),
             SignInSession.session_token == User.session_token,
             User.active,
             _is_open(now),
@@ -287,8 +287,10 @@ def _revoke_links(user: User) -> None:
         link.used_at = now
 
 
-def _hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
+def secret_hash(secret: str) -> str:
+    """What is stored of a secret handed out once (a link's token, a session key, an API
+    token): its SHA-256, so a copy of the database opens nothing."""
+    return hashlib.sha256(secret.encode()).hexdigest()
 
 
 @cache

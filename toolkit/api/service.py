@@ -3,12 +3,12 @@ cities and assessments a person may list."""
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 
 from sqlalchemy.orm import selectinload
 
 from toolkit.accounts.models import CITY_ROLES, User
+from toolkit.accounts.service import secret_hash
 from toolkit.api.models import ApiToken
 from toolkit.assessments.models import Assessment
 from toolkit.cities.models import City, Country
@@ -23,7 +23,7 @@ def token_user(header: str | None) -> User | None:
     if scheme.lower() != "bearer" or not token:
         return None
     found = db.session.execute(
-        db.select(ApiToken).filter_by(token_hash=_hash(token.strip()), revoked_at=None)
+        db.select(ApiToken).filter_by(token_hash=secret_hash(token.strip()), revoked_at=None)
     ).scalar_one_or_none()
     if found is None or not found.user.active:
         return None
@@ -34,7 +34,7 @@ def token_user(header: str | None) -> User | None:
 def create_token(user: User, name: str) -> str:
     """A new token of `user`'s, named `name`: returned once, stored only as its hash."""
     secret = secrets.token_urlsafe(32)
-    token = ApiToken(user_id=user.id, name=name, token_hash=_hash(secret))
+    token = ApiToken(user_id=user.id, name=name, token_hash=secret_hash(secret))
     db.session.add(token)
     db.session.flush()
     record("api_token_created", token, name=token.name)
@@ -92,7 +92,3 @@ def find_assessments(
         .offset((page - 1) * per_page)
     ).scalars()
     return list(found), total
-
-
-def _hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()

@@ -1,7 +1,7 @@
 """The JSON API `/api/v1/` (read-only) and the page where people manage their API tokens.
 
 A token is sent as `Authorization: Bearer <token>` and carries its owner's rights: the same
-access rules as the pages (toolkit/access.py). Errors are problem details (RFC 9457).
+access rules as the pages (toolkit/core/access.py). Errors are problem details (RFC 9457).
 """
 
 from __future__ import annotations

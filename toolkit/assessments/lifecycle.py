@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import joinedload, selectinload
 
 from questionnaires import Scorecard
@@ -23,55 +22,11 @@ from toolkit.assessments.models import (
     ReviewNote,
     ReviewReply,
 )
+from toolkit.assessments.workflow import TRANSITIONS, TransitionRefused
 from toolkit.cities.models import City
 from toolkit.core.audit import record
 from toolkit.core.extensions import db
 from toolkit.core.models import utcnow
-
-# The assessment workflow: (status, step) -> the status it leads to. Nothing else is allowed,
-# whoever asks (a page, a command, a job, the API); access.can reads its state rules from here.
-TRANSITIONS = {
-    ("draft", "submit"): "submitted",
-    ("returned", "submit"): "submitted",
-    ("submitted", "return"): "returned",
-    ("submitted", "approve"): "approved",
-    ("approved", "reopen"): "returned",
-}
-STEPS = ("submit", "return", "approve", "reopen")
-# The city changes its answers (and replies to notes) while it may submit them.
-EDITABLE = tuple(status for status, step in TRANSITIONS if step == "submit")
-# Each status in words: on every page, in the timeline and in the refusals below.
-STATUS_NAMES = {
-    "draft": _l("Draft"),
-    "submitted": _l("Submitted"),
-    "returned": _l("Returned"),
-    "approved": _l("Approved"),
-}
-
-_REFUSED = {
-    "submit": _l("This assessment cannot be submitted for review: it is %(status)s."),
-    "return": _l("This assessment cannot be returned to the city: it is %(status)s."),
-    "approve": _l("This assessment cannot be approved: it is %(status)s."),
-    "reopen": _l("This assessment cannot be reopened: it is %(status)s."),
-    "review": _l("This assessment is not waiting for review: it is %(status)s."),
-}
-
-
-class TransitionRefused(Exception):
-    """A workflow step the assessment's status does not allow (see TRANSITIONS)."""
-
-    def __init__(self, status: str, step: str):
-        self.status, self.step = status, step
-        super().__init__(f"a {status} assessment cannot take the step {step!r}")
-
-    def message(self) -> str:
-        """What the person is told, in their language."""
-        return str(_REFUSED[self.step] % {"status": STATUS_NAMES.get(self.status, self.status)})
-
-
-def allowed(status: str, step: str) -> bool:
-    """Whether an assessment in `status` may take `step`."""
-    return (status, step) in TRANSITIONS
 
 
 def _transition(assessment: Assessment, step: str) -> None:

@@ -12,8 +12,9 @@ from flask_babel import ngettext
 
 from questionnaires import Question, Questionnaire
 from toolkit.accounts.models import User
-from toolkit.assessments.lifecycle import STATUS_NAMES, ReviewRound, review_rounds
+from toolkit.assessments.lifecycle import ReviewRound, review_rounds
 from toolkit.assessments.models import Assessment
+from toolkit.assessments.workflow import STATUS_NAMES
 from toolkit.core.extensions import db
 from toolkit.core.models import AuditEvent
 

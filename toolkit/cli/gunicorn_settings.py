@@ -23,7 +23,7 @@ max_requests = 20_000
 max_requests_jitter = 2_000
 # The reverse proxy's X-Forwarded-Proto is trusted from these addresses only.
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
-# The app logs every request as JSON (toolkit.logs); gunicorn logs only its own events.
+# The app logs every request as JSON (toolkit/core/logs.py); gunicorn logs only its own events.
 accesslog = None
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")

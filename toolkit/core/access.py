@@ -5,7 +5,7 @@ review; a city lead edits and submits the city's assessments and manages its edi
 editor fills the city's answers. A city role never sees another city's objects: they are
 answered with 404, exactly like a missing object.
 
-What an assessment's status allows is the workflow's table (lifecycle.TRANSITIONS), read here.
+What an assessment's status allows is the workflow's table (assessments/workflow.py), read here.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from flask import abort
 from flask_login import current_user
 
 from toolkit.accounts.models import CITY_ROLES, User
-from toolkit.assessments.lifecycle import EDITABLE, TransitionRefused, allowed
 from toolkit.assessments.models import Assessment
+from toolkit.assessments.workflow import EDITABLE, TransitionRefused, allowed
 from toolkit.cities.models import City
 
 # Actions that are workflow steps: allowed only where the table allows one of the steps.
@@ -89,7 +89,7 @@ def authorize(action: str, obj=None) -> None:
 
     Another city's object is a 404 for a city role (its existence is not revealed); a page
     the role may not use is a 403. A workflow step the person may take, but not from the
-    assessment's status, raises lifecycle.TransitionRefused, which the page explains.
+    assessment's status, raises workflow.TransitionRefused, which the page explains.
     """
     if can(current_user, action, obj):
         return

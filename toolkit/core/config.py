@@ -37,7 +37,7 @@ DEFAULTS = {
     "REPORT_JOB_QUESTIONS": 60,
     "EXPORT_JOB_ROWS": 20_000,
     "NETWORK_REPORT_JOB_CITIES": 100,
-    # Rendered questions of area pages kept per process (toolkit/page_cache.py); 0 keeps none.
+    # Rendered questions of area pages kept per process (toolkit/core/page_cache.py); 0 keeps none.
     "PAGE_CACHE_MB": 32,
     # The largest request body, in bytes (a larger one gets a 413). The largest form is the
     # detailed questionnaire's review page: 138 notes of 4000 characters, in Thai sent

@@ -10,7 +10,7 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from toolkit.core.extensions import db
+from toolkit.core.transaction import rollback
 
 SIGNED_OUT = _l("You are signed out. Sign in again, then retry.")
 
@@ -20,7 +20,7 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def csrf_error(error):
-        db.session.rollback()
+        rollback()
         if (
             not current_user.is_authenticated
             and request.accept_mimetypes.best == "application/json"
@@ -37,7 +37,7 @@ def register(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
         # Raised, not returned: what the view changed is not committed (core/transaction.py).
-        db.session.rollback()
+        rollback()
         titles = {
             400: _("Bad request"),
             401: _("Not signed in"),
@@ -72,7 +72,7 @@ def register(app: Flask) -> None:
 
 def failed(what: str):
     """Roll back, log the exception being handled, and say so."""
-    db.session.rollback()
+    rollback()
     current_app.logger.exception(what)
     return _page(
         500,

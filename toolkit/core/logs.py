@@ -1,8 +1,9 @@
 """Structured logs: one JSON object per line, for the hosts' log collector.
 
 Every request gets a line (method, route, status, duration, user, request id); audit events
-are logged too (toolkit.audit). The request id comes from the reverse proxy's X-Request-ID when
-it sends one, and is returned in the response, so a user's report can be traced across hosts.
+are rows of the database (core/audit.py), not log lines. The request id comes from the reverse
+proxy's X-Request-ID when it sends one, and is returned in the response, so a user's report can
+be traced across hosts.
 """
 
 from __future__ import annotations

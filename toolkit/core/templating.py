@@ -14,8 +14,8 @@ from flask_login import current_user
 from jinja2 import pass_context
 
 from reports.render import percent, score
-from toolkit.assessments.lifecycle import STATUS_NAMES
 from toolkit.assessments.models import Assessment
+from toolkit.assessments.workflow import STATUS_NAMES
 from toolkit.cities.models import City
 from toolkit.core import access
 

@@ -2,18 +2,24 @@
 
 A view never commits: whatever it returns is committed after it (a 401 that keeps the audit
 event of a failed sign-in, a 409 that keeps the answers without a conflict); an exception it
-raises (`abort(...)` included) rolls back what it changed, in the error handler. Work that
-another process must see committed first (a background job's row) waits in `after_commit`.
+raises (`abort(...)` included) rolls back what it changed, in the error handler, and drops what
+waited for the commit. Work that another process must see committed first (a background job's
+row) waits in `after_commit`, and commits its own work when it runs.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from flask import Response, g, has_request_context, make_response
+from flask import g, has_request_context
 
-from toolkit.core import errors
 from toolkit.core.extensions import db
+
+
+def commit_when_done() -> None:
+    """Commit now in a worker or a command; in a request the request boundary commits."""
+    if not has_request_context():
+        db.session.commit()
 
 
 def after_commit(callback: Callable[[], None]) -> None:
@@ -26,15 +32,21 @@ def after_commit(callback: Callable[[], None]) -> None:
         callback()
 
 
-def commit(response: Response) -> Response:
-    """Commit what the request changed, then run what waited for it. If the database refuses,
-    roll back, log, and answer the site's 500 in the route's format instead of `response`;
-    what waited for the commit is dropped."""
+def commit() -> bool:
+    """Commit what the request changed, then run what waited for it. False if the database
+    refused: everything is rolled back and what waited is dropped."""
     waiting = g.pop("after_commit", [])
     try:
         db.session.commit()
     except Exception:
-        return make_response(errors.failed("The commit failed"))
+        db.session.rollback()
+        return False
     for callback in waiting:
         callback()
-    return response
+    return True
+
+
+def rollback() -> None:
+    """Undo what the request changed (it raised), and drop what waited for the commit."""
+    db.session.rollback()
+    g.pop("after_commit", None)

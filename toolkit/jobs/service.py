@@ -36,7 +36,7 @@ from toolkit.accounts.models import User
 from toolkit.assessments.models import Assessment
 from toolkit.core.extensions import db
 from toolkit.core.models import utcnow
-from toolkit.core.transaction import after_commit
+from toolkit.core.transaction import after_commit, commit_when_done
 from toolkit.jobs.models import Job
 from toolkit.network import comparison, exports
 from toolkit.network.report import network_pdf
@@ -223,14 +223,15 @@ def _heartbeat(job_id: str, attempt: int):
 
 def _update(job_id: str, attempt: int, statuses, *conditions, **values) -> bool:
     """Change the job's row if it is still at this attempt and in one of these statuses, and
-    commit (with whatever work the session holds). Every change is a heartbeat."""
+    commit (with whatever work the session holds; in a request, at its end). Every change is a
+    heartbeat."""
     changed = db.session.execute(
         db.update(Job)
         .where(Job.id == job_id, Job.attempt == attempt, Job.status.in_(statuses), *conditions)
         .values(heartbeat_at=utcnow(), **values)
         .execution_options(synchronize_session=False)
     ).rowcount
-    db.session.commit()
+    commit_when_done()
     return changed == 1
 
 
@@ -261,12 +262,12 @@ def restart(job: Job, because: str) -> bool:
         )
         .execution_options(synchronize_session=False)
     ).rowcount
-    db.session.commit()
     if changed != 1:
+        commit_when_done()
         return False
     db.session.refresh(job)
     log.warning("job restarted", extra={"fields": {"job": job.id, "because": because}})
-    dispatch(job)
+    after_commit(lambda: dispatch(job))
     return True
 
 

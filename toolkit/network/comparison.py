@@ -13,8 +13,8 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from questionnaires import AREA_IDS
-from toolkit.assessments.lifecycle import STATUS_NAMES
 from toolkit.assessments.models import STATUSES, Assessment, StoredAreaScore
+from toolkit.assessments.workflow import STATUS_NAMES
 from toolkit.cities.models import City, Country
 from toolkit.cities.service import countries
 from toolkit.core import instrument

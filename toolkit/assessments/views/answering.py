@@ -42,7 +42,7 @@ from toolkit.assessments.forms import (
 from toolkit.assessments.models import Answer, AreaAssignment, Assessment
 from toolkit.assessments.scores import area_result, questionnaire_of, scorecard
 from toolkit.assessments.views.common import bp, load_assessment, people_by_id
-from toolkit.cities.models import City
+from toolkit.cities.service import find_city
 from toolkit.core import instrument
 from toolkit.core.access import authorize, can
 from toolkit.core.audit import record
@@ -57,7 +57,7 @@ from toolkit.core.templating import city_time_zone, describe_snapshot, format_wh
 @login_required
 def start(slug: str):
     """A city lead starts an assessment of the city for a questionnaire and a cycle."""
-    city = db.session.execute(db.select(City).filter_by(slug=slug)).scalar_one_or_none()
+    city = find_city(slug)
     if city is None:
         abort(404)
     authorize("start_assessment", city)

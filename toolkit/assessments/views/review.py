@@ -13,8 +13,10 @@ from toolkit.assessments.forms import ReopenForm, ReplyForm, review_form_class
 from toolkit.assessments.models import Assessment, ReviewNote
 from toolkit.assessments.scores import questionnaire_of, scorecard
 from toolkit.assessments.views.common import bp, load_assessment
+from toolkit.assessments.workflow import TransitionRefused
 from toolkit.core.access import authorize, can
 from toolkit.core.extensions import db
+from toolkit.core.transaction import rollback
 
 # What keeps the city from submitting (lifecycle.submit_blocked): the overview's list that
 # shows it, and the message.
@@ -97,10 +99,10 @@ def reopen(assessment_id: int):
     )
 
 
-@bp.errorhandler(lifecycle.TransitionRefused)
-def transition_refused(error: lifecycle.TransitionRefused):
+@bp.errorhandler(TransitionRefused)
+def transition_refused(error: TransitionRefused):
     """A workflow step the assessment's status does not allow (now): say so on its overview."""
-    db.session.rollback()
+    rollback()
     flash(error.message(), "error")
     assessment_id = request.view_args["assessment_id"]
     return redirect(url_for("assessments.overview", assessment_id=assessment_id), 303)
