@@ -17,38 +17,14 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
-from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, PasswordField
-from wtforms.validators import DataRequired, EqualTo, Length
 
 from toolkit.accounts import service as accounts
+from toolkit.accounts.forms import LoginForm, SetPasswordForm
 from toolkit.core.extensions import limiter
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 account = Blueprint("account", __name__, url_prefix="/account")
-
-
-class LoginForm(FlaskForm):
-    email = EmailField(
-        _l("Email"),
-        filters=[lambda value: value.strip() if value else value],
-        validators=[DataRequired(), Length(max=254)],
-    )
-    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)])
-    remember = BooleanField(_l("Keep me signed in on this device"))
-
-
-class SetPasswordForm(FlaskForm):
-    password = PasswordField(
-        _l("New password"),
-        validators=[DataRequired(), Length(min=accounts.MIN_PASSWORD_LENGTH, max=200)],
-    )
-    confirm = PasswordField(
-        _l("Repeat the password"),
-        validators=[DataRequired(), EqualTo("password", message=_l("The passwords differ."))],
-    )
 
 
 def _login_limit() -> str:

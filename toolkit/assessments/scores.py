@@ -10,7 +10,6 @@ from collections.abc import Iterable
 
 from questionnaires import GivenAnswer, Questionnaire, Scorecard, score, score_area, summarize
 from toolkit.assessments.models import Answer, Assessment, StoredAreaScore
-from toolkit.cities.models import City
 from toolkit.core import instrument
 from toolkit.core.extensions import db
 from toolkit.core.models import utcnow
@@ -21,16 +20,16 @@ def questionnaire_of(assessment: Assessment) -> Questionnaire:
     return instrument.questionnaire(assessment.questionnaire_id, assessment.questionnaire_version)
 
 
-def earlier_assessments(city: City, questionnaire_id: str, before: int) -> list[Assessment]:
-    """The city's assessments with the same questionnaire in earlier cycles, newest first."""
-    return list(
-        db.session.execute(
-            db.select(Assessment)
-            .filter_by(city_id=city.id, questionnaire_id=questionnaire_id)
-            .where(Assessment.cycle < before)
-            .order_by(Assessment.cycle.desc())
-        ).scalars()
-    )
+def previous_assessment(assessment: Assessment) -> Assessment | None:
+    """The city's assessment with the same questionnaire in the latest earlier cycle: what its
+    results and its report compare with."""
+    return db.session.execute(
+        db.select(Assessment)
+        .filter_by(city_id=assessment.city_id, questionnaire_id=assessment.questionnaire_id)
+        .where(Assessment.cycle < assessment.cycle)
+        .order_by(Assessment.cycle.desc())
+        .limit(1)
+    ).scalar()
 
 
 def scorecard(assessment: Assessment) -> Scorecard:

@@ -12,9 +12,8 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, FloatField, IntegerField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
 
-from toolkit.cities.models import City, Country
-from toolkit.cities.service import CityFacts
-from toolkit.core.extensions import db
+from toolkit.cities.models import City
+from toolkit.cities.service import CityFacts, countries
 from toolkit.core.templating import TIME_ZONES, utc_offset
 
 
@@ -48,8 +47,7 @@ class CityForm(FlaskForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        countries = db.session.execute(db.select(Country).order_by(Country.name)).scalars()
-        self.country.choices = [SelectChoice(c.code, c.name) for c in countries]
+        self.country.choices = [SelectChoice(code, name) for code, name in countries()]
         self.time_zone.choices = [SelectChoice("", _("The main time zone of the country"))] + [
             SelectChoice(zone, _time_zone_label(zone)) for zone in TIME_ZONES
         ]

@@ -66,6 +66,8 @@ def _role_allows(user, action: str, obj) -> bool:
         return user.role == "city_lead" and _own(user, obj)
     if user.role == "admin":
         return True
+    if action == "view_job":  # a job's file is its requester's (and administrators')
+        return obj.requested_by_id == user.id
     network = user.role == "network"
     lead = user.role == "city_lead"
     if action in ("view_network", "review_assessment"):

@@ -6,6 +6,7 @@ from flask import Blueprint, abort, jsonify, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from toolkit.core.access import can
 from toolkit.core.downloads import attachment
 from toolkit.core.extensions import db
 from toolkit.jobs.models import Job
@@ -91,7 +92,7 @@ def _job(job_id: str) -> Job:
     """The job, for the person who asked for it (and administrators); a lost worker's job is
     restarted here too, so that looking at it is enough to get it going again."""
     job = db.session.get(Job, job_id)
-    if job is None or (job.requested_by_id != current_user.id and current_user.role != "admin"):
+    if job is None or not can(current_user, "view_job", job):
         abort(404)
     if recover_stalled(job):
         db.session.refresh(job)

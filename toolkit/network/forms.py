@@ -8,8 +8,8 @@ from flask_wtf import FlaskForm
 from wtforms import IntegerField, SelectChoice, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
-from toolkit.cities.models import KNOWN_TAGS, Country
-from toolkit.core.extensions import db
+from toolkit.cities import service as cities
+from toolkit.cities.models import KNOWN_TAGS
 from toolkit.core.forms import CheckboxesField
 
 
@@ -32,8 +32,7 @@ class CohortForm(FlaskForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        countries = db.session.execute(db.select(Country).order_by(Country.name)).scalars()
-        self.countries.choices = [SelectChoice(c.code, c.name) for c in countries]
+        self.countries.choices = [SelectChoice(code, name) for code, name in cities.countries()]
 
     def validate_population_max(self, field):
         low = self.population_min.data

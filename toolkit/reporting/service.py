@@ -9,7 +9,7 @@ from sqlalchemy.exc import IntegrityError
 
 from reports import PAPER_SIZES, AnswerFacts, Report, fingerprint, render_pdf
 from toolkit.assessments.models import Assessment
-from toolkit.assessments.scores import earlier_assessments, questionnaire_of, scorecard
+from toolkit.assessments.scores import previous_assessment, questionnaire_of, scorecard
 from toolkit.core.extensions import db
 from toolkit.reporting.models import ReportFile
 
@@ -18,10 +18,7 @@ def report_of(assessment: Assessment, paper: str = "A4", language: str = "en") -
     """The report model of an assessment, with the previous cycle of its questionnaire."""
     if paper not in PAPER_SIZES:
         raise ValueError(f"paper must be one of {', '.join(PAPER_SIZES)}")
-    previous = next(
-        iter(earlier_assessments(assessment.city, assessment.questionnaire_id, assessment.cycle)),
-        None,
-    )
+    previous = previous_assessment(assessment)
     return Report(
         city=assessment.city.name,
         country=assessment.city.country.name,

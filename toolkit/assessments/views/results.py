@@ -8,7 +8,7 @@ from flask_login import login_required
 
 from questionnaires import Question
 from reports.charts import area_radar
-from toolkit.assessments.scores import earlier_assessments, questionnaire_of, scorecard
+from toolkit.assessments.scores import previous_assessment, questionnaire_of, scorecard
 from toolkit.assessments.timeline import timeline_entries
 from toolkit.assessments.views.common import bp, load_assessment, people_by_id
 
@@ -20,10 +20,7 @@ def results(assessment_id: int):
     the change per area since the city's previous cycle of the same questionnaire."""
     assessment = load_assessment(assessment_id, "view_assessment")
     card = scorecard(assessment)
-    previous = next(
-        iter(earlier_assessments(assessment.city, assessment.questionnaire_id, assessment.cycle)),
-        None,
-    )
+    previous = previous_assessment(assessment)
     before = {a: row.score for a, row in previous.scores_by_area().items()} if previous else {}
     lines = [(str(assessment.cycle), {a.area.id: a.score for a in card.areas}, "primary")]
     if previous:
