@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 from toolkit.accounts import service as accounts
 from toolkit.accounts.models import User
 from toolkit.cities.models import City
+from toolkit.core.access import can
 from toolkit.core.audit import record
 
 
@@ -44,7 +45,7 @@ def change_user(
 def back_from(user: User, viewer: User) -> str:
     """Where `viewer` goes back to after managing `user`: the people list for administrators,
     else the team page of the user's city."""
-    if viewer.role == "admin":
+    if can(viewer, "manage_users"):
         return url_for("people.index")
     return url_for("cities.team", slug=user.city.slug)
 

@@ -102,11 +102,6 @@ def overview(assessment_id: int):
         next_question=work.next_question,
         mine=work.mine,
         carried=[a for a in assessment.answers if a.carried_over],
-        can_assign=can(current_user, "assign_areas", assessment),
-        can_edit=can(current_user, "edit_assessment", assessment),
-        can_submit=can(current_user, "submit_assessment", assessment),
-        can_review=can(current_user, "review_assessment", assessment),
-        can_reopen=can(current_user, "reopen_assessment", assessment),
     )
 
 
