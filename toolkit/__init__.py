@@ -140,8 +140,13 @@ def _commit_and_secure(response):
     # Asked before the commit: afterwards the user's row is expired and reading it would open
     # a new transaction that outlives the request.
     signed_in = current_user.is_authenticated
-    if not transaction.commit():
+    try:
+        waiting = transaction.commit()
+    except Exception:
         response = make_response(errors.failed("The commit failed"))
+    else:
+        for callback in waiting:
+            callback()
     response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "same-origin")

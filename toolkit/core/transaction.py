@@ -32,18 +32,13 @@ def after_commit(callback: Callable[[], None]) -> None:
         callback()
 
 
-def commit() -> bool:
-    """Commit what the request changed, then run what waited for it. False if the database
-    refused: everything is rolled back and what waited is dropped."""
+def commit() -> list[Callable[[], None]]:
+    """Commit what the request changed, and hand back what waited for the commit, to run now.
+    If the database refuses, the error propagates (the caller rolls back and says so) and what
+    waited is dropped."""
     waiting = g.pop("after_commit", [])
-    try:
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        return False
-    for callback in waiting:
-        callback()
-    return True
+    db.session.commit()
+    return waiting
 
 
 def rollback() -> None:
