@@ -16,11 +16,14 @@ import yaml
 
 from .model import (
     AREA_IDS,
+    CHANGES,
     DIRECTIONS,
+    EFFORTS,
     QUESTION_TYPES,
     AnswerValueError,
     Area,
     Choice,
+    ItemChange,
     Level,
     Question,
     Questionnaire,
@@ -29,6 +32,7 @@ from .model import (
     Stage,
     SubArea,
     Text,
+    version_key,
 )
 
 MAX_BYTES = 2_000_000
@@ -37,7 +41,8 @@ ID_PATTERN = re.compile(r"^[a-z][a-z0-9_-]{0,63}$")
 LANGUAGE_PATTERN = re.compile(r"^[a-z]{2,3}(-[a-z0-9]{2,8})?$")
 
 COMMON_KEYS = {"id", "type", "text", "help", "weight", "required", "allow_na", "evidence"}
-COMMON_KEYS |= {"recommendation", "show_if", "tags"}
+COMMON_KEYS |= {"ask", "recommendation", "recommendations", "show_if", "tags"}
+RECOMMENDATION_KEYS = {"recommendation", "recommendations"}
 TYPE_KEYS = {
     "level": {"levels"},
     "yes_no": {"points"},
@@ -98,9 +103,12 @@ def catalogue(folder: str | Path | None = None) -> list[Questionnaire]:
             found.append(load(path))
         except QuestionnaireError as error:
             problems.extend(error.problems)
+    from .versions import check_versions  # versions scores, and scoring needs the model only
+
+    problems.extend(check_versions(found))
     if problems:
         raise QuestionnaireError(problems)
-    return sorted(found, key=lambda q: (q.id, q.version))
+    return sorted(found, key=lambda q: (q.id, version_key(q.version)))
 
 
 class _Composer(yaml.SafeLoader):
@@ -394,7 +402,7 @@ class _Reader:
             root,
             "",
             {"id", "version", "title", "description", "stages", "areas"},
-            {"levels", "provisional_below"},
+            {"levels", "provisional_below", "replaces", "changes", "summary"},
             "a questionnaire",
         )
         if f is None:
@@ -416,6 +424,7 @@ class _Reader:
         areas = self.areas(f["areas"], scale) if "areas" in f else None
         if areas:
             self.check_show_if(areas)
+        history = self.history(f)
         if None in (qid, version, title, description, scale, stages, areas) or self.problems:
             return None
         return Questionnaire(
@@ -428,7 +437,108 @@ class _Reader:
             levels=scale,
             provisional_below=provisional_below,
             source=source,
+            **history,
         )
+
+    def history(self, f) -> dict:
+        """`replaces`, `changes` (the item map) and `summary`: all three or none. Whether the map
+        fits the replaced version is checked against it (versions.check_map)."""
+        given = {"replaces", "changes", "summary"} & set(f)
+        if not given:
+            return {}
+        for key in sorted({"replaces", "changes", "summary"} - given):
+            self.error(next(iter(f.values())), key, "is required when a version replaces another")
+        if given != {"replaces", "changes", "summary"}:
+            return {}
+        replaces = self.plain_text(f["replaces"], "replaces")
+        summary = self.text(f["summary"], "summary")
+        changes = [
+            self.item_change(item, path)
+            for item, path in self.sequence(f["changes"], "changes", "changes")
+        ]
+        return {
+            "replaces": replaces,
+            "summary": summary,
+            "changes": tuple(c for c in changes if c is not None),
+            "changes_line": self.key_lines.get(id(f["changes"]), _line(f["changes"])),
+        }
+
+    def item_change(self, node, path) -> ItemChange | None:
+        """One entry of the item map, checked for its own shape."""
+        f = self.fields(node, path, {"change"}, {"old", "new", "comparable", "why"}, "a change")
+        if f is None or "change" not in f:
+            return None
+        change = f["change"].value if isinstance(f["change"], yaml.ScalarNode) else None
+        if change not in CHANGES:
+            close = difflib.get_close_matches(str(change), CHANGES, n=1)
+            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            self.error(
+                f["change"], _join(path, "change"), f"must be one of {', '.join(CHANGES)}{hint}"
+            )
+            return None
+        # Which of old and new the change takes, and how many ids each holds.
+        wanted = {
+            "same": ("one", None),
+            "changed": ("one", None),
+            "moved": ("one", "one"),
+            "split": ("one", "several"),
+            "merged": ("several", "one"),
+            "retired": ("one", None),
+            "added": (None, "one"),
+        }[change]
+        ids = {}
+        for key, count in zip(("old", "new"), wanted, strict=True):
+            if count is None:
+                if key in f:
+                    self.error(f[key], _join(path, key), f"a '{change}' entry has no '{key}'")
+                    return None
+                ids[key] = ()
+            elif key not in f:
+                self.error(node, _join(path, key), f"is required for a '{change}' entry")
+                return None
+            else:
+                ids[key] = self.item_ids(f[key], _join(path, key), count)
+                if ids[key] is None:
+                    return None
+        if change in ("same", "changed"):
+            ids["new"] = ids["old"]
+        why = self.text(f["why"], _join(path, "why")) if "why" in f else None
+        if change != "same" and "why" not in f:
+            self.error(node, _join(path, "why"), f"is required: say why the item is {change}")
+            return None
+        if change == "changed":
+            if "comparable" not in f:
+                self.error(
+                    node,
+                    _join(path, "comparable"),
+                    "is required for a 'changed' entry: true or false",
+                )
+                return None
+            comparable = self.boolean(f["comparable"], _join(path, "comparable"))
+        elif "comparable" in f:
+            self.error(
+                f["comparable"],
+                _join(path, "comparable"),
+                f"only a 'changed' entry takes it; a '{change}' item is "
+                + ("comparable" if change in ("same", "moved") else "not comparable"),
+            )
+            return None
+        else:
+            comparable = change in ("same", "moved")
+        if comparable is None or (change != "same" and why is None):
+            return None
+        return ItemChange(change, ids["old"], ids["new"], comparable, why, _line(node))
+
+    def item_ids(self, node, path, count) -> tuple[str, ...] | None:
+        """One question id (`count` "one"), or a list of at least two ("several")."""
+        if count == "one":
+            value = self.ident(node, path)
+            return (value,) if value else None
+        if not isinstance(node, yaml.SequenceNode) or len(node.value) < 2:
+            self.error(node, path, f"must be a list of at least two question ids, got {_got(node)}")
+            return None
+        values = tuple(self.ident(item, _join(path, i)) for i, item in enumerate(node.value))
+        return None if None in values else values
 
     def stages(self, node) -> tuple[Stage, ...] | None:
         stages, ok = [], True
@@ -540,7 +650,7 @@ class _Reader:
         if qtype:
             optional = COMMON_KEYS | TYPE_KEYS[qtype]
             if qtype == "text":
-                optional = optional - {"recommendation"}
+                optional = optional - RECOMMENDATION_KEYS
             required = {"id", "type", "text"} | REQUIRED_TYPE_KEYS.get(qtype, set())
             what = f"a {qtype} question"
         else:
@@ -556,7 +666,7 @@ class _Reader:
             "weight": self.weight(f, path),
             "tags": self.tags(f["tags"], p("tags")) if "tags" in f else (),
         }
-        for key in ("help", "evidence"):
+        for key in ("help", "evidence", "ask"):
             if key in f:
                 values[key] = self.text(f[key], p(key))
         for key in ("required", "allow_na"):
@@ -569,11 +679,23 @@ class _Reader:
             return None
         values["line"] = _line(node)
         question = Question(type=qtype, area_id=area_id, sub_area_id=sub_area_id, **values)
+        if set(f) >= RECOMMENDATION_KEYS:
+            self.error(
+                f["recommendations"],
+                p("recommendations"),
+                "give 'recommendation' (one step) or 'recommendations' (a list of steps), not both",
+            )
+            return None
         if "recommendation" in f:
-            recommendation = self.recommendation(f["recommendation"], p("recommendation"), question)
-            if recommendation is None:
+            step = self.recommendation(f["recommendation"], p("recommendation"), question)
+            if step is None:
                 return None
-            question = replace(question, recommendation=recommendation)
+            question = replace(question, recommendations=(step,))
+        if "recommendations" in f:
+            steps = self.recommendation_steps(f["recommendations"], p("recommendations"), question)
+            if steps is None:
+                return None
+            question = replace(question, recommendations=steps)
         if "show_if" in f:
             show_if = self.show_if_shape(f["show_if"], p("show_if"))
             if show_if is None:
@@ -728,9 +850,40 @@ class _Reader:
             tags.append(tag)
         return tuple(tags) if isinstance(node, yaml.SequenceNode) else None
 
-    def recommendation(self, node, path, question: Question) -> Recommendation | None:
-        f = self.fields(node, path, {"text"}, {"below"}, "a recommendation")
+    def recommendation_steps(self, node, path, question) -> tuple[Recommendation, ...] | None:
+        """A list of steps, each `below` higher than the one before."""
+        steps = []
+        for item, item_path in self.sequence(node, path, "recommendations"):
+            step = self.recommendation(item, item_path, question, below_required=True)
+            if step is None:
+                return None
+            if steps and step.below <= steps[-1].below:
+                self.error(
+                    item,
+                    _join(item_path, "below"),
+                    f"steps must rise: {step.below:g} does not come after {steps[-1].below:g}",
+                )
+                return None
+            steps.append(step)
+        return tuple(steps) or None
+
+    def recommendation(self, node, path, question, below_required=False) -> Recommendation | None:
+        required = {"text", "below"} if below_required else {"text"}
+        f = self.fields(node, path, required, {"below", "effort", "who"}, "a recommendation")
         if f is None:
+            return None
+        effort = None
+        if "effort" in f:
+            effort = f["effort"].value if isinstance(f["effort"], yaml.ScalarNode) else None
+            if effort not in EFFORTS:
+                self.error(
+                    f["effort"],
+                    _join(path, "effort"),
+                    f"must be {', '.join(EFFORTS)}, got {_got(f['effort'])}",
+                )
+                return None
+        who = self.text(f["who"], _join(path, "who")) if "who" in f else None
+        if "who" in f and who is None:
             return None
         text = self.text(f["text"], _join(path, "text")) if "text" in f else None
         below = question.max_points
@@ -746,7 +899,7 @@ class _Reader:
                 below = None
         if text is None or below is None:
             return None
-        return Recommendation(text, below)
+        return Recommendation(text, below, effort, who)
 
     def show_if_shape(self, node, path) -> ShowIf | None:
         f = self.fields(node, path, {"question"}, {"equals", "in"}, "show_if")

@@ -18,6 +18,10 @@ AREA_IDS = (
 
 QUESTION_TYPES = ("level", "yes_no", "choice", "multi_choice", "number", "text")
 DIRECTIONS = ("higher_is_better", "lower_is_better")
+# How much a recommendation's step asks of the city, least first: equal gains rank by it.
+EFFORTS = ("low", "medium", "high")
+# What a new version did with each item of the version it replaces (see ItemChange).
+CHANGES = ("same", "changed", "moved", "split", "merged", "retired", "added")
 
 
 @dataclass(frozen=True)
@@ -66,10 +70,33 @@ class Stage:
 
 @dataclass(frozen=True)
 class Recommendation:
-    """The action to take when a question's points are below `below` (the target)."""
+    """One step of a question's recommendations: the action for a city whose points are below
+    `below` (and reach the step before, if any); `effort` is low, medium or high, `who` acts."""
 
     text: Text
     below: float
+    effort: str | None = None
+    who: Text | None = None
+
+
+@dataclass(frozen=True)
+class ItemChange:
+    """One entry of a version's item map: what became of `old` (ids of the replaced version) in
+    `new` (ids of this version). `same` and `changed` keep the id (old == new); `moved` gives it
+    a new id or place; `split`, `merged`, `retired` and `added` say so. `comparable` says whether
+    an answer to the old item means the same as one to the new item."""
+
+    change: str
+    old: tuple[str, ...]
+    new: tuple[str, ...]
+    comparable: bool
+    why: Text | None = None
+    line: int = 0
+
+    @property
+    def copies_answer(self) -> bool:
+        """Whether an answer to the old item is carried over as it is (the same question)."""
+        return self.change in ("same", "moved")
 
 
 @dataclass(frozen=True)
@@ -137,7 +164,8 @@ class Question:
     required: bool = True
     allow_na: bool = False
     evidence: Text | None = None
-    recommendation: Recommendation | None = None
+    ask: Text | None = None
+    recommendations: tuple[Recommendation, ...] = ()
     show_if: ShowIf | None = None
     tags: tuple[str, ...] = ()
     levels: tuple[Level, ...] = ()
@@ -171,6 +199,31 @@ class Question:
         if self.type == "number":
             return float(self.bands[-1][0])
         return 0.0
+
+    @property
+    def target(self) -> float | None:
+        """The points its recommendations lead to (the last step's `below`), or None."""
+        return self.recommendations[-1].below if self.recommendations else None
+
+    def next_step(self, points: float) -> Recommendation | None:
+        """The recommendation for an answer worth `points`: the first step above it."""
+        return next((r for r in self.recommendations if points < r.below), None)
+
+    def scoring_shape(self) -> tuple:
+        """What turns an answer into points, apart from the texts: two questions with the same
+        shape score every answer alike."""
+        return (
+            self.type,
+            tuple(lv.number for lv in self.levels),
+            tuple((c.id, c.points, c.exclusive) for c in self.choices),
+            (self.yes_points, self.no_points) if self.type == "yes_no" else (),
+            self.cap,
+            self.unit,
+            self.direction,
+            self.bands,
+            self.minimum,
+            self.maximum,
+        )
 
     def choice(self, choice_id: str) -> Choice:
         """The choice with this id."""
@@ -340,6 +393,11 @@ class Questionnaire:
     levels: tuple[Level, ...] = ()
     provisional_below: float = 50.0
     source: str = ""
+    # The version this one replaces, its item map and what changed in it, in words.
+    replaces: str | None = None
+    changes: tuple[ItemChange, ...] = ()
+    summary: Text | None = None
+    changes_line: int = 0
     _index: dict = field(init=False, repr=False, compare=False)
 
     def __post_init__(self):
@@ -380,6 +438,11 @@ class Questionnaire:
         if score is None:
             return None
         return [s for s in self.stages if s.min <= score + 1e-9][-1]
+
+
+def version_key(version: str) -> tuple:
+    """A version string as a sort key: "2026.10" comes after "2026.9"."""
+    return tuple((0, int(part)) if part.isdigit() else (1, part) for part in version.split("."))
 
 
 def _as_int(raw: object) -> int | None:

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from .model import AnswerValueError, Area, Question, Questionnaire, Stage, SubArea, _fmt
+from .model import EFFORTS, AnswerValueError, Area, Question, Questionnaire, Stage, SubArea, _fmt
 
 ANSWERED, UNANSWERED, NOT_APPLICABLE, HIDDEN = "answered", "unanswered", "not_applicable", "hidden"
 
@@ -99,7 +99,8 @@ class AreaScore(_Group):
 
 @dataclass(frozen=True)
 class PriorityRecommendation:
-    """A recommendation for a question below its target, with what reaching the target gains."""
+    """A question's next recommended step (the one above its answer), with what reaching the
+    step gains, how much effort it takes and who acts."""
 
     rank: int
     question: Question
@@ -112,6 +113,8 @@ class PriorityRecommendation:
     area_gain: float
     overall_gain: float
     text: str
+    effort: str | None = None
+    who: str | None = None
 
 
 @dataclass(frozen=True)
@@ -372,7 +375,8 @@ def _provisional(group: _Group, questionnaire: Questionnaire) -> bool:
 
 
 def _recommendations(areas: list[AreaScore]) -> tuple[PriorityRecommendation, ...]:
-    """Every answered question below its target, ranked by the overall points it would gain.
+    """The next step of every answered question below its target, ranked by the overall points
+    the step would gain, then by its effort (the least first).
 
     The share of a question in its sub-area, of a sub-area in its area and of an area in the
     overall score are fixed while the question stays answered, so the gains are exact.
@@ -385,14 +389,24 @@ def _recommendations(areas: list[AreaScore]) -> tuple[PriorityRecommendation, ..
             question_weights = sum(r.question.weight for r in s.questions if r.score is not None)
             for r in s.questions:
                 q = r.question
-                if r.score is None or not q.recommendation or r.points >= q.recommendation.below:
+                step = q.next_step(r.points) if r.score is not None else None
+                if step is None:
                     continue
-                rise = 100 * (q.recommendation.below - r.points) / q.max_points
+                rise = 100 * (step.below - r.points) / q.max_points
                 area_gain = rise * q.weight / question_weights * s.sub_area.weight / sub_weights
                 overall_gain = area_gain * a.area.weight / area_weights
-                candidates.append((a, s, r, area_gain, overall_gain))
+                candidates.append((a, s, r, step, area_gain, overall_gain))
     order = {id(c[2]): i for i, c in enumerate(candidates)}
-    candidates.sort(key=lambda c: (-round(c[4], 9), c[0].score, order[id(c[2])]))
+    # Equal gains rank by effort, the least first: a step nobody has costed comes after them.
+    effort = {name: i for i, name in enumerate(EFFORTS)}
+    candidates.sort(
+        key=lambda c: (
+            -round(c[5], 9),
+            effort.get(c[3].effort, len(EFFORTS)),
+            c[0].score,
+            order[id(c[2])],
+        )
+    )
     return tuple(
         PriorityRecommendation(
             rank=rank,
@@ -400,14 +414,16 @@ def _recommendations(areas: list[AreaScore]) -> tuple[PriorityRecommendation, ..
             area=a.area,
             sub_area=s.sub_area,
             current_points=r.points,
-            target_points=r.question.recommendation.below,
+            target_points=step.below,
             current=r.question.describe_points(r.points),
-            target=r.question.describe_points(r.question.recommendation.below),
+            target=r.question.describe_points(step.below),
             area_gain=area_gain,
             overall_gain=overall_gain,
-            text=str(r.question.recommendation.text),
+            text=str(step.text),
+            effort=step.effort,
+            who=str(step.who) if step.who else None,
         )
-        for rank, (a, s, r, area_gain, overall_gain) in enumerate(candidates, start=1)
+        for rank, (a, s, r, step, area_gain, overall_gain) in enumerate(candidates, start=1)
     )
 
 

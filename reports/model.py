@@ -12,6 +12,7 @@ from functools import cache
 from questionnaires import Questionnaire, Scorecard
 from questionnaires import model as instrument
 from questionnaires.scoring import AreaScore, PriorityRecommendation
+from questionnaires.versions import AreaChange, AreaComparison
 
 from .charts import area_radar
 
@@ -36,21 +37,6 @@ class AnswerFacts:
 
 
 @dataclass(frozen=True)
-class AreaChange:
-    """An area's score now and in the previous cycle."""
-
-    area: AreaScore
-    before: float | None
-
-    @property
-    def change(self) -> float | None:
-        """Points gained (or lost) since the previous cycle."""
-        if self.area.score is None or self.before is None:
-            return None
-        return self.area.score - self.before
-
-
-@dataclass(frozen=True)
 class Report:
     """One assessment's report: facts, scores, and what to do first."""
 
@@ -69,6 +55,9 @@ class Report:
     as_of: date
     previous_cycle: int | None = None
     previous_scores: Mapping[str, float | None] = field(default_factory=dict)
+    # When the previous cycle used another version: each area on what the two versions share.
+    previous_version: str | None = None
+    previous_comparison: Mapping[str, AreaComparison] = field(default_factory=dict)
     paper: str = "A4"
     language: str = "en"
 
@@ -97,13 +86,20 @@ class Report:
         """Each area now and in the previous cycle (empty without a previous cycle)."""
         if self.previous_cycle is None:
             return []
-        return [AreaChange(a, self.previous_scores.get(a.area.id)) for a in self.card.areas]
+        return [
+            AreaChange(
+                a, self.previous_scores.get(a.area.id), self.previous_comparison.get(a.area.id)
+            )
+            for a in self.card.areas
+        ]
 
     def radar(self, title: str, description: str, no_score: str):
         """The six areas, with the previous cycle dashed where there is one."""
         lines = [(str(self.cycle), {a.area.id: a.score for a in self.card.areas}, "primary")]
         if self.previous_cycle is not None:
-            lines.append((str(self.previous_cycle), self.previous_scores, "comparison"))
+            # An area that does not compare across versions has no earlier point.
+            before = {c.area.area.id: c.before if c.comparable else None for c in self.changes}
+            lines.append((str(self.previous_cycle), before, "comparison"))
         areas = {a.area.id: a.area.name.get(self.language) for a in self.card.areas}
         return area_radar(areas, lines, title=title, description=description, no_score=no_score)
 

@@ -50,7 +50,7 @@ def test_every_scored_question_is_complete(shipped, questionnaire_id):
     for question in shipped[questionnaire_id].questions():
         assert question.help and question.evidence, question.id
         if question.scored:
-            assert question.recommendation, question.id
+            assert question.recommendations, question.id
             assert question.tags, question.id
         for tag in question.tags:
             assert SDG_TAG.match(tag) or tag in OTHER_TAGS, (question.id, tag)

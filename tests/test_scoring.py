@@ -151,7 +151,7 @@ def test_explain_says_where_every_number_comes_from(example):
 
 def test_weighted_explanation_shows_the_weights():
     q = _questionnaire(
-        [[[(3, 1.0, 3)], [(3, 1.0, 3)]]] + [[[(3, 1.0, 3)]]] * 5,
+        [[[(3, 1.0, [(3, None)])], [(3, 1.0, [(3, None)])]]] + [[[(3, 1.0, [(3, None)])]]] * 5,
         sub_area_weights={"a0s0": 2.0},
     )
     card = score(q, {"a0s0q0": 3, "a0s1q0": 0})
@@ -184,7 +184,8 @@ STAGES = (
 
 
 def _questionnaire(shape, sub_area_weights=None, area_weights=None) -> Questionnaire:
-    """shape[area][sub_area] = [(scale max, weight, recommendation below or None), ...]."""
+    """shape[area][sub_area] = [(scale max, weight, recommendation steps), ...], where a step
+    is (below, effort)."""
     sub_area_weights = sub_area_weights or {}
     area_weights = area_weights or {}
     areas = []
@@ -206,9 +207,12 @@ def _questionnaire(shape, sub_area_weights=None, area_weights=None) -> Questionn
                             weight=weight,
                             allow_na=True,
                             levels=tuple(Level(n, Text(f"L{n}")) for n in range(top + 1)),
-                            recommendation=Recommendation(Text("do it"), below) if below else None,
+                            recommendations=tuple(
+                                Recommendation(Text(f"step to {b}"), b, effort)
+                                for b, effort in steps
+                            ),
                         )
-                        for i, (top, weight, below) in enumerate(questions)
+                        for i, (top, weight, steps) in enumerate(questions)
                     ),
                     weight=sub_area_weights.get(sid, 1.0),
                 )
@@ -225,8 +229,9 @@ weights = st.sampled_from([0.5, 1.0, 1.0, 2.0, 3.0])
 @st.composite
 def question_shapes(draw):
     top = draw(st.integers(1, 5))
-    below = draw(st.none() | st.integers(1, top))
-    return (top, draw(weights), below)
+    belows = sorted(draw(st.sets(st.integers(1, top), max_size=top)))
+    efforts = st.sampled_from([None, "low", "medium", "high"])
+    return (top, draw(weights), [(b, draw(efforts)) for b in belows])
 
 
 @st.composite
@@ -357,17 +362,21 @@ def test_recommendation_ranking_equals_brute_force_recomputation(case):
     expected = []
     for question in q.questions():
         result = card.question(question.id)
-        rec = question.recommendation
-        if result.status != ANSWERED or not rec or result.points >= rec.below:
+        # The step a city takes next: the first one above its answer.
+        if result.status != ANSWERED:
             continue
-        raised = score(q, {**answers, question.id: int(rec.below)})
+        steps = [r for r in question.recommendations if result.points < r.below]
+        if not steps:
+            continue
+        raised = score(q, {**answers, question.id: int(steps[0].below)})
         gain = raised.overall - card.overall
         area_gain = raised.area(question.area_id).score - card.area(question.area_id).score
-        expected.append((question.id, gain, area_gain, card.area(question.area_id).score))
-    expected.sort(key=lambda e: (-round(e[1], 9), e[3], order[e[0]]))
+        effort = ["low", "medium", "high", None].index(steps[0].effort)
+        expected.append((question.id, gain, area_gain, card.area(question.area_id).score, effort))
+    expected.sort(key=lambda e: (-round(e[1], 9), e[4], e[3], order[e[0]]))
 
     assert [r.question.id for r in card.recommendations] == [e[0] for e in expected]
-    for r, (_, gain, area_gain, _) in zip(card.recommendations, expected, strict=True):
+    for r, (_, gain, area_gain, *_) in zip(card.recommendations, expected, strict=True):
         assert math.isclose(r.overall_gain, gain, abs_tol=1e-9)
         assert math.isclose(r.area_gain, area_gain, abs_tol=1e-9)
 

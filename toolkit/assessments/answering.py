@@ -10,14 +10,17 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from questionnaires import Question, Questionnaire, Scorecard
 from questionnaires.scoring import AreaScore
+from questionnaires.versions import Bridge
 from toolkit.accounts.models import User
 from toolkit.assessments.models import Answer, AnswerRevision, AreaAssignment, Assessment
 from toolkit.assessments.scores import questionnaire_of, refresh_area_scores, refresh_scores
 from toolkit.cities.models import City
+from toolkit.core import instrument
 from toolkit.core.audit import record
 from toolkit.core.extensions import db
 from toolkit.core.models import utcnow
@@ -176,10 +179,16 @@ def _carry_over(
     by: User | None,
     now,
 ) -> int:
+    """Copy the answers of `source` that still answer the same question, through the item map
+    when the versions differ (a question moved keeps its answer under its new id); a question
+    that changed is left empty and offers the earlier answer instead (offered_answers)."""
+    assessment.carried_over_from = source
+    link = _link(source, questionnaire)
+    by_question = {a.question_id: a for a in source.answers}
     count = 0
-    for old in source.answers:
-        question = questionnaire.find(old.question_id)
-        if not isinstance(question, Question) or (old.not_applicable and not question.allow_na):
+    for question in questionnaire.questions():
+        old = by_question.get(link.copies.get(question.id) if link else question.id)
+        if old is None or (old.not_applicable and not question.allow_na):
             continue
         try:
             value = None if old.value is None else _storable(question.parse_answer(old.value))
@@ -187,7 +196,7 @@ def _carry_over(
             continue
         answer = Answer(
             assessment=assessment,
-            question_id=old.question_id,
+            question_id=question.id,
             value=value,
             not_applicable=old.not_applicable,
             not_applicable_reason=old.not_applicable_reason,
@@ -210,6 +219,66 @@ def _carry_over(
         count += 1
     db.session.flush()
     return count
+
+
+def _link(source: Assessment, questionnaire: Questionnaire) -> Bridge | None:
+    """The bridge from the source's version to `questionnaire`; None for the same version."""
+    if source.questionnaire_version == questionnaire.version:
+        return None
+    return instrument.bridge_between(
+        source.questionnaire_version, questionnaire.version, questionnaire.id
+    )
+
+
+@dataclass(frozen=True)
+class OfferedAnswer:
+    """An earlier cycle's answer to a question that has changed since: shown beside the new
+    question for the person to take up or not, never copied. `answers` are the earlier
+    questions with their answers in words."""
+
+    cycle: int
+    version: str
+    why: str
+    answers: tuple[tuple[Question, str], ...]
+
+
+def offered_answers(assessment: Assessment, questions: list[Question]) -> dict[str, OfferedAnswer]:
+    """The earlier answers offered to these questions of an assessment started from an earlier
+    version's: those the item map marks changed, split or merged, and not answered here yet."""
+    source = assessment.carried_over_from
+    link = _link(source, questionnaire_of(assessment)) if source is not None else None
+    wanted = [q.id for q in questions if link is not None and q.id in link.offers]
+    if not wanted:
+        return {}
+    answered = set(
+        db.session.execute(
+            db.select(Answer.question_id).where(
+                Answer.assessment_id == assessment.id,
+                Answer.question_id.in_(wanted),
+                sa.or_(Answer.value.is_not(None), Answer.not_applicable),
+            )
+        ).scalars()
+    )
+    earlier = {a.question_id: a for a in source.answers if a.value is not None}
+    offered = {}
+    for question_id in wanted:
+        change, origins = link.offers[question_id]
+        described = []
+        for origin in origins:
+            if question_id in answered or origin not in earlier:
+                continue
+            question = link.old.question(origin)
+            try:
+                described.append(
+                    (question, question.describe(question.parse_answer(earlier[origin].value)))
+                )
+            except ValueError:
+                continue
+        if described:
+            offered[question_id] = OfferedAnswer(
+                source.cycle, link.new.version, str(change.why or ""), tuple(described)
+            )
+    return offered
 
 
 @dataclass

@@ -49,8 +49,14 @@ class Assessment(db.Model):
     reviewed_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
     reviewed_at: Mapped[datetime | None]
     review_comment: Mapped[str | None] = mapped_column(sa.Text)
+    # The earlier assessment its answers were carried over from: what a question that changed
+    # since offers (see answering.offered_answers).
+    carried_over_from_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("assessment.id", ondelete="SET NULL")
+    )
 
     city: Mapped[City] = relationship(back_populates="assessments")
+    carried_over_from: Mapped[Assessment | None] = relationship(remote_side=[id])
     answers: Mapped[list[Answer]] = relationship(
         back_populates="assessment", cascade="all, delete-orphan"
     )

@@ -7,8 +7,11 @@ Services flush; the request (or command) boundary commits.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 
 from questionnaires import GivenAnswer, Questionnaire, Scorecard, score, score_area, summarize
+from questionnaires.model import version_key
+from questionnaires.versions import AreaChange, AreaComparison, compare
 from toolkit.assessments.models import Answer, Assessment, StoredAreaScore
 from toolkit.core import instrument
 from toolkit.core.extensions import db
@@ -30,6 +33,35 @@ def previous_assessment(assessment: Assessment) -> Assessment | None:
         .order_by(Assessment.cycle.desc())
         .limit(1)
     ).scalar()
+
+
+def comparison_with(previous: Assessment, assessment: Assessment) -> dict[str, AreaComparison]:
+    """Each area of two cycles of a city on different versions, scored on the questions the
+    versions share (through the item map); empty for cycles on the same version, whose stored
+    scores compare as they are."""
+    if previous.questionnaire_version == assessment.questionnaire_version:
+        return {}
+    older, newer = sorted(
+        (previous, assessment), key=lambda a: version_key(a.questionnaire_version)
+    )
+    link = instrument.bridge_between(
+        older.questionnaire_version, newer.questionnaire_version, assessment.questionnaire_id
+    )
+    result = {}
+    for c in compare(link, _given_answers(older), _given_answers(newer)):
+        if older is assessment:  # the earlier cycle used the later version
+            c = replace(c, before=c.now, now=c.before)
+        result[c.area.id] = c
+    return result
+
+
+def changes_since(
+    previous: Assessment, assessment: Assessment, card: Scorecard
+) -> list[AreaChange]:
+    """Each area of `card` (the assessment's) against the city's `previous` cycle."""
+    before = {area_id: row.score for area_id, row in previous.scores_by_area().items()}
+    across = comparison_with(previous, assessment)
+    return [AreaChange(a, before.get(a.area.id), across.get(a.area.id)) for a in card.areas]
 
 
 def scorecard(assessment: Assessment) -> Scorecard:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import cache
 
 from questionnaires import Questionnaire, catalogue
+from questionnaires.versions import Bridge, bridge
 
 
 @cache
@@ -19,15 +20,31 @@ def questionnaire(questionnaire_id: str, version: str) -> Questionnaire:
 
 def latest(questionnaire_id: str) -> Questionnaire:
     """The newest version of a questionnaire."""
-    versions = [q for (qid, _), q in _all().items() if qid == questionnaire_id]
-    if not versions:
+    shipped = versions(questionnaire_id)
+    if not shipped:
         raise KeyError(questionnaire_id)
-    return versions[-1]
+    return shipped[-1]
+
+
+def versions(questionnaire_id: str) -> list[Questionnaire]:
+    """Every shipped version of a questionnaire, oldest first."""
+    return [q for (qid, _), q in _all().items() if qid == questionnaire_id]
+
+
+@cache
+def bridge_between(old_version: str, new_version: str, questionnaire_id: str) -> Bridge:
+    """What two versions of a questionnaire share, `old_version` the earlier (ValueError when
+    one does not descend from the other)."""
+    return bridge(
+        questionnaire(questionnaire_id, old_version),
+        questionnaire(questionnaire_id, new_version),
+        versions(questionnaire_id),
+    )
 
 
 def titles() -> dict[str, str]:
     """Questionnaire id -> title of its newest version."""
-    return {qid: str(q.title) for (qid, _), q in sorted(_all().items())}
+    return {qid: str(q.title) for (qid, _), q in _all().items()}  # the newest comes last
 
 
 def area_names() -> dict[str, str]:

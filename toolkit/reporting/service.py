@@ -9,7 +9,12 @@ from sqlalchemy.exc import IntegrityError
 
 from reports import PAPER_SIZES, AnswerFacts, Report, fingerprint, render_pdf
 from toolkit.assessments.models import Assessment
-from toolkit.assessments.scores import previous_assessment, questionnaire_of, scorecard
+from toolkit.assessments.scores import (
+    comparison_with,
+    previous_assessment,
+    questionnaire_of,
+    scorecard,
+)
 from toolkit.core.extensions import db
 from toolkit.reporting.models import ReportFile
 
@@ -42,6 +47,8 @@ def report_of(assessment: Assessment, paper: str = "A4", language: str = "en") -
         previous_scores={a: row.score for a, row in previous.scores_by_area().items()}
         if previous
         else {},
+        previous_version=previous.questionnaire_version if previous else None,
+        previous_comparison=comparison_with(previous, assessment) if previous else {},
         paper=paper,
         language=language,
     )

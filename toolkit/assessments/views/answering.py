@@ -25,6 +25,7 @@ from toolkit.assessments.answering import (
     assignable_people,
     create_assessment,
     last_change,
+    offered_answers,
     save_answers,
     start_problems,
     work_order,
@@ -229,6 +230,7 @@ def _questions(
         conflicts=conflicts or {},
         editable=editable,
         notes={n.question_id: n for n in assessment.review_notes},
+        offers=offered_answers(assessment, list(area.questions())),
         show_if={q.id: show_if_values(questionnaire, q) for q in area.questions() if q.show_if},
     )
     messages = ""

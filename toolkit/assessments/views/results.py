@@ -8,7 +8,12 @@ from flask_login import login_required
 
 from questionnaires import Question
 from reports.charts import area_radar
-from toolkit.assessments.scores import previous_assessment, questionnaire_of, scorecard
+from toolkit.assessments.scores import (
+    changes_since,
+    previous_assessment,
+    questionnaire_of,
+    scorecard,
+)
 from toolkit.assessments.timeline import timeline_entries
 from toolkit.assessments.views.common import bp, load_assessment, people_by_id
 
@@ -21,9 +26,11 @@ def results(assessment_id: int):
     assessment = load_assessment(assessment_id, "view_assessment")
     card = scorecard(assessment)
     previous = previous_assessment(assessment)
-    before = {a: row.score for a, row in previous.scores_by_area().items()} if previous else {}
+    changes = changes_since(previous, assessment, card) if previous else []
     lines = [(str(assessment.cycle), {a.area.id: a.score for a in card.areas}, "primary")]
     if previous:
+        # An area that does not compare across versions has no earlier point on the radar.
+        before = {c.area.area.id: c.before if c.comparable else None for c in changes}
         lines.append((str(previous.cycle), before, "comparison"))
     chart = area_radar(
         {a.area.id: str(a.area.name) for a in card.areas},
@@ -38,7 +45,7 @@ def results(assessment_id: int):
         card=card,
         chart=chart,
         previous=previous,
-        before=before,
+        changes={c.area.area.id: c for c in changes},
     )
 
 
