@@ -395,6 +395,30 @@ class _Reader:
             levels.append(Level(number, descriptor))
         return tuple(levels)
 
+    def scale(self, node) -> tuple[Level, ...] | None:
+        """The questionnaire's levels: each a name, or `{name, meaning}` (the ladder's step)."""
+        numbered = self.numbered(node, "levels", 0, "level")
+        if numbered is None:
+            return None
+        levels = []
+        for number, value_node in numbered.items():
+            path = _join("levels", str(number))
+            if isinstance(value_node, yaml.MappingNode) and any(
+                getattr(k, "value", None) == "name" for k, _ in value_node.value
+            ):
+                f = self.fields(value_node, path, {"name"}, {"meaning"}, "a level")
+                name = self.text(f["name"], _join(path, "name")) if f and "name" in f else None
+                meaning = self.optional_text(f, "meaning", path) if f else None
+                if name is None or ("meaning" in (f or {}) and meaning is None):
+                    return None
+                levels.append(Level(number, name, meaning))
+                continue
+            name = self.text(value_node, path)
+            if name is None:
+                return None
+            levels.append(Level(number, name))
+        return tuple(levels)
+
     # -- the questionnaire -------------------------------------------------------------------
 
     def questionnaire(self, root, source) -> Questionnaire | None:
@@ -413,7 +437,7 @@ class _Reader:
             version = self.plain_text(f["version"], "version")
         title = self.text(f["title"], "title") if "title" in f else None
         description = self.text(f["description"], "description") if "description" in f else None
-        scale = self.levels(f["levels"], "levels") if "levels" in f else ()
+        scale = self.scale(f["levels"]) if "levels" in f else ()
         provisional_below = 50.0
         if "provisional_below" in f:
             value = self.number(f["provisional_below"], "provisional_below", low=0)

@@ -41,10 +41,12 @@ class Text:
 
 @dataclass(frozen=True)
 class Level:
-    """One level of a scale: its number and what it means."""
+    """One level of a scale: its number and what it means (a questionnaire's scale may also
+    give the `meaning` every question's level of that number shares)."""
 
     number: int
     descriptor: Text
+    meaning: Text | None = None
 
 
 @dataclass(frozen=True)

@@ -70,9 +70,16 @@ def check_map(old: Questionnaire, new: Questionnaire) -> list[Problem]:
                 )
             seen_old.setdefault(item, entry.line)
         for item in entry.new:
-            if item not in new_ids:
+            if item not in new_ids and entry.change in ("same", "changed"):
+                if item in old_ids:
+                    problem(
+                        entry.line,
+                        f"{path}.old",
+                        f"'{item}' is not a question of {new.version}: is it moved or retired?",
+                    )
+            elif item not in new_ids:
                 problem(entry.line, f"{path}.new", f"'{item}' is not a question of {new.version}")
-            elif item in seen_new:
+            elif item in seen_new and entry.change not in ("same", "changed"):
                 problem(
                     entry.line,
                     f"{path}.new",
@@ -204,6 +211,9 @@ def bridge(old: Questionnaire, new: Questionnaire, versions: Iterable[Questionna
     # Follow every old question through each step; a pair survives only comparable steps.
     pairs = {q.id: q.id for q in old.questions()}
     copies = dict(pairs)
+    # Every old question with whatever it became, comparable or not: what an area's count of
+    # changed items does not count twice.
+    linked = {q.id: {q.id} for q in old.questions()}
     offers: dict[str, tuple[ItemChange, tuple[str, ...]]] = {}
     for step in chain[1:]:
         forward = {item: entry for entry in step.changes for item in entry.old}
@@ -218,10 +228,14 @@ def bridge(old: Questionnaire, new: Questionnaire, versions: Iterable[Questionna
                 origin = tuple(origin_of[o] for o in entry.old if o in origin_of)
                 carried.update({new_id: (entry, origin) for new_id in entry.new if origin})
         offers = carried
+        linked = {
+            o: {n for item in now for n in forward[item].new if item in forward}
+            for o, now in linked.items()
+        }
         pairs = _step(pairs, forward, lambda e: e.comparable)
         copies = _step(copies, forward, lambda e: e.copies_answer)
     copies_by_new = {new_id: old_id for old_id, new_id in copies.items()}
-    return Bridge(old, new, pairs, copies_by_new, offers, _areas(old, new, pairs))
+    return Bridge(old, new, pairs, copies_by_new, offers, _areas(old, new, pairs, linked))
 
 
 def _step(current: dict[str, str], forward: dict[str, ItemChange], keeps) -> dict[str, str]:
@@ -234,7 +248,10 @@ def _step(current: dict[str, str], forward: dict[str, ItemChange], keeps) -> dic
     return result
 
 
-def _areas(old: Questionnaire, new: Questionnaire, pairs: Mapping[str, str]) -> dict:
+def _areas(old: Questionnaire, new: Questionnaire, pairs, linked) -> dict[str, AreaBridge]:
+    """Per area: its comparable pairs, and how many of its items changed. An item is a scored
+    question of the new version in the area, or one of the old version in the area that became
+    nothing there (retired, or moved to another area)."""
     old_area = {q.id: q.area_id for q in old.questions() if q.scored}
     new_area = {q.id: q.area_id for q in new.questions() if q.scored}
     areas = {}
@@ -244,11 +261,13 @@ def _areas(old: Questionnaire, new: Questionnaire, pairs: Mapping[str, str]) -> 
             for o, n in pairs.items()
             if old_area.get(o) == area.id and new_area.get(n) == area.id
         )
-        in_pairs_old = {o for o, _ in kept}
-        in_pairs_new = {n for _, n in kept}
-        others = sum(1 for o, a in old_area.items() if a == area.id and o not in in_pairs_old)
-        others += sum(1 for n, a in new_area.items() if a == area.id and n not in in_pairs_new)
-        areas[area.id] = AreaBridge(area.id, kept, others, len(kept) + others)
+        items = sum(1 for a in new_area.values() if a == area.id)
+        items += sum(
+            1
+            for o, a in old_area.items()
+            if a == area.id and not any(new_area.get(n) == area.id for n in linked.get(o, ()))
+        )
+        areas[area.id] = AreaBridge(area.id, kept, items - len(kept), items)
     return areas
 
 

@@ -59,8 +59,8 @@ class DemoCity:
     tags: tuple[str, ...]
     # Area id -> share of the maximum a typical answer reaches.
     profile: dict[str, float]
-    # Questionnaire id -> {cycle: status}, cycles in ascending order.
-    assessments: dict[str, dict[int, str]]
+    # Questionnaire id -> {cycle: (status, questionnaire version)}, cycles in ascending order.
+    assessments: dict[str, dict[int, tuple[str, str]]]
     time_zone: str | None  # where it is not the main zone of its country
 
 
@@ -73,6 +73,7 @@ class DemoData:
     countries: dict[str, str]  # code -> name
     cohorts: dict[str, dict]  # name -> the Cohort's other columns
     cycle_shift: dict[int, float]  # added to every profile, per cycle
+    versions: dict[int, str]  # the questionnaire version a cycle uses, unless a city says
     draft_share: float  # about how much of a draft is filled in
     not_applicable_reason: str
     return_comment: str
@@ -144,8 +145,8 @@ def load_demo() -> dict:
         )
         users += 2
         for questionnaire_id, cycles in spec.assessments.items():
-            questionnaire = instrument.latest(questionnaire_id)
-            for cycle, status in cycles.items():
+            for cycle, (status, version) in cycles.items():
+                questionnaire = instrument.questionnaire(questionnaire_id, version)
                 if _assessment(city, questionnaire.id, cycle) is None:
                     _make_assessment(
                         data, spec, city, questionnaire, cycle, status, lead, editor, admin
@@ -351,7 +352,7 @@ def _demo_data(root: dict) -> DemoData:
             for fact, value in facts.items()
         }
     answers = _get(root, "", "answers", "a mapping")
-    keys = ("cycle_shift", "draft_share", "not_applicable_reason", "return_comment")
+    keys = ("cycle_shift", "versions", "draft_share", "not_applicable_reason", "return_comment")
     _only(answers, "answers", keys)
     cycle_shift = {
         _check(cycle, "answers.cycle_shift", "a whole number"): float(
@@ -359,10 +360,16 @@ def _demo_data(root: dict) -> DemoData:
         )
         for cycle, shift in _get(answers, "answers", "cycle_shift", "a mapping").items()
     }
-    cities = [
-        _city_spec(
-            _check(facts, f"cities[{i}]", "a mapping"), f"cities[{i}]", countries, cycle_shift
+    versions = {
+        _check(cycle, "answers.versions", "a whole number"): _check(
+            version, f"answers.versions.{cycle}", "a text"
         )
+        for cycle, version in _get(answers, "answers", "versions", "a mapping").items()
+    }
+    if set(versions) != set(cycle_shift):
+        raise _Wrong("answers.versions", "give a version for each cycle of cycle_shift")
+    cities = [
+        _city_spec(_check(facts, f"cities[{i}]", "a mapping"), f"cities[{i}]", countries, versions)
         for i, facts in enumerate(_get(root, "", "cities", "a list"))
     ]
     slugs = [c.slug for c in cities]
@@ -374,6 +381,7 @@ def _demo_data(root: dict) -> DemoData:
         countries=countries,
         cohorts=cohorts,
         cycle_shift=cycle_shift,
+        versions=versions,
         draft_share=float(_get(answers, "answers", "draft_share", "a number")),
         not_applicable_reason=_get(answers, "answers", "not_applicable_reason", "a text"),
         return_comment=_get(answers, "answers", "return_comment", "a text"),
@@ -381,7 +389,7 @@ def _demo_data(root: dict) -> DemoData:
     )
 
 
-def _city_spec(facts: dict, key: str, countries: dict, cycle_shift: dict) -> DemoCity:
+def _city_spec(facts: dict, key: str, countries: dict, versions: dict) -> DemoCity:
     fields = ("slug", "name", "country", "population", "land_area_km2", "tags", "profile")
     _only(facts, key, (*fields, "assessments", "time_zone"))
     country = _get(facts, key, "country", "a text")
@@ -398,12 +406,22 @@ def _city_spec(facts: dict, key: str, countries: dict, cycle_shift: dict) -> Dem
         where = f"{key}.assessments.{questionnaire_id}"
         if questionnaire_id not in instrument.titles():
             raise _Wrong(where, "no questionnaire has this id")
+        made = {}
         for cycle, status in _check(cycles, where, "a mapping").items():
-            if cycle not in cycle_shift:
+            if cycle not in versions:
                 raise _Wrong(f"{where}.{cycle}", "answers.cycle_shift has no shift for this cycle")
+            version = versions[cycle]
+            if isinstance(status, dict):  # {status: ..., version: ...}
+                _only(status, f"{where}.{cycle}", ("status", "version"))
+                version = _get(status, f"{where}.{cycle}", "version", "a text")
+                status = _get(status, f"{where}.{cycle}", "status", "a text")
             if status not in STATUSES:
                 raise _Wrong(f"{where}.{cycle}", f"the status is one of {', '.join(STATUSES)}")
-        assessments[questionnaire_id] = dict(sorted(cycles.items()))
+            shipped = [q.version for q in instrument.versions(questionnaire_id)]
+            if version not in shipped:
+                raise _Wrong(f"{where}.{cycle}", f"version {version!r} is not one of {shipped}")
+            made[cycle] = (status, version)
+        assessments[questionnaire_id] = dict(sorted(made.items()))
     return DemoCity(
         slug=_get(facts, key, "slug", "a text"),
         name=_get(facts, key, "name", "a text"),

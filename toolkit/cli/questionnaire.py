@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from pathlib import Path
 
 import click
 import yaml
 
+import questionnaires
 from questionnaires import (
     AREA_IDS,
     AnswerError,
@@ -18,6 +20,7 @@ from questionnaires import (
     load,
 )
 from questionnaires.scoring import scorecard_as_dict
+from questionnaires.versions import changelog, check_versions
 
 AREA_SHORT = {
     "civic_social": "CS",
@@ -60,18 +63,32 @@ def list_command():
 
 
 @questionnaire_cli.command("check")
-@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.argument("files", nargs=-1, type=click.Path(dir_okay=False))
 def check_command(files):
-    """Check questionnaire FILES; list every problem of a bad one (exit status 1)."""
-    bad = 0
+    """Check questionnaire FILES (default: every shipped one), and the item map of each that
+    replaces an earlier version (found among FILES or the shipped ones); list every problem of
+    a bad one (exit status 1)."""
+    files = files or [str(p) for p in sorted(Path(questionnaires.__file__).parent.glob("*.yaml"))]
+    loaded, bad = {}, 0
     for file in files:
         try:
-            q = load(file)
+            loaded[file] = load(file)
         except QuestionnaireError as error:
             bad += 1
-            click.echo(f"{file}: {len(error.problems)} problem(s)", err=True)
-            for problem in error.problems:
-                click.echo(f"  {problem}", err=True)
+            _print_problems(file, error.problems)
+    try:
+        shipped = catalogue()
+    except QuestionnaireError:
+        shipped = []  # a shipped file with problems: only FILES can be replaced ones
+    given = {(q.id, q.version) for q in loaded.values()}
+    pool = list(loaded.values()) + [q for q in shipped if (q.id, q.version) not in given]
+    by_file = {}
+    for problem in check_versions(pool):
+        by_file.setdefault(problem.file, []).append(problem)
+    for file, q in loaded.items():
+        if by_file.get(q.source):
+            bad += 1
+            _print_problems(file, by_file[q.source])
             continue
         questions = list(q.questions())
         sub_areas = sum(len(a.sub_areas) for a in q.areas)
@@ -79,8 +96,28 @@ def check_command(files):
             f"{file}: ok: {q.id} {q.version}, {len(questions)} questions "
             f"in {len(q.areas)} areas and {sub_areas} sub-areas"
         )
+        if q.replaces:
+            counts = Counter(entry.change for entry in q.changes)
+            click.echo(
+                f"  item map from {q.replaces}: "
+                + ", ".join(f"{n} {change}" for change, n in sorted(counts.items()))
+            )
     if bad:
         raise SystemExit(1)
+
+
+def _print_problems(file, problems) -> None:
+    click.echo(f"{file}: {len(problems)} problem(s)", err=True)
+    for problem in problems:
+        click.echo(f"  {problem}", err=True)
+
+
+@questionnaire_cli.command("changes")
+@click.argument("questionnaire_id")
+@click.option("--version", "version", help="Questionnaire version (default: the newest).")
+def changes_command(questionnaire_id, version):
+    """Print what changed in a version and why (its item map), as Markdown."""
+    click.echo(changelog(_find(questionnaire_id, version)), nl=False)
 
 
 @questionnaire_cli.command("score")

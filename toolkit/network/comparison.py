@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from questionnaires import AREA_IDS
+from questionnaires.model import version_key
 from toolkit.assessments.models import STATUSES, Assessment, StoredAreaScore
 from toolkit.assessments.workflow import STATUS_NAMES
 from toolkit.cities.models import City, Country
@@ -138,6 +139,7 @@ class HeatmapRow:
     overall: float | None
     completeness: float
     scores: dict[str, float | None]
+    version: str = ""
 
 
 @dataclass(frozen=True)
@@ -150,6 +152,51 @@ class AreaStatistics:
     median: float
     upper_quartile: float
     maximum: float
+
+
+@dataclass(frozen=True)
+class VersionMix:
+    """The questionnaire versions a selection holds (version, assessments; oldest first), and
+    the areas whose questions changed between them, with the words that say so. Those areas are
+    compared over the assessments of the newest version only."""
+
+    versions: list[tuple[str, int]]
+    apart: dict[str, list[str]]
+
+    @property
+    def newest(self) -> str:
+        return self.versions[-1][0]
+
+    def counts(self, area_id: str, version: str) -> bool:
+        """Whether an assessment of `version` counts in the figures of `area_id`."""
+        return area_id not in self.apart or version == self.newest
+
+
+def version_mix(f: Filter) -> VersionMix | None:
+    """The versions of the selection of `f` (its cycle resolved); None when it holds one."""
+    query = (
+        sa.select(Assessment.questionnaire_version, sa.func.count(Assessment.id))
+        .join(City, Assessment.city_id == City.id)
+        .join(Country, City.country_id == Country.id)
+        .group_by(Assessment.questionnaire_version)
+    )
+    found = dict(db.session.execute(filtered(query, f)).all())
+    if len(found) < 2:
+        return None
+    versions = sorted(found.items(), key=lambda item: version_key(item[0]))
+    newest = versions[-1][0]
+    apart: dict[str, list[str]] = {}
+    for version, _count in versions[:-1]:
+        try:
+            link = instrument.bridge_between(version, newest, f.questionnaire)
+        except (KeyError, ValueError):  # a version no longer shipped: nothing compares
+            apart.update({a: apart.get(a, []) for a in AREA_IDS})
+            continue
+        for area_id in AREA_IDS:
+            note = link.note(area_id)
+            if note is not None:
+                apart.setdefault(area_id, []).append(note)
+    return VersionMix(versions, apart)
 
 
 def cycles(questionnaire: str) -> list[int]:
@@ -370,15 +417,17 @@ def heatmap(f: Filter, page: int = 1) -> list[HeatmapRow]:
             overall=r.overall,
             completeness=r.completeness,
             scores={area_id: r._mapping[area_id] for area_id in AREA_IDS},
+            version=r.questionnaire_version,
         )
         for r in rows
     ]
 
 
-def spread_query(f: Filter):
+def spread_query(f: Filter, mix: VersionMix | None = None):
     """The scores the area statistics are made of (one SQL statement): SQL ranks the scores of
     each area and returns only the lowest, the highest, and the two around each quartile, with
-    the number of scores, whatever the number of cities."""
+    the number of scores, whatever the number of cities. An area whose questions changed
+    between the versions of the selection (`mix`) counts the newest version's scores only."""
     ranked = (
         sa.select(
             StoredAreaScore.area_id,
@@ -396,6 +445,13 @@ def spread_query(f: Filter):
         .join(Country, City.country_id == Country.id)
         .where(StoredAreaScore.score.is_not(None))
     )
+    if mix is not None and mix.apart:
+        ranked = ranked.where(
+            sa.or_(
+                StoredAreaScore.area_id.not_in(list(mix.apart)),
+                Assessment.questionnaire_version == mix.newest,
+            )
+        )
     ranked = filtered(ranked, f).subquery()
     # Integer division: the rank just below each quartile's position (n - 1) * k / 4.
     below = [((ranked.c.n - 1) * k) // 4 for k in (1, 2, 3)]
@@ -408,8 +464,10 @@ def spread_query(f: Filter):
 
 def area_statistics(f: Filter) -> dict[str, AreaStatistics | None]:
     """Per area: minimum, quartiles, median and maximum of the compared cities' scores, or None
-    where fewer than MIN_COHORT cities have a score."""
-    rows = db.session.execute(spread_query(resolved(f)))
+    where fewer than MIN_COHORT cities have a score. Where the selection mixes versions whose
+    questions of an area differ, that area's figures are the newest version's (version_mix)."""
+    f = resolved(f)
+    rows = db.session.execute(spread_query(f, version_mix(f)))
     picked: dict[str, dict[int, float]] = {area_id: {} for area_id in AREA_IDS}
     counts: dict[str, int] = dict.fromkeys(AREA_IDS, 0)
     for area_id, i, n, score in rows:

@@ -5,11 +5,13 @@ figures and radars."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import pairwise
 
 from flask_babel import gettext as _
 from markupsafe import Markup
 
 from questionnaires import Scorecard
+from questionnaires.model import version_key
 from reports.charts import area_radar
 from toolkit.assessments.models import Assessment
 from toolkit.assessments.scores import scorecard
@@ -36,6 +38,11 @@ class CityProfile:
     spread: dict[str, comparison.AreaStatistics | None]
     chart: Markup | None
     differences: list[tuple[float, str]]  # (points above the median, area id), highest first
+    # Per assessment of `cycles`, the areas that do not compare with the cycle before (another
+    # version of the questionnaire), with the words that say so.
+    breaks: dict[int, dict[str, str]]
+    # The areas in which the city's latest cycle does not compare with the cohort's figures.
+    apart: dict[str, list[str]]
 
 
 @dataclass(frozen=True)
@@ -57,11 +64,13 @@ def city_profile(
     cohorts = cohorts_of(city)
     cohort = chosen if chosen in cohorts else (cohorts[0] if cohorts else None)
     latest, scores = cycles[-1] if cycles else (None, {})
-    spread = {}
+    spread, apart = {}, {}
     if latest is not None and cohort is not None:
-        spread = comparison.area_statistics(
-            comparison.Filter(questionnaire=questionnaire, cycle=latest.cycle, cohort=cohort)
-        )
+        f = comparison.Filter(questionnaire=questionnaire, cycle=latest.cycle, cohort=cohort)
+        spread = comparison.area_statistics(f)
+        mix = comparison.version_mix(f)
+        if mix is not None and latest.questionnaire_version != mix.newest:
+            apart = mix.apart
     chart = None
     differences = []
     if latest is not None:
@@ -73,7 +82,7 @@ def city_profile(
                 {a: spread[a].lower_quartile for a in names},
                 {a: spread[a].upper_quartile for a in names},
             )
-        medians = {a: spread[a].median for a in names if spread.get(a)}
+        medians = {a: spread[a].median for a in names if spread.get(a) and a not in apart}
         lines = [(_("Cohort median"), medians, "comparison")] if medians else []
         lines.append((f"{city.name} {latest.cycle}", scores, "primary"))
         chart = area_radar(
@@ -88,11 +97,32 @@ def city_profile(
             (
                 (scores[a] - spread[a].median, a)
                 for a in names
-                if scores.get(a) is not None and spread.get(a)
+                if scores.get(a) is not None and spread.get(a) and a not in apart
             ),
             reverse=True,
         )
-    return CityProfile(cycles, latest, scores, cohorts, cohort, spread, chart, differences)
+    return CityProfile(
+        cycles, latest, scores, cohorts, cohort, spread, chart, differences, _breaks(cycles), apart
+    )
+
+
+def _breaks(cycles) -> dict[int, dict[str, str]]:
+    """Where the trend changes version: per assessment, the areas that do not compare with the
+    cycle before it, and why."""
+    breaks = {}
+    for (before, _scores), (after, _later) in pairwise(cycles):
+        if before.questionnaire_version == after.questionnaire_version:
+            continue
+        older, newer = sorted((before, after), key=lambda a: version_key(a.questionnaire_version))
+        try:
+            link = instrument.bridge_between(
+                older.questionnaire_version, newer.questionnaire_version, after.questionnaire_id
+            )
+        except (KeyError, ValueError):
+            continue
+        notes = {a: link.note(a) for a in link.areas}
+        breaks[after.id] = {a: note for a, note in notes.items() if note is not None}
+    return breaks
 
 
 def side_by_side(slugs: list[str], f: comparison.Filter) -> SideBySide:
