@@ -177,6 +177,7 @@ class NetworkRow:
     status: str
     overall: float | None
     scores: Mapping[str, float | None]
+    version: str = ""
 
 
 @dataclass(frozen=True)
@@ -197,6 +198,8 @@ class NetworkReport:
     spread: Mapping[str, object]
     minimum: int
     generated: date = field(default_factory=date.today)
+    # When the selection mixes questionnaire versions: what does not compare, in words.
+    version_notes: Sequence[str] = ()
     paper: str = "A4"
     language: str = "en"
     draft = False

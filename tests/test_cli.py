@@ -60,8 +60,8 @@ def test_check_on_the_shipped_files():
     result = run(
         "questionnaire",
         "check",
-        "questionnaires/asus-quick.yaml",
-        "questionnaires/asus-detailed.yaml",
+        "questionnaires/asus-quick-2026.1.yaml",
+        "questionnaires/asus-detailed-2026.1.yaml",
     )
     assert result.exit_code == 0, result.output
     assert result.output.count(": ok: ") == 2

@@ -8,7 +8,7 @@ Services flush; the request (or command) boundary commits.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
@@ -234,12 +234,14 @@ def _link(source: Assessment, questionnaire: Questionnaire) -> Bridge | None:
 class OfferedAnswer:
     """An earlier cycle's answer to a question that has changed since: shown beside the new
     question for the person to take up or not, never copied. `answers` are the earlier
-    questions with their answers in words."""
+    questions with their answers in words; `usable` is the one earlier answer's value when it
+    is a valid answer to the question as it is now (what "Use this answer" saves), else None."""
 
     cycle: int
     version: str
     why: str
     answers: tuple[tuple[Question, str], ...]
+    usable: object = None
 
 
 def offered_answers(assessment: Assessment, questions: list[Question]) -> dict[str, OfferedAnswer]:
@@ -275,10 +277,31 @@ def offered_answers(assessment: Assessment, questions: list[Question]) -> dict[s
             except ValueError:
                 continue
         if described:
+            usable = None
+            if len(origins) == 1:
+                try:
+                    now = link.new.question(question_id)
+                    usable = _storable(now.parse_answer(earlier[origins[0]].value))
+                except ValueError:
+                    usable = None
             offered[question_id] = OfferedAnswer(
-                source.cycle, link.new.version, str(change.why or ""), tuple(described)
+                source.cycle, link.new.version, str(change.why or ""), tuple(described), usable
             )
     return offered
+
+
+def take_offer(
+    assessment: Assessment, given: dict[str, AnswerInput], question: Question
+) -> dict[str, AnswerInput]:
+    """`given` with the earlier answer offered to `question` as its value, when the person
+    asked for it and gave no answer of their own there (theirs always wins)."""
+    offer = offered_answers(assessment, [question]).get(question.id)
+    mine = given.get(question.id)
+    if offer is None or offer.usable is None or mine is None:
+        return given
+    if mine.value is not None or mine.not_applicable:
+        return given
+    return {**given, question.id: replace(mine, value=offer.usable)}
 
 
 @dataclass

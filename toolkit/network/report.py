@@ -28,13 +28,34 @@ def network_pdf(f: comparison.Filter, language: str) -> tuple[str, str, bytes]:
         selection=", ".join(str(w) for w in words),
         area_names=instrument.area_names(),
         rows=[
-            NetworkRow(r.city, r.country, r.status, r.overall, r.scores)
+            NetworkRow(r.city, r.country, r.status, r.overall, r.scores, r.version)
             for r in comparison.all_rows(f)
         ],
         spread=comparison.area_statistics(f),
+        version_notes=_version_notes(comparison.version_mix(f)),
         minimum=comparison.MIN_COHORT,
         generated=utcnow().date(),
         language=language,
     )
     name = f"asus-network-{comparison.file_stem(f)}.pdf"
     return name, "application/pdf", render_pdf(report)
+
+
+def _version_notes(mix: comparison.VersionMix | None) -> list[str]:
+    """The selection's mix of versions in words: which they are, and each area that does not
+    compare across them (its figures count the newest version only)."""
+    if mix is None:
+        return []
+    versions = ", ".join(f"{version} ({n})" for version, n in mix.versions)
+    notes = [
+        _("The selection mixes versions of the questionnaire: %(versions)s.", versions=versions)
+    ]
+    if mix.apart:
+        notes.append(
+            _(
+                "The spread of these areas counts only the assessments of version %(version)s:",
+                version=mix.newest,
+            )
+        )
+        notes += [note for area_notes in mix.apart.values() for note in area_notes]
+    return notes

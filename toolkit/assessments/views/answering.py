@@ -28,6 +28,7 @@ from toolkit.assessments.answering import (
     offered_answers,
     save_answers,
     start_problems,
+    take_offer,
     work_order,
 )
 from toolkit.assessments.forms import (
@@ -81,7 +82,10 @@ def start(slug: str):
                 city, questionnaire, form.cycle.data, current_user, carry_over_from=source
             )
             return redirect(url_for("assessments.overview", assessment_id=assessment.id))
-    return render_template("assessments/start.html", form=form, city=city), (
+    versions = ", ".join(
+        f"{title} {instrument.latest(qid).version}" for qid, title in titles.items()
+    )
+    return render_template("assessments/start.html", form=form, city=city, versions=versions), (
         400 if form.errors else 200
     )
 
@@ -103,6 +107,7 @@ def overview(assessment_id: int):
         next_question=work.next_question,
         mine=work.mine,
         carried=[a for a in assessment.answers if a.carried_over],
+        offered=offered_answers(assessment, list(card.questionnaire.questions())),
     )
 
 
@@ -133,7 +138,11 @@ def area(assessment_id: int, area_id: str):
         answers = answers_to(assessment, [q.id for q in area.questions()])
         form = _area_form(questionnaire, area, answers)
         if form.validate_on_submit():
-            result = save_answers(assessment, given_answers(area.questions(), form), current_user)
+            given = given_answers(area.questions(), form)
+            taken = _question_in(area, request.form.get("take_offer", ""))
+            if taken is not None:  # "Use this answer" under a question that changed
+                given = take_offer(assessment, given, taken)
+            result = save_answers(assessment, given, current_user)
             if result.saved:
                 record("answers_saved", assessment, area=area.id, count=len(result.saved))
             if not result.conflicts:
@@ -253,6 +262,11 @@ def _plural_samples(locale: str) -> dict[str, int]:
     for number in range(200):
         samples.setdefault(rule(number), number)
     return samples
+
+
+def _question_in(area: Area, question_id: str):
+    """The area's question with this id, or None."""
+    return next((q for q in area.questions() if q.id == question_id), None)
 
 
 def _area_form(questionnaire, area: Area, answers: dict[str, Answer], **kwargs):
