@@ -11,7 +11,7 @@ from functools import cache
 
 from questionnaires import Questionnaire, Scorecard
 from questionnaires import model as instrument
-from questionnaires.scoring import AreaScore, PriorityRecommendation
+from questionnaires.scoring import ANSWERED, AreaScore, PriorityRecommendation, QuestionScore
 from questionnaires.versions import AreaChange, AreaComparison
 
 from .charts import area_radar
@@ -29,6 +29,17 @@ class AnswerFacts:
     reason: str | None = None
     comment: str | None = None
     evidence: tuple[str, ...] = ()
+    # Number answers (indicators): the year the figure describes and where it comes from.
+    data_year: int | None = None
+    data_source: str | None = None
+    # Copied from an earlier cycle (that cycle, where known) and not confirmed or changed since.
+    carried_over: bool = False
+    carried_over_from: int | None = None
+
+    @property
+    def documented(self) -> bool:
+        """Whether the figure has both the year of its data and its source."""
+        return bool(self.data_year and self.data_source)
 
     @property
     def evidence_lines(self) -> tuple[instrument.EvidenceLine, ...]:
@@ -91,6 +102,20 @@ class Report:
                 a, self.previous_scores.get(a.area.id), self.previous_comparison.get(a.area.id)
             )
             for a in self.card.areas
+        ]
+
+    @property
+    def indicators(self) -> list[tuple[QuestionScore, AnswerFacts]]:
+        """Every answered number question (an indicator) with its answer, in questionnaire
+        order: where the method annex says each figure comes from."""
+        return [
+            (r, self.answers[r.question.id])
+            for a in self.card.areas
+            for s in a.sub_areas
+            for r in s.questions
+            if r.question.type == "number"
+            and r.status == ANSWERED
+            and r.question.id in self.answers
         ]
 
     def radar(self, title: str, description: str, no_score: str):

@@ -1,11 +1,14 @@
 """Answering through autosave (JSON), carried-over answers, area assignments, question history
 and questions shown only after an earlier answer (show_if), through the real app and database."""
 
+import csv
+import io
 import re
 
 import pytest
 
 from toolkit.assessments.models import Answer, Assessment
+from toolkit.core.models import utcnow
 
 JSON = {"Accept": "application/json"}
 
@@ -692,3 +695,286 @@ def test_one_reading_of_an_evidence_line_for_the_form_the_pages_and_the_report(
         description,
         is_link,
     )
+
+
+# -- a number's year and source (ISO 37120: no indicator without both) -------------------------
+
+FIGURE = "cs_women_senior_posts"  # a number question of asus-quick, in civic_social
+SOURCE = "BPS Kota Da Nang, Da Nang in Figures 2025, table 4.1"
+
+
+def csrf_token(page: str) -> str:
+    return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)[1]
+
+
+def figure_fields(version="0", value="37.5", year="2024", source=SOURCE, **more) -> dict:
+    """The area page's fields of FIGURE, as a browser sends them."""
+    fields = {"value": value, "year": year, "source": source, "version": version, **more}
+    return {f"{FIGURE}__{name}": text for name, text in fields.items()}
+
+
+def field_value(page: str, name: str) -> str | None:
+    found = re.search(rf'<input [^>]*name="{name}" [^>]*value="([^"]*)"', page)
+    return found and found[1]
+
+
+def test_a_figure_saved_with_its_year_and_source_shows_everywhere_it_is_read(
+    make_app, login, da_nang, make_assessment, make_user, db
+):
+    """Through the area page with its CSRF token, as a browser: the year and source are kept,
+    shown on the page, in the history (who changed them), the answers export, the API and the
+    report; only number questions have them."""
+    city, _, editor = da_nang
+    assessment = make_assessment(city)
+    client = make_app(WTF_CSRF_ENABLED=True).test_client()
+    login(client, editor)
+    url = f"/assessments/{assessment.id}/areas/civic_social"
+    page = client.get(url).data.decode()
+    assert 'for="cs_women_senior_posts__year">Year of the data</label>' in page
+    assert 'for="cs_women_senior_posts__source">Source</label>' in page
+    assert "The year the figure describes" in page
+    assert "“BPS Kota Surabaya, Surabaya in Figures 2025, table 4.1”" in page
+    assert 'name="cs_participation__year"' not in page  # a level question has none
+
+    data = {"csrf_token": csrf_token(page), **figure_fields()}
+    saved = client.post(url, data=data, follow_redirects=True).data.decode()
+    assert "Saved 1 answer at" in saved
+    assert field_value(saved, f"{FIGURE}__year") == "2024"
+    assert field_value(saved, f"{FIGURE}__source") == SOURCE
+    assert f"Year of the data: 2024 · Source: {SOURCE}" in saved
+    answer = answers_of(db, assessment)[FIGURE]
+    assert (answer.value, answer.data_year, answer.data_source) == (37.5, 2024, SOURCE)
+    assert answer.revisions[-1].new | {"data_year": 2024, "data_source": SOURCE} == (
+        answer.revisions[-1].new
+    )
+
+    # The lead corrects the source: the history says who changed what.
+    lead_client = make_app().test_client()
+    login(lead_client, da_nang[1])
+    corrected = "BPS Kota Da Nang, Da Nang in Figures 2025, table 4.2"
+    lead_client.post(url, data=figure_fields(version="1", source=corrected))
+    history = client.get(f"/assessments/{assessment.id}/questions/{FIGURE}/history")
+    text = history.data.decode()
+    assert "2 changes, newest first" in text
+    text = text[text.index("<tbody>") :]
+    assert text.index("Lan Lead") < text.index("Eddy Editor")
+    assert f"Source: {SOURCE}" in text and f"Source: {corrected}" in text
+    assert text.count("Year of the data: 2024") == 3  # before and after, then the first
+
+    # The network's answers export, the API and the report read the same.
+    assessment.status = "approved"
+    network = make_user("network")
+    db.session.commit()
+    reader = make_app().test_client()
+    login(reader, network)
+    export = reader.get("/network/export/answers.csv?status=any&cycle=2026")
+    rows = list(csv.DictReader(io.StringIO(export.data.decode("utf-8-sig"))))
+    row = next(r for r in rows if r["question_id"] == FIGURE)
+    assert (row["data_year"], row["data_source"], row["carried_over"]) == ("2024", corrected, "no")
+    other = next(r for r in rows if r["question_id"] != FIGURE) if len(rows) > 1 else None
+    assert other is None or other["data_year"] == ""
+
+    page = reader.post("/account/api-tokens", data={"name": "Dashboard"}).data.decode()
+    token = re.search(r'<code class="token">([^<]+)</code>', page)[1]
+    body = reader.get(
+        f"/api/v1/assessments/{assessment.id}", headers={"Authorization": f"Bearer {token}"}
+    ).get_json()
+    given = {a["question"]: a for a in body["answers"]}
+    assert (
+        given[FIGURE] | {"value": 37.5, "data_year": 2024, "data_source": corrected}
+        == (given[FIGURE])
+    )
+    assert given[FIGURE]["carried_over"] is False and given[FIGURE]["carried_over_from"] is None
+
+    report = reader.get(f"/assessments/{assessment.id}/report").data.decode()
+    assert f"Year of the data: 2024 · Source: {corrected}" in report
+    assert "Where the indicator data come from" in report
+    assert "Figures without the year of their data or their source: 0 of 1." in report
+
+
+@pytest.mark.parametrize(
+    "year",
+    ["abc", "1800", "99999999999999999999", "1949", "２０２４", "2024.0", "-2024", "NEXT"],
+)
+def test_a_year_that_is_no_year_is_refused_with_a_message_and_nothing_saved_is_lost(
+    client, login, da_nang, make_assessment, db, year
+):
+    city, _, editor = da_nang
+    assessment = make_assessment(city)
+    login(client, editor)
+    url = f"/assessments/{assessment.id}/areas/civic_social"
+    assert client.post(url, data=figure_fields()).status_code == 302
+    year = str(utcnow().year + 2) if year == "NEXT" else year
+
+    refused = client.post(url, data=figure_fields(version="1", value="40", year=year))
+    assert refused.status_code == 400
+    text = refused.data.decode()
+    last = utcnow().year + 1
+    assert f"Enter the year the figure describes as four digits, from 1950 to {last}" in text
+    assert field_value(text, f"{FIGURE}__value") == "40"  # what was typed stays in the form
+    autosaved = autosave(client, assessment, FIGURE, value="40", year=year, version="1")
+    assert autosaved.status_code == 400
+    assert "four digits" in autosaved.get_json()["errors"][f"{FIGURE}__year"][0]
+    answer = answers_of(db, assessment)[FIGURE]
+    assert (answer.value, answer.data_year, answer.data_source) == (37.5, 2024, SOURCE)
+    assert answer.version == 1
+
+
+def test_a_source_that_is_too_long_or_has_control_characters_or_nul_is_refused(
+    client, login, da_nang, make_assessment, db
+):
+    city, _, editor = da_nang
+    assessment = make_assessment(city)
+    login(client, editor)
+    url = f"/assessments/{assessment.id}/areas/civic_social"
+    assert client.post(url, data=figure_fields()).status_code == 302
+    cases = {
+        "x" * 301: "Field cannot be longer than 300 characters.",
+        "BPS\tKota": "Write the source on one line",
+        "BPS\x1bKota": "Write the source on one line",
+    }
+    for source, message in cases.items():
+        refused = client.post(url, data=figure_fields(version="1", source=source))
+        assert refused.status_code == 400 and message in refused.data.decode(), source
+    for fields in ({"source": "BPS\x00Kota"}, {"year": "20\x0024"}):
+        nul = client.post(url, data=figure_fields(version="1", **fields))
+        assert nul.status_code == 400 and "null character" in nul.data.decode()
+    # A year from 1950 to next year is one; a value without a year is allowed.
+    assert client.post(url, data=figure_fields(version="1", year="1950")).status_code == 302
+    assert answers_of(db, assessment)[FIGURE].data_year == 1950
+    assert client.post(url, data=figure_fields(version="2", year="")).status_code == 302
+    answer = answers_of(db, assessment)[FIGURE]
+    assert (answer.value, answer.data_year, answer.data_source) == (37.5, None, SOURCE)
+    page = client.get(url).data.decode()
+    assert f"No year given</strong> · Source: {SOURCE}" in page
+
+
+def test_one_fixing_the_source_while_another_changes_the_value_both_land(
+    app, login, da_nang, make_assessment, db
+):
+    city, lead, editor = da_nang
+    assessment = make_assessment(city)
+    first, second = app.test_client(), app.test_client()
+    login(first, lead)
+    login(second, editor)
+    url = f"/assessments/{assessment.id}/areas/civic_social"
+    assert first.post(url, data=figure_fields()).status_code == 302
+    # Both saw version 1: the lead changes the value, the editor the source.
+    assert first.post(url, data=figure_fields(version="1", value="41")).status_code == 302
+    fixed = "BPS Kota Da Nang, Da Nang in Figures 2025, table 4.2"
+    merged = second.post(url, data=figure_fields(version="1", source=fixed))
+    assert merged.status_code == 302
+    answer = answers_of(db, assessment)[FIGURE]
+    assert (answer.value, answer.data_year, answer.data_source) == (41, 2024, fixed)
+    assert answer.version == 3 and answer.revisions[-1].changed_by_id == editor.id
+
+
+def test_both_changing_the_source_is_a_conflict_that_shows_both(
+    app, login, da_nang, make_assessment, db
+):
+    city, lead, editor = da_nang
+    assessment = make_assessment(city)
+    first, second = app.test_client(), app.test_client()
+    login(first, lead)
+    login(second, editor)
+    url = f"/assessments/{assessment.id}/areas/civic_social"
+    assert first.post(url, data=figure_fields()).status_code == 302
+    theirs, yours = "Statistical Yearbook 2025, p. 12", "Department of Home Affairs, 2025 list"
+    assert first.post(url, data=figure_fields(version="1", source=theirs)).status_code == 302
+    clash = second.post(url, data=figure_fields(version="1", value="41", source=yours))
+    assert clash.status_code == 409
+    text = clash.data.decode()
+    assert "Year and source of the data: changed by both of you." in text
+    assert f"Their answer: Year of the data: 2024; Source: {theirs}" in text
+    assert f"Your answer (still in the form): Year of the data: 2024; Source: {yours}" in text
+    assert "Answer: only you changed it; yours is kept: 41" in text
+    assert field_value(text, f"{FIGURE}__source") == yours
+    answer = answers_of(db, assessment)[FIGURE]
+    assert (answer.value, answer.data_source, answer.version) == (37.5, theirs, 2)
+
+    autosaved = autosave(second, assessment, FIGURE, value="41", year="2024", source=yours)
+    body = autosaved.get_json()
+    assert autosaved.status_code == 409
+    data = next(d for d in body["differences"] if d["part"] == "Year and source of the data")
+    assert theirs in data["theirs"] and yours in data["yours"] and data["kept"] is None
+
+
+def test_carried_over_figures_keep_their_year_and_source_and_say_where_they_come_from(
+    app, client, login, da_nang, make_assessment, make_user, db
+):
+    from toolkit.assessments.answering import AnswerInput, save_answers
+
+    city, lead, _ = da_nang
+    earlier = make_assessment(city, cycle=2025, status="approved")
+    figure = AnswerInput(value=35, data_year=2024, data_source=SOURCE)
+    save_answers(earlier, {FIGURE: figure, "se_drr_plan": AnswerInput(value=2)}, lead)
+    db.session.commit()
+    login(client, lead)
+    client.post(
+        "/cities/da-nang/assessments/new",
+        data={"questionnaire": "asus-quick", "cycle": "2026", "carry_over": str(earlier.id)},
+    )
+    new = db.session.execute(db.select(Assessment).filter_by(cycle=2026)).scalar_one()
+    answer = answers_of(db, new)[FIGURE]
+    assert (answer.value, answer.data_year, answer.data_source) == (35, 2024, SOURCE)
+    assert answer.carried_over and new.carried_over_cycle == 2025
+    assert answer.revisions[0].new["data_source"] == SOURCE
+
+    url = f"/assessments/{new.id}/areas/civic_social"
+    page = client.get(url).data.decode()
+    assert f"Year of the data: 2024 · Source: {SOURCE}" in page
+    assert "carried over from 2025" in page
+    assert field_value(page, f"{FIGURE}__source") == SOURCE
+    report = client.get(f"/assessments/{new.id}/report").data.decode()
+    assert "carried over from 2025" in report
+    assert "Carried over and not yet confirmed: 1." in report
+
+    new.status = "approved"  # for the export's filter, then back
+    network = make_user("network")
+    db.session.commit()
+    reader = app.test_client()
+    login(reader, network)
+    export = reader.get("/network/export/answers.csv?status=any&cycle=2026")
+    rows = list(csv.DictReader(io.StringIO(export.data.decode("utf-8-sig"))))
+    row = next(r for r in rows if r["question_id"] == FIGURE)
+    assert (row["data_year"], row["data_source"], row["carried_over"]) == ("2024", SOURCE, "yes")
+    new.status = "draft"
+    db.session.commit()
+
+    # Confirmed unchanged: no longer carried over, year and source kept.
+    confirmed = client.post(url, data=figure_fields(version="1", value="35", confirm="y"))
+    assert confirmed.status_code == 302
+    answer = answers_of(db, new)[FIGURE]
+    assert not answer.carried_over and (answer.data_year, answer.data_source) == (2024, SOURCE)
+    assert "carried over from 2025" not in client.get(url).data.decode()
+
+
+def test_figures_without_a_year_or_source_are_a_warning_before_submitting_not_a_block(
+    client, login, da_nang, make_assessment, make_user, db
+):
+    from toolkit.assessments.answering import AnswerInput, save_answers
+    from toolkit.core import instrument
+
+    city, lead, _ = da_nang
+    quick = instrument.latest("asus-quick")
+    assessment = make_assessment(city, answers={q.id: 1 for q in quick.questions()})
+    given = {
+        "hw_water_connections": AnswerInput(value=80, data_year=2025, data_source="PDAM 2025"),
+        "qe_waste_collection": AnswerInput(value=70, data_source="DLH report"),
+    }
+    save_answers(assessment, given, lead)
+    db.session.commit()
+    login(client, lead)
+    overview = client.get(f"/assessments/{assessment.id}").data.decode()
+    assert "3 figures have no year of their data or no source." in overview
+    warning = overview[overview.index('id="undocumented"') :]
+    assert f"#q-{FIGURE}" in warning and "#q-qe_waste_collection" in warning
+    assert "#q-hw_water_connections" not in warning  # it has both
+    assert "No year given" in warning and "No source given" in warning
+
+    submitted = client.post(f"/assessments/{assessment.id}/submit", follow_redirects=True)
+    assert "Submitted for review" in submitted.data.decode()
+    login(client, make_user("network"))
+    review = client.get(f"/assessments/{assessment.id}/review").data.decode()
+    assert "Year of the data: 2025 · Source: PDAM 2025" in review
+    assert "No year given</strong> · Source: DLH report" in review

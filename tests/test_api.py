@@ -10,6 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from toolkit.api.models import ApiToken
+from toolkit.assessments.answering import AnswerInput, save_answers
 
 
 @pytest.fixture
@@ -17,6 +18,8 @@ def world(make_city, make_user, make_assessment, db):
     """Two cities with approved assessments, their people and a network user."""
     da_nang, cebu = make_city("da-nang", name="Da Nang"), make_city("cebu", "PH", name="Cebu")
     own = make_assessment(da_nang, answers={"se_drr_plan": 3}, status="approved")
+    figure = AnswerInput(value=37.5, data_year=2024, data_source="Da Nang in Figures 2025")
+    save_answers(own, {"cs_women_senior_posts": figure}, None)
     other = make_assessment(cebu, answers={"se_drr_plan": 1}, status="approved")
     people = {
         "editor": make_user("city_editor", da_nang),
@@ -58,6 +61,32 @@ def test_a_token_is_shown_once_kept_hashed_and_stops_working_when_revoked(app, l
     problem = refused.get_json()
     assert problem["status"] == 401 and "Bearer" in problem["detail"]
     assert api.get("/api/v1/cities", headers=bearer("made-up")).status_code == 401
+
+
+def test_an_assessment_gives_its_answers_with_the_year_and_source_of_each_figure(app, login, world):
+    people, own, _ = world
+    token = create_token(app.test_client(), login, people["editor"])
+    body = app.test_client().get(f"/api/v1/assessments/{own.id}", headers=bearer(token))
+    answers = body.get_json()["answers"]
+    assert [a["question"] for a in answers] == ["cs_women_senior_posts", "se_drr_plan"]
+    assert answers[0] == {
+        "question": "cs_women_senior_posts",
+        "value": 37.5,
+        "not_applicable": False,
+        "data_year": 2024,
+        "data_source": "Da Nang in Figures 2025",
+        "carried_over": False,
+        "carried_over_from": None,
+        "version": 1,
+    }
+    assert (answers[1]["value"], answers[1]["data_year"], answers[1]["data_source"]) == (
+        3,
+        None,
+        None,
+    )
+    document = app.test_client().get("/api/v1/openapi.json").get_json()
+    described = document["components"]["schemas"]["Answer"]["properties"]
+    assert {"data_year", "data_source", "carried_over"} <= described.keys()
 
 
 def test_a_city_token_sees_only_its_city(app, login, world):

@@ -87,8 +87,14 @@ def test_xlsx_area_scores_are_typed_blank_where_empty_frozen_and_filtered(client
     assert "apostrophe (')" in readme["formulas"][0] and "=, +, -, @" in readme["formulas"][0]
 
 
-def test_xlsx_answers_carry_units_and_numbers(client, login, exported):
-    staff, cohort, _ = exported
+def test_xlsx_answers_carry_units_and_numbers(client, login, exported, db):
+    from toolkit.assessments.answering import AnswerInput, save_answers
+
+    staff, cohort, assessments = exported
+    source = "=HYPERLINK() Cục Thống kê Đà Nẵng, Niên giám 2025"
+    figure = AnswerInput(value=37.5, data_year=2024, data_source=source)
+    save_answers(assessments["da-nang"], {"cs_women_senior_posts": figure}, None)
+    db.session.commit()
     login(client, staff)
     response = client.get(f"/network/export/answers.xlsx?cohort={cohort.id}&country=VN")
     assert response.headers["Content-Disposition"] == (
@@ -97,12 +103,16 @@ def test_xlsx_answers_carry_units_and_numbers(client, login, exported):
     book = workbook(response)
     sheet = book["data"]
     header = [cell.value for cell in sheet[1]]
-    assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref == f"A1:S{sheet.max_row}"
+    assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref == f"A1:V{sheet.max_row}"
+    assert header[-3:] == ["data_year", "data_source", "carried_over"]
     rows = {row[11].value: dict(zip(header, row, strict=True)) for row in sheet.iter_rows(2)}
     assert {row["city"].value for row in rows.values()} == {DA_NANG}
     women = rows["cs_women_senior_posts"]
     assert (women["value"].value, women["value"].data_type) == (37.5, "n")
     assert women["unit"].value == "%" and women["score_fraction"].data_type == "n"
+    assert (women["data_year"].value, women["data_year"].data_type) == (2024, "n")
+    assert women["data_source"].value == "'" + source  # a formula stays text
+    assert women["carried_over"].value == "no"
     assert women["version"].value == "2026.1" and women["version"].data_type == "s"
     plan = rows["se_drr_plan"]
     assert (plan["value"].value, plan["unit"].value, plan["score_fraction"].value) == (
@@ -112,7 +122,14 @@ def test_xlsx_answers_carry_units_and_numbers(client, login, exported):
     )
     assert plan["comment"].value is None and plan["reason"].value is None
     assert plan["not_applicable"].value == "no"
+    assert plan["data_year"].value is None and plan["data_source"].value is None
     readme = readme_of(book)
+    assert readme["data_year"] == (
+        "Number answers: the year the figure describes (blank: not given).",
+        "year",
+    )
+    assert readme["data_source"][0].startswith("Number answers: the publication or office")
+    assert readme["carried_over"][0].startswith("yes when the answer was copied")
     assert readme["unit"][0].startswith("The unit of the answer")
     assert readme["country"][0] == "VN" and readme["cohort"][0] == f"Coastal (id {cohort.id})"
 

@@ -197,7 +197,8 @@ def test_the_answers_export_is_long_format_and_defuses_formulas(client, login, n
     assert list(rows[0]) == [
         "assessment_id", "city", "city_slug", "country", "country_code", "questionnaire",
         "version", "cycle", "status", "area", "sub_area", "question_id", "question", "value",
-        "unit", "score_fraction", "not_applicable", "reason", "comment",
+        "unit", "score_fraction", "not_applicable", "reason", "comment", "data_year",
+        "data_source", "carried_over",
     ]  # fmt: skip
     cebu_rows = {r["question_id"]: r for r in rows if r["city"] == "Cebu"}
     assert len(cebu_rows) == 7  # six answered questions and the one marked N/A

@@ -173,6 +173,32 @@ def test_the_preview_is_the_same_report_as_a_page(client, login, da_nang, db):
     assert "script-src 'self'" in response.headers["Content-Security-Policy"]
 
 
+def test_each_figure_prints_the_year_and_source_of_its_data_and_the_method_says_where(
+    client, login, da_nang, db
+):
+    """The answers annex gives a number's year and source under it; the method annex lists
+    every figure with both, flagged where one is missing or the figure was carried over."""
+    from toolkit.assessments.answering import AnswerInput, save_answers
+
+    assessment, editor = da_nang
+    source = "BPS Kota Da Nang, Da Nang in Figures 2025, table 4.1"
+    given = {
+        "cs_women_senior_posts": AnswerInput(value=37.5, data_year=2024, data_source=source),
+        "hw_water_connections": AnswerInput(value=81),
+    }
+    save_answers(assessment, given, None)
+    db.session.commit()
+    login(client, editor)
+    pdf = client.get(f"/assessments/{assessment.id}/report.pdf").data
+    text = " ".join(pdftotext(pdf).split())  # one line, as -layout breaks and pads them
+    assert f"Year of the data: 2024 · Source: {source}" in text
+    assert "Year of the data: No year given · Source: No source given" in text
+    assert "Where the indicator data come from" in text
+    assert "without the year of their data or their source: 1 of 2." in text
+    assert "Carried over and not yet confirmed: 0." in text
+    assert "No source given no year; no" in text  # its row of the table, flagged
+
+
 def test_the_command_writes_the_report(runner, da_nang, tmp_path):
     assessment, _ = da_nang
     by_id = tmp_path / "by-id.pdf"

@@ -107,13 +107,63 @@ _SCHEMAS = {
             "total": {"type": "integer"},
         },
     },
+    "Answer": {
+        "type": "object",
+        "required": [
+            "question",
+            "value",
+            "not_applicable",
+            "data_year",
+            "data_source",
+            "carried_over",
+            "carried_over_from",
+            "version",
+        ],
+        "properties": {
+            "question": {"type": "string", "description": "The question's stable id."},
+            "value": {
+                "type": ["number", "string", "array", "null"],
+                "items": {"type": "string"},
+                "description": "A level, a number (in the question's unit), yes/no, a choice "
+                "id or a list of choice ids; null when not answered or not applicable.",
+            },
+            "not_applicable": {"type": "boolean"},
+            "data_year": {
+                "type": ["integer", "null"],
+                "description": "Number questions: the year the figure describes; null when "
+                "not given (and for other questions).",
+            },
+            "data_source": {
+                "type": ["string", "null"],
+                "maxLength": 300,
+                "description": "Number questions: the publication or office the figure comes "
+                "from; null when not given.",
+            },
+            "carried_over": {
+                "type": "boolean",
+                "description": "Copied from an earlier cycle, and not yet confirmed or changed.",
+            },
+            "carried_over_from": {
+                "type": ["integer", "null"],
+                "description": "The cycle a carried-over answer comes from (null otherwise).",
+            },
+            "version": {"type": "integer", "minimum": 1},
+        },
+    },
     "AssessmentDetail": {
         "allOf": [
             {"$ref": "#/components/schemas/Assessment"},
             {
                 "type": "object",
-                "required": ["scorecard"],
-                "properties": {"scorecard": {"type": "object"}},
+                "required": ["scorecard", "answers"],
+                "properties": {
+                    "scorecard": {"type": "object"},
+                    "answers": {
+                        "type": "array",
+                        "items": {"$ref": "#/components/schemas/Answer"},
+                        "description": "The stored answers, in questionnaire order.",
+                    },
+                },
             },
         ]
     },
@@ -239,7 +289,7 @@ def document() -> dict:
             },
             "/api/v1/assessments/{assessment_id}": {
                 "get": {
-                    "summary": "One assessment with its scorecard",
+                    "summary": "One assessment with its scorecard and its answers",
                     "operationId": "getAssessment",
                     "parameters": [assessment_id],
                     "responses": {

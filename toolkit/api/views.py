@@ -18,7 +18,7 @@ from toolkit.api import service as api
 from toolkit.api.forms import TokenForm
 from toolkit.api.models import ApiToken
 from toolkit.api.openapi import document
-from toolkit.assessments.models import STATUSES, Assessment
+from toolkit.assessments.models import STATUSES, Answer, Assessment
 from toolkit.assessments.scores import scorecard
 from toolkit.cities.models import City
 from toolkit.core.access import authorize, can
@@ -87,12 +87,25 @@ def assessments():
 @bp.get("/api/v1/assessments/<int:assessment_id>")
 @api_login_required
 def assessment(assessment_id: int):
-    """One assessment with its whole scorecard (every number with its explanation's inputs)."""
+    """One assessment with its whole scorecard (every number with its explanation's inputs) and
+    its answers (a number's with the year and source of its data)."""
     found = db.session.get(Assessment, assessment_id)
     if found is None:
         abort(404, _("No such assessment, or it is not shared with you."))
     authorize("view_assessment", found)
-    return jsonify(_assessment(found) | {"scorecard": scorecard_as_dict(scorecard(found))})
+    card = scorecard(found)
+    answers = {a.question_id: a for a in found.answers}
+    return jsonify(
+        _assessment(found)
+        | {
+            "scorecard": scorecard_as_dict(card),
+            "answers": [
+                _answer(answers[q.id], found)
+                for q in card.questionnaire.questions()
+                if q.id in answers
+            ],
+        }
+    )
 
 
 @bp.get("/api/v1/compare")
@@ -183,6 +196,19 @@ def _assessment(a: Assessment) -> dict:
             area_id: _round(scores[area_id].score) if area_id in scores else None
             for area_id in AREA_IDS
         },
+    }
+
+
+def _answer(a: Answer, assessment: Assessment) -> dict:
+    return {
+        "question": a.question_id,
+        "value": a.value,
+        "not_applicable": a.not_applicable,
+        "data_year": a.data_year,
+        "data_source": a.data_source,
+        "carried_over": a.carried_over,
+        "carried_over_from": assessment.carried_over_cycle if a.carried_over else None,
+        "version": a.version,
     }
 
 

@@ -25,16 +25,26 @@ from toolkit.core.audit import record
 from toolkit.core.extensions import db
 from toolkit.core.models import utcnow
 
-EMPTY = {"value": None, "not_applicable": False, "reason": None, "comment": None, "evidence": []}
+EMPTY = {
+    "value": None,
+    "not_applicable": False,
+    "reason": None,
+    "comment": None,
+    "evidence": [],
+    "data_year": None,
+    "data_source": None,
+}
 
 
 # The parts of an answer merged on their own: two people changing different parts of one answer
-# do not conflict. "Not applicable" and its reason are one part.
+# do not conflict. "Not applicable" and its reason are one part, and so are the year and the
+# source of a number's data.
 PARTS = {
     "value": ("value",),
     "not_applicable": ("not_applicable", "reason"),
     "comment": ("comment",),
     "evidence": ("evidence",),
+    "data": ("data_year", "data_source"),
 }
 
 
@@ -93,9 +103,11 @@ def _merge(base: dict | None, theirs: dict, yours: dict) -> tuple[dict, list[str
             merged.update({key: yours[key] for key in keys})  # only you changed it
         else:
             parts.append(part)
-    # One marked it not applicable while the other answered it: one decision, not two.
-    if merged["not_applicable"] and merged["value"] is not None:
-        parts = [p for p in PARTS if p in parts or p in ("value", "not_applicable")]
+    # One marked it not applicable while the other answered it (or gave its data's year or
+    # source): one decision, not two.
+    answered = [p for p in ("value", "data") if any(merged.get(k) is not None for k in PARTS[p])]
+    if merged["not_applicable"] and answered:
+        parts = [p for p in PARTS if p in parts or p in ("not_applicable", *answered)]
     return merged, parts
 
 
@@ -108,6 +120,9 @@ class AnswerInput:
     reason: str | None = None
     comment: str | None = None
     evidence: tuple[str, ...] = ()
+    # Number questions only: the year the figure describes and where it comes from.
+    data_year: int | None = None
+    data_source: str | None = None
     based_on: int | None = None
     # The person confirms a carried-over answer still holds, without changing it.
     confirm: bool = False
@@ -202,6 +217,8 @@ def _carry_over(
             not_applicable_reason=old.not_applicable_reason,
             comment=old.comment,
             evidence=list(old.evidence or []),
+            data_year=old.data_year if question.type == "number" else None,
+            data_source=old.data_source if question.type == "number" else None,
             updated_by_id=by.id if by else None,
             updated_at=now,
             carried_over=True,
@@ -345,6 +362,8 @@ def save_answers(
                 raise ValueError(f"{question_id} cannot be marked not applicable")
         elif item.value is not None:
             value = _storable(question.parse_answer(item.value))
+        if question.type != "number" and (item.data_year or item.data_source):
+            raise ValueError(f"{question_id} is not a number: it has no year or source of data")
         new = _snapshot(value, item)
         answer = existing.get(question_id)
         if answer is None and new == EMPTY:
@@ -376,6 +395,8 @@ def save_answers(
         answer.not_applicable_reason = new["reason"]
         answer.comment = new["comment"]
         answer.evidence = new["evidence"]
+        answer.data_year = new["data_year"]
+        answer.data_source = new["data_source"]
         answer.updated_by_id = by.id if by else None
         answer.updated_at = at
         answer.version += 1
@@ -534,4 +555,6 @@ def _snapshot(value, item: AnswerInput) -> dict:
         "reason": item.reason if item.not_applicable else None,
         "comment": item.comment or None,
         "evidence": list(item.evidence),
+        "data_year": None if item.not_applicable else item.data_year,
+        "data_source": None if item.not_applicable else (item.data_source or None),
     }

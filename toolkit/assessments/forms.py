@@ -7,6 +7,8 @@ question ids (`<id>__value`, `<id>__na`, ...), and one generic macro renders any
 from __future__ import annotations
 
 import math
+import re
+import unicodedata
 from functools import cache
 
 from flask_babel import gettext as _
@@ -21,6 +23,7 @@ from wtforms import (
     RadioField,
     SelectChoice,
     SelectField,
+    StringField,
     TextAreaField,
 )
 from wtforms.validators import (
@@ -34,10 +37,13 @@ from wtforms.validators import (
 
 from questionnaires import Area, EvidenceLine, Question, Questionnaire
 from toolkit.assessments.answering import AnswerInput
-from toolkit.assessments.models import Answer
+from toolkit.assessments.models import MAX_SOURCE, Answer
 from toolkit.core.forms import CheckboxesField
+from toolkit.core.models import utcnow
 
 MAX_TEXT = 4000
+# The earliest year a number's data may describe; the latest is next year (a plan, a budget).
+FIRST_DATA_YEAR = 1950
 
 
 def _level_field(q: Question):
@@ -111,6 +117,44 @@ def _whole(number: float | None) -> float | int | None:
     return int(number) if number is not None and float(number).is_integer() else number
 
 
+def last_data_year() -> int:
+    """The latest year a number's data may describe: next year."""
+    return utcnow().year + 1
+
+
+def data_year(raw: str | None) -> int | None:
+    """The year of a number's data as typed ("2024", " 2024 "), or None when blank; anything
+    but a whole year from FIRST_DATA_YEAR to next year raises ValidationError. Only up to four
+    ASCII digits reach int()."""
+    text = (raw or "").strip()
+    if not text:
+        return None
+    if re.fullmatch(r"[0-9]{4}", text) and FIRST_DATA_YEAR <= int(text) <= last_data_year():
+        return int(text)
+    raise ValidationError(
+        _(
+            "Enter the year the figure describes as four digits, from %(first)d to %(last)d: "
+            "%(value)s is not such a year.",
+            first=FIRST_DATA_YEAR,
+            last=last_data_year(),
+            value=text[:20],
+        )
+    )
+
+
+def _data_year_validator(form, field):
+    data_year(field.data)
+
+
+def _no_control_characters(form, field):
+    """One line of text: tabs, line breaks and other control characters are refused (NUL is
+    refused for every field, see core/guards.py)."""
+    if any(unicodedata.category(c) == "Cc" for c in field.data or ""):
+        raise ValidationError(
+            _("Write the source on one line, without tabs, line breaks or control characters.")
+        )
+
+
 def _text_field(q: Question):
     return TextAreaField(str(q.text), validators=[Optional(), Length(max=MAX_TEXT)])
 
@@ -162,6 +206,14 @@ def answer_fields(q: Question, snapshot: dict, version: int) -> dict:
         f"{q.id}__reason": snapshot["reason"],
         f"{q.id}__comment": snapshot["comment"],
         f"{q.id}__evidence": "\n".join(snapshot["evidence"] or []),
+        **(
+            {
+                f"{q.id}__year": str(snapshot.get("data_year") or ""),
+                f"{q.id}__source": snapshot.get("data_source") or "",
+            }
+            if q.type == "number"
+            else {}
+        ),
     }
 
 
@@ -174,12 +226,15 @@ def given_answers(questions, form) -> dict[str, AnswerInput]:
             value = None
         not_applicable = q.allow_na and form[f"{q.id}__na"].data
         version = form[f"{q.id}__version"].data
+        number = q.type == "number"
         given[q.id] = AnswerInput(
             value=None if not_applicable else value,
             not_applicable=bool(not_applicable),
             reason=(form[f"{q.id}__reason"].data or "").strip() or None if q.allow_na else None,
             comment=(form[f"{q.id}__comment"].data or "").strip() or None,
             evidence=parse_evidence(form[f"{q.id}__evidence"].data),
+            data_year=data_year(form[f"{q.id}__year"].data) if number else None,
+            data_source=(form[f"{q.id}__source"].data or "").strip() or None if number else None,
             based_on=int(version) if version and version.isdigit() else 0,
             confirm=bool(form[f"{q.id}__confirm"].data),
         )
@@ -204,6 +259,16 @@ class AreaForm(FlaskForm):
 def _question_fields(q: Question) -> dict:
     """The form fields of one question, named after its id."""
     fields = {f"{q.id}__value": FIELD_FOR_TYPE[q.type](q)}
+    if q.type == "number":
+        fields[f"{q.id}__year"] = StringField(
+            _l("Year of the data"),
+            validators=[Optional(), _data_year_validator],
+            render_kw={"inputmode": "numeric", "autocomplete": "off"},
+        )
+        fields[f"{q.id}__source"] = StringField(
+            _l("Source"),
+            validators=[Optional(), Length(max=MAX_SOURCE), _no_control_characters],
+        )
     if q.allow_na:
         fields[f"{q.id}__na"] = BooleanField(_l("Not applicable to our city"))
         fields[f"{q.id}__reason"] = TextAreaField(

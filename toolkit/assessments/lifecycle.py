@@ -64,6 +64,24 @@ def submit_blocked(assessment: Assessment, card: Scorecard) -> SubmitBlocked | N
     return None
 
 
+def undocumented_figures(assessment: Assessment, card: Scorecard) -> list[Answer]:
+    """The number answers (indicators, scored as `card`) without the year of their data or its
+    source, in questionnaire order: a warning before submitting, not a block."""
+    answers = {a.question_id: a for a in assessment.answers}
+    found = []
+    for question in card.questionnaire.questions():
+        answer = answers.get(question.id)
+        if (
+            question.type == "number"
+            and answer is not None
+            and answer.value is not None
+            and not answer.not_applicable
+            and not (answer.data_year and answer.data_source)
+        ):
+            found.append(answer)
+    return found
+
+
 def submit(assessment: Assessment, by: User, at=None) -> None:
     """draft/returned -> submitted (the caller asks `submit_blocked` first)."""
     _transition(assessment, "submit")

@@ -18,6 +18,8 @@ if TYPE_CHECKING:
 
 
 STATUSES = ("draft", "submitted", "returned", "approved")
+# The longest source of a number answer ("BPS Kota Surabaya, Surabaya in Figures 2025, ...").
+MAX_SOURCE = 300
 
 
 class Assessment(db.Model):
@@ -71,6 +73,11 @@ class Assessment(db.Model):
         back_populates="assessment", cascade="all, delete-orphan", order_by="AreaAssignment.id"
     )
 
+    @property
+    def carried_over_cycle(self) -> int | None:
+        """The cycle whose answers it started with (None: it started empty)."""
+        return self.carried_over_from.cycle if self.carried_over_from else None
+
     def scores_by_area(self) -> dict[str, StoredAreaScore]:
         """The stored area scores, by area id."""
         return {row.area_id: row for row in self.area_scores}
@@ -96,6 +103,9 @@ class Answer(db.Model):
     not_applicable_reason: Mapped[str | None] = mapped_column(sa.Text)
     comment: Mapped[str | None] = mapped_column(sa.Text)
     evidence: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
+    # Number questions (indicators): the year the figure describes and where it comes from.
+    data_year: Mapped[int | None]
+    data_source: Mapped[str | None] = mapped_column(sa.String(MAX_SOURCE))
     updated_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     version: Mapped[int] = mapped_column(default=1)
@@ -115,6 +125,8 @@ class Answer(db.Model):
             "reason": self.not_applicable_reason,
             "comment": self.comment,
             "evidence": list(self.evidence or []),
+            "data_year": self.data_year,
+            "data_source": self.data_source,
         }
 
     @property

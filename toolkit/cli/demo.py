@@ -76,6 +76,8 @@ class DemoData:
     versions: dict[int, str]  # the questionnaire version a cycle uses, unless a city says
     draft_share: float  # about how much of a draft is filled in
     not_applicable_reason: str
+    # The source of a number's data, with {city} and {year} (the year the data describe).
+    data_source: str
     return_comment: str
     cities: list[DemoCity]
 
@@ -208,6 +210,8 @@ def _make_assessment(data, spec, city, questionnaire, cycle, status, lead, edito
         city, questionnaire, cycle, lead, carry_over_from=earlier, at=start
     )
     share = data.draft_share + rng.uniform(-0.2, 0.3) if status == "draft" else 1.0
+    # A stream of its own, so that the answers are those of the demo before figures had years.
+    facts_rng = random.Random(f"{spec.slug}/{questionnaire.id}/{cycle}/data")
     given = {}
     for question in questionnaire.questions():
         if not question.scored or rng.random() > share:
@@ -217,7 +221,8 @@ def _make_assessment(data, spec, city, questionnaire, cycle, status, lead, edito
             given[question.id] = AnswerInput(not_applicable=True, reason=data.not_applicable_reason)
         else:
             value = answer_for(question, strength + rng.gauss(0, 0.18), rng)
-            given[question.id] = AnswerInput(value=value)
+            facts = _data_facts(question, data, spec, cycle, facts_rng)
+            given[question.id] = AnswerInput(value=value, **facts)
     by = editor if rng.random() < 0.7 else lead
     save_answers(assessment, given, by, at=start + timedelta(days=21))
     if status == "draft":
@@ -233,6 +238,18 @@ def _make_assessment(data, spec, city, questionnaire, cycle, status, lead, edito
     elif status == "returned":
         return_to_city(assessment, reviewer, data.return_comment, {}, at=reviewed)
     record("demo_assessment_loaded", assessment, user=None, status=status)
+
+
+def _data_facts(question: Question, data, spec, cycle: int, rng: random.Random) -> dict:
+    """The year and source of a number's data: most figures have both (last year's), some only
+    the year, a few neither, so that the flags show in the demo too."""
+    if question.type != "number":
+        return {}
+    roll = rng.random()
+    if roll < 0.1:
+        return {}
+    source = data.data_source.format(city=spec.name, year=cycle - 1) if roll >= 0.2 else None
+    return {"data_year": cycle - 1, "data_source": source}
 
 
 def answer_for(question: Question, fraction: float, rng: random.Random):
@@ -352,7 +369,8 @@ def _demo_data(root: dict) -> DemoData:
             for fact, value in facts.items()
         }
     answers = _get(root, "", "answers", "a mapping")
-    keys = ("cycle_shift", "versions", "draft_share", "not_applicable_reason", "return_comment")
+    keys = ("cycle_shift", "versions", "draft_share", "not_applicable_reason", "data_source")
+    keys += ("return_comment",)
     _only(answers, "answers", keys)
     cycle_shift = {
         _check(cycle, "answers.cycle_shift", "a whole number"): float(
@@ -384,6 +402,7 @@ def _demo_data(root: dict) -> DemoData:
         versions=versions,
         draft_share=float(_get(answers, "answers", "draft_share", "a number")),
         not_applicable_reason=_get(answers, "answers", "not_applicable_reason", "a text"),
+        data_source=_get(answers, "answers", "data_source", "a text"),
         return_comment=_get(answers, "answers", "return_comment", "a text"),
         cities=cities,
     )

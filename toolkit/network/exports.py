@@ -61,6 +61,9 @@ ANSWER_COLUMNS = [
     "not_applicable",
     "reason",
     "comment",
+    "data_year",
+    "data_source",
+    "carried_over",
 ]
 
 POINTS, SHARE = _l("points, 0 to 100"), _l("share, 0 to 1")
@@ -91,6 +94,21 @@ COLUMN_HELP = {
     "not_applicable": (_l("yes when the city marked the question not applicable."), ""),
     "reason": (_l("Why the question does not apply, in the city's words."), ""),
     "comment": (_l("The city's comment on its answer."), ""),
+    "data_year": (
+        _l("Number answers: the year the figure describes (blank: not given)."),
+        _l("year"),
+    ),
+    "data_source": (
+        _l("Number answers: the publication or office the figure comes from (blank: not given)."),
+        "",
+    ),
+    "carried_over": (
+        _l(
+            "yes when the answer was copied from an earlier cycle and nobody has confirmed or "
+            "changed it since."
+        ),
+        "",
+    ),
 }
 
 
@@ -256,6 +274,9 @@ def answer_rows(f: comparison.Filter) -> Iterator[list]:
             Answer.not_applicable,
             Answer.not_applicable_reason,
             Answer.comment,
+            Answer.data_year,
+            Answer.data_source,
+            Answer.carried_over,
         )
         .join(Assessment, Answer.assessment_id == Assessment.id)
         .join(City, Assessment.city_id == City.id)
@@ -268,7 +289,8 @@ def answer_rows(f: comparison.Filter) -> Iterator[list]:
         )
     )
     for row in result:
-        *assessment, qid, version, cycle, status, question_id, value, na, reason, comment = row
+        *assessment, qid, version, cycle, status, question_id, value, na, reason, comment = row[:-3]
+        data_year, data_source, carried_over = row[-3:]
         questionnaire = instrument.questionnaire(qid, version)
         question = questionnaire.find(question_id)
         if question is None:
@@ -293,6 +315,9 @@ def answer_rows(f: comparison.Filter) -> Iterator[list]:
             "yes" if na else "no",
             reason or None,
             comment or None,
+            data_year,
+            data_source or None,
+            "yes" if carried_over else "no",
         ]
 
 

@@ -39,6 +39,10 @@ def report_of(assessment: Assessment, paper: str = "A4", language: str = "en") -
                 reason=a.not_applicable_reason,
                 comment=a.comment,
                 evidence=tuple(a.evidence or ()),
+                data_year=a.data_year,
+                data_source=a.data_source,
+                carried_over=a.carried_over,
+                carried_over_from=assessment.carried_over_cycle if a.carried_over else None,
             )
             for a in assessment.answers
         },

@@ -41,6 +41,7 @@ from toolkit.assessments.forms import (
     show_if_values,
     stored_fields,
 )
+from toolkit.assessments.lifecycle import undocumented_figures
 from toolkit.assessments.models import Answer, AreaAssignment, Assessment
 from toolkit.assessments.scores import area_result, questionnaire_of, scorecard
 from toolkit.assessments.views.common import bp, load_assessment, people_by_id
@@ -108,6 +109,7 @@ def overview(assessment_id: int):
         mine=work.mine,
         carried=[a for a in assessment.answers if a.carried_over],
         offered=offered_answers(assessment, list(card.questionnaire.questions())),
+        undocumented=undocumented_figures(assessment, card),
     )
 
 
@@ -403,6 +405,7 @@ PART_NAMES = {
     "not_applicable": _l("Not applicable to our city"),
     "comment": _l("Comment"),
     "evidence": _l("Evidence links"),
+    "data": _l("Year and source of the data"),
 }
 
 
@@ -427,5 +430,13 @@ def _describe_part(q: Question, part: str, snapshot: dict) -> str:
         if not snapshot["not_applicable"]:
             return _("No")
         return _("Yes: %(reason)s", reason=snapshot["reason"] or "")
+    if part == "data":
+        year, source = snapshot.get("data_year"), snapshot.get("data_source")
+        return "; ".join(
+            [
+                _("Year of the data: %(year)s", year=year) if year else _("No year given"),
+                _("Source: %(source)s", source=source) if source else _("No source given"),
+            ]
+        )
     text = "; ".join(snapshot["evidence"]) if part == "evidence" else snapshot["comment"]
     return text or _("none")
