@@ -37,7 +37,8 @@ def results(assessment_id: int):
         lines,
         title=_("Scores of the six areas, 0 to 100"),
         description=_("The same numbers are in the table below."),
-        no_score=_("no score"),
+        # Across versions an earlier point is also left out where the area does not compare.
+        no_score=_("no comparable score") if previous else _("no score"),
     )
     return render_template(
         "assessments/results.html",
