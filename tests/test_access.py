@@ -43,6 +43,14 @@ ROUTES = {
     ],
     "home.index": [("GET", "/", expect())],
     "home.reviews": [("GET", "/reviews", expect(lead=403, editor=403))],
+    "home.questionnaire_changes": [
+        ("GET", "/questionnaires/asus-quick/2026.2/changes", expect()),
+        (
+            "GET",
+            "/questionnaires/asus-quick/1999.9/changes",
+            expect(admin=404, network=404, lead=404, editor=404),
+        ),
+    ],
     "cities.city": [
         ("GET", "/cities/{own}", expect()),
         ("GET", "/cities/{other}", expect(lead=404, editor=404)),
@@ -385,6 +393,7 @@ METHODS = {
     "/account/sign-out-everywhere": "POST",
     "/": "GET",
     "/reviews": "GET",
+    "/questionnaires/<questionnaire_id>/<version>/changes": "GET",
     "/people/": "GET",
     "/people/new": "GET POST",
     "/people/<int:user_id>/edit": "GET POST",

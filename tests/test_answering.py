@@ -849,9 +849,10 @@ def test_a_source_that_is_too_long_or_has_control_characters_or_nul_is_refused(
     assert f"No year given</strong> · Source: {SOURCE}" in page
 
 
-def test_one_fixing_the_source_while_another_changes_the_value_both_land(
-    app, login, da_nang, make_assessment, db
-):
+@pytest.fixture
+def one_figure_two_people(app, login, da_nang, make_assessment):
+    """A figure saved by the lead (version 1), and the lead and the editor each in a browser of
+    their own: (assessment, lead's browser, editor's browser, the area's URL, the editor)."""
     city, lead, editor = da_nang
     assessment = make_assessment(city)
     first, second = app.test_client(), app.test_client()
@@ -859,6 +860,11 @@ def test_one_fixing_the_source_while_another_changes_the_value_both_land(
     login(second, editor)
     url = f"/assessments/{assessment.id}/areas/civic_social"
     assert first.post(url, data=figure_fields()).status_code == 302
+    return assessment, first, second, url, editor
+
+
+def test_one_fixing_the_source_while_another_changes_the_value_both_land(one_figure_two_people, db):
+    assessment, first, second, url, editor = one_figure_two_people
     # Both saw version 1: the lead changes the value, the editor the source.
     assert first.post(url, data=figure_fields(version="1", value="41")).status_code == 302
     fixed = "BPS Kota Da Nang, Da Nang in Figures 2025, table 4.2"
@@ -869,16 +875,8 @@ def test_one_fixing_the_source_while_another_changes_the_value_both_land(
     assert answer.version == 3 and answer.revisions[-1].changed_by_id == editor.id
 
 
-def test_both_changing_the_source_is_a_conflict_that_shows_both(
-    app, login, da_nang, make_assessment, db
-):
-    city, lead, editor = da_nang
-    assessment = make_assessment(city)
-    first, second = app.test_client(), app.test_client()
-    login(first, lead)
-    login(second, editor)
-    url = f"/assessments/{assessment.id}/areas/civic_social"
-    assert first.post(url, data=figure_fields()).status_code == 302
+def test_both_changing_the_source_is_a_conflict_that_shows_both(one_figure_two_people, db):
+    assessment, first, second, url, _editor = one_figure_two_people
     theirs, yours = "Statistical Yearbook 2025, p. 12", "Department of Home Affairs, 2025 list"
     assert first.post(url, data=figure_fields(version="1", source=theirs)).status_code == 302
     clash = second.post(url, data=figure_fields(version="1", value="41", source=yours))

@@ -27,7 +27,8 @@ def test_a_lead_starts_an_assessment_once_per_cycle(client, login, da_nang, db):
     assessment = db.session.execute(db.select(Assessment)).scalar_one()
     assert response.headers["Location"] == f"/assessments/{assessment.id}"
     overview = client.get(response.headers["Location"]).data.decode()
-    assert "0 of 6 answered" in overview and "36 required questions have no answer yet." in overview
+    assert assessment.questionnaire_version == "2026.2"  # a new assessment takes the newest
+    assert "0 of 8 answered" in overview and "39 required questions have no answer yet." in overview
     again = client.post(
         "/cities/da-nang/assessments/new", data={"questionnaire": "asus-quick", "cycle": "2026"}
     )
@@ -140,10 +141,10 @@ def test_two_people_on_one_question_see_both_values(app, login, da_nang, make_as
 def test_submitting_needs_every_required_answer_then_locks(
     client, login, da_nang, make_assessment, db
 ):
-    from questionnaires import catalogue
+    from toolkit.core import instrument
 
     city, lead, _ = da_nang
-    quick = next(q for q in catalogue() if q.id == "asus-quick")
+    quick = instrument.latest("asus-quick")
     answers = {q.id: 1 for q in quick.questions() if q.type == "level"}
     assessment = make_assessment(city, answers=answers)
     db.session.commit()
@@ -284,13 +285,13 @@ def test_the_start_rules_refuse_a_second_assessment_and_a_carry_over_that_does_n
 def test_submitting_waits_for_carried_over_answers_first_then_required_ones(
     da_nang, make_assessment, db
 ):
-    from questionnaires import catalogue
     from toolkit.assessments.answering import AnswerInput, create_assessment, save_answers
     from toolkit.assessments.lifecycle import SubmitBlocked, submit_blocked
     from toolkit.assessments.scores import questionnaire_of, scorecard
+    from toolkit.core import instrument
 
     city, lead, _ = da_nang
-    quick = next(q for q in catalogue() if q.id == "asus-quick")
+    quick = instrument.latest("asus-quick")
     levels = {q.id: 1 for q in quick.questions() if q.type == "level"}
     numbers = {q.id: 50 for q in quick.questions() if q.type == "number" and q.required}
     earlier = make_assessment(city, cycle=2025, answers=levels)

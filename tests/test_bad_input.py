@@ -74,6 +74,8 @@ def world(db, make_city, make_user, make_assessment):
         "filename": "report.css",
         "name": "answers",
         "kind": "csv",
+        "questionnaire_id": "asus-quick",
+        "version": "2026.2",
     }
     return type("World", (), {"assessment": assessment, "users": users, "real": real})
 

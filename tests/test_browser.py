@@ -126,7 +126,7 @@ def test_an_editor_fills_an_area_and_the_answers_survive_a_reload(
     expect(state(page, "cs_participation")).to_have_text(
         re.compile(r"^Saved at [A-Z][a-z]{2} \d{1,2}, \d{4}, \d\d:\d\d \(UTC\+7\)\.$")
     )
-    expect(page.locator("#area-progress")).to_contain_text("1 of 6 questions")
+    expect(page.locator("#area-progress")).to_contain_text("1 of 8 questions")
     page.locator("#q-cs_participation summary").click()
     page.locator("#cs_participation__comment").fill("Budget hearings in all 8 districts")
     expect(state(page, "cs_participation")).to_have_text(re.compile(r"^Saved at"))

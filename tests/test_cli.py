@@ -26,8 +26,11 @@ def test_list_shows_both_questionnaires_with_counts_per_area():
         "BI",
         "II",
     ]
-    quick = next(line for line in lines if line.startswith("asus-quick"))
-    assert quick.split()[1:9] == ["2026.1", "36", "6", "6", "6", "6", "6", "6"]
+    quick = [line.split()[1:9] for line in lines if line.startswith("asus-quick")]
+    assert quick == [
+        ["2026.1", "36", "6", "6", "6", "6", "6", "6"],
+        ["2026.2", "39", "8", "6", "6", "6", "6", "7"],
+    ]
     assert any(line.startswith("asus-detailed") for line in lines)
 
 

@@ -71,9 +71,23 @@ def test_demo_network_is_the_same_on_every_machine(runner, db):
         return db.session.execute(db.select(db.func.count(column))).scalar_one()
 
     assert (count(Country.id), count(City.id), count(User.id), count(Cohort.id)) == (10, 13, 28, 4)
-    assert (count(Assessment.id), count(Answer.id)) == (28, 1282)
+    assert (count(Assessment.id), count(Answer.id)) == (30, 1449)
     figures = {(slug, q, cycle): (score, done) for slug, q, cycle, _, score, done in _snapshot(db)}
-    assert figures[("singapore", "asus-quick", 2026)] == (pytest.approx(85.185185), 1.0)
+    # Both versions: 2026.2 came out during the 2026 cycle; Surabaya's 2027 draft started from
+    # its 2026.1 answers through the item map.
+    versions = dict(
+        db.session.execute(
+            db.select(Assessment.questionnaire_version, db.func.count(Assessment.id)).group_by(
+                Assessment.questionnaire_version
+            )
+        ).all()
+    )
+    assert versions == {"2026.1": 21, "2026.2": 9}
+    surabaya = db.session.execute(
+        db.select(Assessment).join(City).filter(City.slug == "surabaya", Assessment.cycle == 2027)
+    ).scalar_one()
+    assert (surabaya.questionnaire_version, surabaya.carried_over_cycle) == ("2026.2", 2026)
+    assert figures[("singapore", "asus-quick", 2026)] == (pytest.approx(86.111111), 1.0)
     assert figures[("da-nang", "asus-detailed", 2026)] == (pytest.approx(63.235317), 1.0)
     assert figures[("surabaya", "asus-detailed", 2026)] == (
         pytest.approx(64.855556),

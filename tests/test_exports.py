@@ -62,7 +62,7 @@ def test_xlsx_area_scores_are_typed_blank_where_empty_frozen_and_filtered(client
     bangkok = rows["bangkok"]
     assert bangkok["assessment_id"].value == assessments["bangkok"].id
     assert (bangkok["city"].value, bangkok["country_code"].value) == (BANGKOK, "TH")
-    assert bangkok["version"].value == "2026.1" and bangkok["version"].data_type == "s"
+    assert bangkok["version"].value == "2026.2" and bangkok["version"].data_type == "s"
     for number in ("assessment_id", "cycle", "overall", "completeness", "security"):
         assert bangkok[number].data_type == "n", number
         assert isinstance(bangkok[number].value, int | float), number
@@ -113,7 +113,7 @@ def test_xlsx_answers_carry_units_and_numbers(client, login, exported, db):
     assert (women["data_year"].value, women["data_year"].data_type) == (2024, "n")
     assert women["data_source"].value == "'" + source  # a formula stays text
     assert women["carried_over"].value == "no"
-    assert women["version"].value == "2026.1" and women["version"].data_type == "s"
+    assert women["version"].value == "2026.2" and women["version"].data_type == "s"
     plan = rows["se_drr_plan"]
     assert (plan["value"].value, plan["unit"].value, plan["score_fraction"].value) == (
         3,
@@ -148,7 +148,7 @@ def test_csv_starts_with_a_bom_and_keeps_thai_and_vietnamese_names(client, login
     assert by_slug["da-nang"]["city"] == DA_NANG and by_slug["bangkok"]["city"] == BANGKOK
     assert by_slug["hue"]["city"] == "Huế" and by_slug["bangkok"]["country_code"] == "TH"
     assert by_slug["bangkok"]["assessment_id"] == str(assessments["bangkok"].id)
-    assert by_slug["bangkok"]["version"] == "2026.1"
+    assert by_slug["bangkok"]["version"] == "2026.2"
     assert by_slug["bangkok"]["built_infrastructure"] == ""
 
     answers = client.get("/network/export/answers.csv?country=TH")

@@ -167,7 +167,7 @@ def test_the_csv_export_follows_the_filter_streams_and_defuses_formulas(client, 
     ]  # fmt: skip
     assert [r["city"] for r in rows] == ['\'=HYPERLINK("http://x")', "Cebu"]
     cebu = rows[1]
-    assert (cebu["city_slug"], cebu["country_code"], cebu["version"]) == ("cebu", "PH", "2026.1")
+    assert (cebu["city_slug"], cebu["country_code"], cebu["version"]) == ("cebu", "PH", "2026.2")
     assert (cebu["cycle"], cebu["status"], cebu["security"]) == ("2026", "approved", "0.0")
 
 

@@ -63,7 +63,7 @@ def test_a_new_version_carries_unchanged_answers_and_offers_the_changed_ones(
     )
     assert response.status_code == 302
     new = db.session.execute(db.select(Assessment).filter_by(cycle=2026)).scalar_one()
-    assert (new.questionnaire_version, new.carried_over_from_id) == (NEW, earlier.id)
+    assert (new.questionnaire_version, new.carried_over_cycle) == (NEW, 2025)
 
     answers = {a.question_id: a for a in new.answers}
     # What the map copies is carried over under its new id, and nothing else is.
@@ -186,3 +186,21 @@ def test_the_city_trend_and_the_dashboard_mark_what_does_not_compare(
     assert re.findall(r'<td class="number">(\d+)</td>', row)[0] == "5"
     rows = db.session.execute(db.select(StoredAreaScore)).scalars().all()
     assert len(rows) == 12 * 6
+
+
+def test_the_changes_page_lists_every_change_with_its_reason(
+    client, login, make_city, make_user, link
+):
+    login(client, make_user("city_editor", make_city("hue")))
+    page = client.get(f"/questionnaires/asus-quick/{NEW}/changes").data.decode()
+    assert f"Version {NEW} replaces {OLD}." in page
+    for entry in link.new.changes:
+        if entry.change != "same":
+            assert str(entry.why).replace("'", "&#39;").replace('"', "&#34;") in page, entry
+    for area in link.new.areas:
+        row = page[page.index(f'<th scope="row">{area.name}</th>') :].split("</tr>")[0]
+        assert ("yes" in row) == link.areas[area.id].comparable
+    first = client.get(f"/questionnaires/asus-quick/{OLD}/changes").data.decode()
+    assert "This is the first version of the questionnaire." in first
+    assert client.get("/questionnaires/asus-quick/9.9/changes").status_code == 404
+    assert client.get("/questionnaires/nope/2026.2/changes").status_code == 404

@@ -197,7 +197,7 @@ def _carry_over(
     """Copy the answers of `source` that still answer the same question, through the item map
     when the versions differ (a question moved keeps its answer under its new id); a question
     that changed is left empty and offers the earlier answer instead (offered_answers)."""
-    assessment.carried_over_from = source
+    assessment.carried_over_cycle = source.cycle
     link = _link(source, questionnaire)
     by_question = {a.question_id: a for a in source.answers}
     count = 0
@@ -264,7 +264,7 @@ class OfferedAnswer:
 def offered_answers(assessment: Assessment, questions: list[Question]) -> dict[str, OfferedAnswer]:
     """The earlier answers offered to these questions of an assessment started from an earlier
     version's: those the item map marks changed, split or merged, and not answered here yet."""
-    source = assessment.carried_over_from
+    source = _source_of(assessment)
     link = _link(source, questionnaire_of(assessment)) if source is not None else None
     wanted = [q.id for q in questions if link is not None and q.id in link.offers]
     if not wanted:
@@ -305,6 +305,19 @@ def offered_answers(assessment: Assessment, questions: list[Question]) -> dict[s
                 source.cycle, link.new.version, str(change.why or ""), tuple(described), usable
             )
     return offered
+
+
+def _source_of(assessment: Assessment) -> Assessment | None:
+    """The city's assessment its answers were carried over from, if it is still there."""
+    if assessment.carried_over_cycle is None:
+        return None
+    return db.session.execute(
+        db.select(Assessment).filter_by(
+            city_id=assessment.city_id,
+            questionnaire_id=assessment.questionnaire_id,
+            cycle=assessment.carried_over_cycle,
+        )
+    ).scalar_one_or_none()
 
 
 def take_offer(

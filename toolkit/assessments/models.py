@@ -51,14 +51,11 @@ class Assessment(db.Model):
     reviewed_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
     reviewed_at: Mapped[datetime | None]
     review_comment: Mapped[str | None] = mapped_column(sa.Text)
-    # The earlier assessment its answers were carried over from: what a question that changed
-    # since offers (see answering.offered_answers).
-    carried_over_from_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("assessment.id", ondelete="SET NULL")
-    )
+    # The cycle whose answers it started with (None: it started empty): the city's assessment
+    # of that cycle is what a question that changed since offers (answering.offered_answers).
+    carried_over_cycle: Mapped[int | None]
 
     city: Mapped[City] = relationship(back_populates="assessments")
-    carried_over_from: Mapped[Assessment | None] = relationship(remote_side=[id])
     answers: Mapped[list[Answer]] = relationship(
         back_populates="assessment", cascade="all, delete-orphan"
     )
@@ -72,11 +69,6 @@ class Assessment(db.Model):
     assignments: Mapped[list[AreaAssignment]] = relationship(
         back_populates="assessment", cascade="all, delete-orphan", order_by="AreaAssignment.id"
     )
-
-    @property
-    def carried_over_cycle(self) -> int | None:
-        """The cycle whose answers it started with (None: it started empty)."""
-        return self.carried_over_from.cycle if self.carried_over_from else None
 
     def scores_by_area(self) -> dict[str, StoredAreaScore]:
         """The stored area scores, by area id."""

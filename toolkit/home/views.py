@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, abort, render_template, request
 from flask_login import current_user, login_required
 
 from toolkit.accounts.models import CITY_ROLES
@@ -49,3 +49,18 @@ def _review_count():
     where the header asks for it (once a page, for network staff and admins), not for every
     template rendered."""
     return {"review_queue_count": review_queue_count}
+
+
+@bp.get("/questionnaires/<questionnaire_id>/<version>/changes")
+@login_required
+def questionnaire_changes(questionnaire_id: str, version: str):
+    """What a version of a questionnaire changed from the one it replaces, and why: its item
+    map in words, and which areas still compare across the two."""
+    try:
+        questionnaire = instrument.questionnaire(questionnaire_id, version)
+    except KeyError:
+        abort(404)
+    link = None
+    if questionnaire.replaces is not None:
+        link = instrument.bridge_between(questionnaire.replaces, version, questionnaire_id)
+    return render_template("home/changes.html", questionnaire=questionnaire, link=link)

@@ -83,9 +83,7 @@ def start(slug: str):
                 city, questionnaire, form.cycle.data, current_user, carry_over_from=source
             )
             return redirect(url_for("assessments.overview", assessment_id=assessment.id))
-    versions = ", ".join(
-        f"{title} {instrument.latest(qid).version}" for qid, title in titles.items()
-    )
+    versions = [(qid, title, instrument.latest(qid).version) for qid, title in titles.items()]
     return render_template("assessments/start.html", form=form, city=city, versions=versions), (
         400 if form.errors else 200
     )
