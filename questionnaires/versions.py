@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 
 from .loader import Problem
 from .model import Area, ItemChange, Questionnaire, Text, version_key
-from .scoring import AreaScore, GivenAnswer, score
+from .scoring import HIDDEN, AreaScore, GivenAnswer, score
 
 
 def check_versions(questionnaires: Iterable[Questionnaire]) -> list[Problem]:
@@ -79,7 +79,10 @@ def check_map(old: Questionnaire, new: Questionnaire) -> list[Problem]:
                     )
             elif item not in new_ids:
                 problem(entry.line, f"{path}.new", f"'{item}' is not a question of {new.version}")
-            elif item in seen_new and entry.change not in ("same", "changed"):
+            elif item in seen_new and not (
+                # a same or changed entry named twice is reported once, as its old id
+                entry.change in ("same", "changed") and seen_old.get(item) != entry.line
+            ):
                 problem(
                     entry.line,
                     f"{path}.new",
@@ -165,14 +168,15 @@ class Bridge:
     offers: Mapping[str, tuple[ItemChange, tuple[str, ...]]]  # new id -> its change, old ids
     areas: Mapping[str, AreaBridge]
 
-    def note(self, area_id: str, language: str = "en") -> str | None:
-        """Why an area cannot be compared across the two versions; None when it can."""
+    def note(self, area_id: str, language: str = "en", against: str | None = None) -> str | None:
+        """Why an area cannot be compared across the two versions; None when it can. `against`
+        is the version the reader compares with (default: the older one)."""
         area = self.areas[area_id]
         if area.comparable:
             return None
         name = self.new.area(area_id).name.get(language)
         return (
-            f"{name}: not comparable with {self.old.version}, "
+            f"{name}: not comparable with {against or self.old.version}, "
             f"{area.changed} of {area.total} items changed"
         )
 
@@ -217,7 +221,7 @@ def bridge(old: Questionnaire, new: Questionnaire, versions: Iterable[Questionna
     offers: dict[str, tuple[ItemChange, tuple[str, ...]]] = {}
     for step in chain[1:]:
         forward = {item: entry for entry in step.changes for item in entry.old}
-        origin_of = {current: origin for origin, current in copies.items()}
+        origin_of = {current: origin for origin, now in linked.items() for current in now}
         carried = {}  # an offer made at an earlier step follows its question on
         for new_id, offer in offers.items():
             entry = forward.get(new_id)
@@ -329,9 +333,12 @@ def compare(
 ) -> list[AreaComparison]:
     """Each area of two assessments (on `link.old` and `link.new`) scored on the questions they
     share, with the new version's structure and weights for both, so the change is fair."""
-    shared = only(link.new, {n for a in link.areas.values() for _, n in a.pairs})
-    before = score(shared, link.translate(old_answers))
-    now = score(shared, {k: v for k, v in new_answers.items() if k in link.pairs.values()})
+    ids = {n for a in link.areas.values() for _, n in a.pairs}
+    shared = only(link.new, ids)
+    before = link.translate(_shown(link.old, old_answers))
+    now = _shown(link.new, new_answers)
+    before = score(shared, {k: v for k, v in before.items() if k in ids})
+    now = score(shared, {k: v for k, v in now.items() if k in ids})
     result = []
     for area in link.new.areas:
         bridge_area = link.areas[area.id]
@@ -353,10 +360,17 @@ def compare(
     return result
 
 
+def _shown(questionnaire: Questionnaire, answers: Mapping[str, GivenAnswer]) -> dict:
+    """The answers to questions an assessment shows: a stored answer to a question that its
+    condition hides now counts for nothing, in a comparison as in the assessment's own score."""
+    card = score(questionnaire, answers)
+    return {k: v for k, v in answers.items() if card.question(k).status != HIDDEN}
+
+
 def only(questionnaire: Questionnaire, question_ids: set[str]) -> Questionnaire:
     """The questionnaire cut down to these questions (an area or sub-area left empty goes). A
     question keeps its place and weight; conditions are dropped, since the question they name may
-    be gone: a question hidden in an assessment simply has no answer there."""
+    be gone: `compare` leaves out the answers each assessment hides (`_shown`)."""
     areas = []
     for area in questionnaire.areas:
         sub_areas = []

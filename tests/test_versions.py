@@ -95,6 +95,36 @@ def test_a_trend_across_versions_compares_what_they_share(versions):
     assert budget.note == "Civic and Social: not comparable with 2026.1, 1 of 1 items changed"
 
 
+def test_a_comparison_ignores_hidden_answers_and_unscored_questions(
+    example_text, write_questionnaire
+):
+    # A text question kept as it was, answered in both cycles: shared, never scored.
+    text = second_version(example_text).replace("- id: ii_sectors", "- id: ii_strategy_notes")
+    text = text.replace(
+        "  - {old: ii_strategy_notes, change: retired, why: Nobody could answer it in one line.}\n"
+        "  - {new: ii_sectors, change: added, why: Asks for the sectors by name.}\n",
+        "  - {old: ii_strategy_notes, change: same}\n",
+    )
+    write_questionnaire(example_text, "example-2026.1.yaml")
+    path = write_questionnaire(text, "example-2026.2.yaml")
+    versions = catalogue(path.parent)
+    link = bridge(*versions, versions)
+    # The plan's year is stored from before the plan was marked as not adopted: it is hidden.
+    before = {"se_drr_plan": "no", "se_drr_plan_year": 2024, "ii_strategy_notes": "Tourism"}
+    after = {"se_drr_plan": "yes", "se_drr_plan_year": 2024, "ii_strategy_notes": "Ports"}
+    areas = {
+        c.area.id: c
+        for c in compare(
+            link,
+            {k: GivenAnswer(v) for k, v in before.items()},
+            {k: GivenAnswer(v) for k, v in after.items()},
+        )
+    }
+    security = areas["security"]
+    assert (security.before, security.now) == (0.0, 100.0)
+    assert areas["industry_innovation"].before is None and areas["industry_innovation"].comparable
+
+
 # (what is planted, text to replace in the map, replacement, expected (marker, message) pairs;
 # the marker is text on the line the problem must point at).
 PLANTED = [
@@ -116,6 +146,17 @@ PLANTED = [
                 "{old: se_drr_plan, change: same}\n  - {old: se_drr_plan_year",
                 "'se_drr_plan' is mapped twice",
             )
+        ],
+    ),
+    (
+        "a move onto a question that stays",
+        "  - {old: se_drr_plan, change: same}\n",
+        "  - {old: se_drr_plan_year, new: se_drr_plan, change: moved, why: Same thing.}\n"
+        "  - {old: se_drr_plan, change: same}\n",
+        [
+            ("{old: se_drr_plan_year, new", "'se_drr_plan' scores answers differently"),
+            ("{old: se_drr_plan_year, change: same}", "'se_drr_plan_year' is mapped twice"),
+            ("{old: se_drr_plan, change: same}", "'se_drr_plan' is mapped twice"),
         ],
     ),
     (

@@ -9,6 +9,8 @@ import pytest
 from toolkit.core import instrument
 
 OLD, NEW = "2026.1", "2026.2"
+COMMENT = "From the planning office's 2025 annual report."
+EVIDENCE = "https://example.org/plan-2025.pdf The city development plan"
 
 
 def some_answer(question, strength=0.6):
@@ -28,7 +30,7 @@ def answered(city, cycle, version, strength=0.6, status="draft", questionnaire_i
     questionnaire = instrument.questionnaire(questionnaire_id, version)
     assessment = create_assessment(city, questionnaire, cycle, None)
     given = {
-        q.id: AnswerInput(value=some_answer(q, strength))
+        q.id: AnswerInput(value=some_answer(q, strength), comment=COMMENT, evidence=(EVIDENCE,))
         for q in questionnaire.questions()
         if q.scored
     }
@@ -87,6 +89,7 @@ def test_a_new_version_carries_unchanged_answers_and_offers_the_changed_ones(
     earlier_question = link.old.question(origins[0])
     said = earlier_question.describe(earlier_question.parse_answer(old_values[origins[0]]))
     assert said.replace("'", "&#39;") in block or said in block
+    assert COMMENT.replace("'", "&#39;") in block and "https://example.org/plan-2025.pdf" in block
 
     # "Use this answer" saves the earlier answer, where it fits the question as it is now.
     def fits(q):
@@ -94,7 +97,12 @@ def test_a_new_version_carries_unchanged_answers_and_offers_the_changed_ones(
             link.new.question(q).parse_answer(old_values[link.offers[q][1][0]])
         except ValueError:
             return False
-        return len(link.offers[q][1]) == 1 and link.new.question(q).area_id == question.area_id
+        change, origins = link.offers[q]
+        return (
+            change.comparable
+            and len(origins) == 1
+            and link.new.question(q).area_id == question.area_id
+        )
 
     usable = next(q for q in offered if fits(q))
     assert f'name="take_offer" value="{usable}"' in area
@@ -106,6 +114,14 @@ def test_a_new_version_carries_unchanged_answers_and_offers_the_changed_ones(
     db.session.expire_all()
     taken = {a.question_id: a for a in new.answers}[usable]
     assert taken.value == old_values[link.offers[usable][1][0]] and not taken.carried_over
+    # Its comment and evidence come with it; the person changed nothing else.
+    assert (taken.comment, taken.evidence) == (COMMENT, [EVIDENCE])
+    # A question that measures something else now offers its earlier answer without the button.
+    apart = next(q for q in offered if not link.offers[q][0].comparable)
+    page = client.get(
+        f"/assessments/{new.id}/areas/{link.new.question(apart).area_id}"
+    ).data.decode()
+    assert f'value="{apart}"' not in page.split('id="q-' + apart)[1].split('class="question"')[0]
     # Once answered, the question no longer offers the earlier answer.
     question_id, question = usable, link.new.question(usable)
     area = client.get(f"/assessments/{new.id}/areas/{question.area_id}").data.decode()
@@ -204,3 +220,18 @@ def test_the_changes_page_lists_every_change_with_its_reason(
     assert "This is the first version of the questionnaire." in first
     assert client.get("/questionnaires/asus-quick/9.9/changes").status_code == 404
     assert client.get("/questionnaires/nope/2026.2/changes").status_code == 404
+
+
+def test_a_cycle_on_a_version_no_longer_shipped_is_not_compared(
+    client, login, make_city, make_user, db
+):
+    city = make_city("hue")
+    editor = make_user("city_editor", city)
+    earlier = answered(city, 2025, OLD, status="approved")
+    now = answered(city, 2026, NEW)
+    earlier.questionnaire_version = "2025.9"  # a version this toolkit no longer ships
+    db.session.commit()
+    login(client, editor)
+    text = client.get(f"/assessments/{now.id}/results").data.decode()
+    assert "Security: not comparable with 2025.9: no item map links the two versions." in text
+    assert text.count("not comparable</a>") == 6

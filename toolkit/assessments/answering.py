@@ -158,8 +158,10 @@ def create_assessment(
 ) -> Assessment:
     """Start a draft assessment of `city` for `cycle`, empty or with an earlier cycle's answers.
 
-    Carried-over answers are marked as such until someone confirms or changes them; answers to
-    questions the questionnaire no longer has, or that no longer fit it, are left behind.
+    Carried-over answers are marked as such until someone confirms or changes them. From an
+    earlier version, the item map decides: the answers of questions that stayed the same or
+    moved are copied (to their new ids), those of questions that changed are offered on their
+    page instead (offered_answers). Answers that no longer fit are left behind.
     """
     assessment = Assessment(
         city=city,
@@ -199,6 +201,8 @@ def _carry_over(
     that changed is left empty and offers the earlier answer instead (offered_answers)."""
     assessment.carried_over_cycle = source.cycle
     link = _link(source, questionnaire)
+    if link is None and source.questionnaire_version != questionnaire.version:
+        return 0  # nothing says which of its answers still mean the same
     by_question = {a.question_id: a for a in source.answers}
     count = 0
     for question in questionnaire.questions():
@@ -239,26 +243,31 @@ def _carry_over(
 
 
 def _link(source: Assessment, questionnaire: Questionnaire) -> Bridge | None:
-    """The bridge from the source's version to `questionnaire`; None for the same version."""
+    """The bridge from the source's version to `questionnaire`'s; None for the same version,
+    or where no item map links them (a version no longer shipped)."""
     if source.questionnaire_version == questionnaire.version:
         return None
-    return instrument.bridge_between(
-        source.questionnaire_version, questionnaire.version, questionnaire.id
-    )
+    try:
+        return instrument.bridge_between(
+            source.questionnaire_version, questionnaire.version, questionnaire.id
+        )
+    except (KeyError, ValueError):
+        return None
 
 
 @dataclass(frozen=True)
 class OfferedAnswer:
     """An earlier cycle's answer to a question that has changed since: shown beside the new
     question for the person to take up or not, never copied. `answers` are the earlier
-    questions with their answers in words; `usable` is the one earlier answer's value when it
-    is a valid answer to the question as it is now (what "Use this answer" saves), else None."""
+    questions with their answers (in words, and as stored, comment and evidence with them);
+    `earlier` is the one answer "Use this answer" saves, where the change keeps answers
+    comparable and the answer fits the question as it is now (else None)."""
 
     cycle: int
     version: str
     why: str
-    answers: tuple[tuple[Question, str], ...]
-    usable: object = None
+    answers: tuple[tuple[Question, str, Answer], ...]
+    earlier: Answer | None = None
 
 
 def offered_answers(assessment: Assessment, questions: list[Question]) -> dict[str, OfferedAnswer]:
@@ -266,45 +275,59 @@ def offered_answers(assessment: Assessment, questions: list[Question]) -> dict[s
     version's: those the item map marks changed, split or merged, and not answered here yet."""
     source = _source_of(assessment)
     link = _link(source, questionnaire_of(assessment)) if source is not None else None
-    wanted = [q.id for q in questions if link is not None and q.id in link.offers]
+    wanted = [q for q in questions if link is not None and q.id in link.offers]
     if not wanted:
         return {}
     answered = set(
         db.session.execute(
             db.select(Answer.question_id).where(
                 Answer.assessment_id == assessment.id,
-                Answer.question_id.in_(wanted),
+                Answer.question_id.in_([q.id for q in wanted]),
                 sa.or_(Answer.value.is_not(None), Answer.not_applicable),
             )
         ).scalars()
     )
-    earlier = {a.question_id: a for a in source.answers if a.value is not None}
+    earlier = {a.question_id: a for a in source.answers if a.value is not None or a.not_applicable}
     offered = {}
-    for question_id in wanted:
-        change, origins = link.offers[question_id]
-        described = []
-        for origin in origins:
-            if question_id in answered or origin not in earlier:
-                continue
-            question = link.old.question(origin)
-            try:
-                described.append(
-                    (question, question.describe(question.parse_answer(earlier[origin].value)))
-                )
-            except ValueError:
-                continue
-        if described:
-            usable = None
-            if len(origins) == 1:
-                try:
-                    now = link.new.question(question_id)
-                    usable = _storable(now.parse_answer(earlier[origins[0]].value))
-                except ValueError:
-                    usable = None
-            offered[question_id] = OfferedAnswer(
-                source.cycle, link.new.version, str(change.why or ""), tuple(described), usable
-            )
+    for question in wanted:
+        change, origins = link.offers[question.id]
+        if question.id in answered:
+            continue
+        described = [
+            (link.old.question(o), said, earlier[o])
+            for o in origins
+            if o in earlier and (said := _in_words(link.old.question(o), earlier[o])) is not None
+        ]
+        if not described:
+            continue
+        usable = None
+        if len(origins) == 1 and change.comparable and _fits(question, described[0][2]):
+            usable = described[0][2]
+        offered[question.id] = OfferedAnswer(
+            source.cycle, link.new.version, str(change.why or ""), tuple(described), usable
+        )
     return offered
+
+
+def _in_words(question: Question, answer: Answer) -> str | None:
+    """An earlier answer as the person reads it back; None when it no longer reads."""
+    if answer.not_applicable:
+        return _("Not applicable: %(reason)s", reason=answer.not_applicable_reason or "")
+    try:
+        return question.describe(question.parse_answer(answer.value))
+    except ValueError:
+        return None
+
+
+def _fits(question: Question, answer: Answer) -> bool:
+    """Whether an earlier answer is a valid answer to `question` as it is now."""
+    if answer.not_applicable:
+        return question.allow_na
+    try:
+        question.parse_answer(answer.value)
+    except ValueError:
+        return False
+    return True
 
 
 def _source_of(assessment: Assessment) -> Assessment | None:
@@ -323,15 +346,28 @@ def _source_of(assessment: Assessment) -> Assessment | None:
 def take_offer(
     assessment: Assessment, given: dict[str, AnswerInput], question: Question
 ) -> dict[str, AnswerInput]:
-    """`given` with the earlier answer offered to `question` as its value, when the person
-    asked for it and gave no answer of their own there (theirs always wins)."""
+    """`given` with the earlier answer offered to `question` in the parts the person left empty
+    (the value, or not applicable with its reason; the comment, evidence, year and source of the
+    data), when they asked for it and gave no answer of their own (theirs always wins)."""
     offer = offered_answers(assessment, [question]).get(question.id)
     mine = given.get(question.id)
-    if offer is None or offer.usable is None or mine is None:
+    if offer is None or offer.earlier is None or mine is None:
         return given
     if mine.value is not None or mine.not_applicable:
         return given
-    return {**given, question.id: replace(mine, value=offer.usable)}
+    earlier = offer.earlier
+    value = None if earlier.not_applicable else _storable(question.parse_answer(earlier.value))
+    taken = replace(
+        mine,
+        value=value,
+        not_applicable=earlier.not_applicable,
+        reason=earlier.not_applicable_reason if earlier.not_applicable else mine.reason,
+        comment=mine.comment or earlier.comment,
+        evidence=mine.evidence or tuple(earlier.evidence or ()),
+        data_year=mine.data_year or earlier.data_year,
+        data_source=mine.data_source or earlier.data_source,
+    )
+    return {**given, question.id: taken}
 
 
 @dataclass

@@ -44,9 +44,15 @@ def comparison_with(previous: Assessment, assessment: Assessment) -> dict[str, A
     older, newer = sorted(
         (previous, assessment), key=lambda a: version_key(a.questionnaire_version)
     )
-    link = instrument.bridge_between(
-        older.questionnaire_version, newer.questionnaire_version, assessment.questionnaire_id
-    )
+    try:
+        link = instrument.bridge_between(
+            older.questionnaire_version, newer.questionnaire_version, assessment.questionnaire_id
+        )
+    except (KeyError, ValueError):  # a version no longer shipped, or not in one line
+        return {
+            area.id: AreaComparison(area, None, None, False, 0, 0, None)
+            for area in questionnaire_of(assessment).areas
+        }
     result = {}
     for c in compare(link, _given_answers(older), _given_answers(newer)):
         if older is assessment:  # the earlier cycle used the later version

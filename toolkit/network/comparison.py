@@ -156,12 +156,12 @@ class AreaStatistics:
 
 @dataclass(frozen=True)
 class VersionMix:
-    """The questionnaire versions a selection holds (version, assessments; oldest first), and
-    the areas whose questions changed between them, with the words that say so. Those areas are
-    compared over the assessments of the newest version only."""
+    """The questionnaire versions a selection holds (version, assessments; oldest first), and,
+    per earlier version, the areas whose questions changed between it and the newest, with the
+    words that say so. Those areas are compared over the assessments of the newest version."""
 
     versions: list[tuple[str, int]]
-    apart: dict[str, list[str]]
+    apart: dict[str, dict[str, str]]  # earlier version -> {area id: note}
 
     @property
     def newest(self) -> str:
@@ -169,7 +169,7 @@ class VersionMix:
 
     def counts(self, area_id: str, version: str) -> bool:
         """Whether an assessment of `version` counts in the figures of `area_id`."""
-        return area_id not in self.apart or version == self.newest
+        return area_id not in self.apart.get(version, {})
 
 
 def version_mix(f: Filter) -> VersionMix | None:
@@ -185,18 +185,23 @@ def version_mix(f: Filter) -> VersionMix | None:
         return None
     versions = sorted(found.items(), key=lambda item: version_key(item[0]))
     newest = versions[-1][0]
-    apart: dict[str, list[str]] = {}
+    apart: dict[str, dict[str, str]] = {}
     for version, _count in versions[:-1]:
         try:
             link = instrument.bridge_between(version, newest, f.questionnaire)
-        except (KeyError, ValueError):  # a version no longer shipped: nothing compares
-            apart.update({a: apart.get(a, []) for a in AREA_IDS})
+        except (KeyError, ValueError):  # no item map links them: nothing compares
+            apart[version] = {
+                a: _(
+                    "%(version)s: no item map links it with %(newest)s",
+                    version=version,
+                    newest=newest,
+                )
+                for a in AREA_IDS
+            }
             continue
-        for area_id in AREA_IDS:
-            note = link.note(area_id)
-            if note is not None:
-                apart.setdefault(area_id, []).append(note)
-    return VersionMix(versions, apart)
+        notes = {a: link.note(a) for a in AREA_IDS}
+        apart[version] = {a: note for a, note in notes.items() if note is not None}
+    return VersionMix(versions, {v: areas for v, areas in apart.items() if areas})
 
 
 def cycles(questionnaire: str) -> list[int]:
@@ -446,10 +451,17 @@ def spread_query(f: Filter, mix: VersionMix | None = None):
         .where(StoredAreaScore.score.is_not(None))
     )
     if mix is not None and mix.apart:
+        # An earlier version counts in the areas that compare with the newest one only.
         ranked = ranked.where(
             sa.or_(
-                StoredAreaScore.area_id.not_in(list(mix.apart)),
-                Assessment.questionnaire_version == mix.newest,
+                Assessment.questionnaire_version.not_in(list(mix.apart)),
+                *(
+                    sa.and_(
+                        Assessment.questionnaire_version == version,
+                        StoredAreaScore.area_id.not_in(list(areas)),
+                    )
+                    for version, areas in mix.apart.items()
+                ),
             )
         )
     ranked = filtered(ranked, f).subquery()

@@ -42,7 +42,7 @@ class CityProfile:
     # version of the questionnaire), with the words that say so.
     breaks: dict[int, dict[str, str]]
     # The areas in which the city's latest cycle does not compare with the cohort's figures.
-    apart: dict[str, list[str]]
+    apart: dict[str, str]
 
 
 @dataclass(frozen=True)
@@ -69,8 +69,8 @@ def city_profile(
         f = comparison.Filter(questionnaire=questionnaire, cycle=latest.cycle, cohort=cohort)
         spread = comparison.area_statistics(f)
         mix = comparison.version_mix(f)
-        if mix is not None and latest.questionnaire_version != mix.newest:
-            apart = mix.apart
+        if mix is not None:
+            apart = mix.apart.get(latest.questionnaire_version, {})
     chart = None
     differences = []
     if latest is not None:
@@ -120,7 +120,7 @@ def _breaks(cycles) -> dict[int, dict[str, str]]:
             )
         except (KeyError, ValueError):
             continue
-        notes = {a: link.note(a) for a in link.areas}
+        notes = {a: link.note(a, against=before.questionnaire_version) for a in link.areas}
         breaks[after.id] = {a: note for a, note in notes.items() if note is not None}
     return breaks
 

@@ -57,5 +57,5 @@ def _version_notes(mix: comparison.VersionMix | None) -> list[str]:
                 version=mix.newest,
             )
         )
-        notes += [note for area_notes in mix.apart.values() for note in area_notes]
+        notes += [note for areas in mix.apart.values() for note in areas.values()]
     return notes

@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from flask_login import login_required
 
 from questionnaires import Question
+from questionnaires.model import version_key
 from reports.charts import area_radar
 from toolkit.assessments.scores import (
     changes_since,
@@ -47,6 +48,10 @@ def results(assessment_id: int):
         chart=chart,
         previous=previous,
         changes={c.area.area.id: c for c in changes},
+        newer_version=max(
+            (a.questionnaire_version for a in (assessment, previous) if a),
+            key=version_key,
+        ),
     )
 
 
