@@ -5,6 +5,7 @@ and dashboard compare across the versions and say where they cannot."""
 import re
 
 import pytest
+from markupsafe import escape
 
 from toolkit.core import instrument
 
@@ -85,6 +86,7 @@ def test_a_new_version_carries_unchanged_answers_and_offers_the_changed_ones(
     area = client.get(f"/assessments/{new.id}/areas/{question.area_id}").data.decode()
     block = area[area.index(f'id="q-{question_id}"') :].split('class="question"')[0]
     assert "earlier answer" in block
+    assert f"Who usually holds the answer:</strong> {escape(str(question.ask))}" in block
     assert f"This question changed in version {NEW}, so the 2025 answer was not copied." in block
     earlier_question = link.old.question(origins[0])
     said = earlier_question.describe(earlier_question.parse_answer(old_values[origins[0]]))
