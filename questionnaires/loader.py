@@ -380,43 +380,37 @@ class _Reader:
             return None
         return dict(sorted(numbered.items()))
 
-    def levels(self, node, path) -> tuple[Level, ...] | None:
+    def levels(self, node, path, ladder=False) -> tuple[Level, ...] | None:
+        """A question's levels, each a descriptor; with `ladder`, the questionnaire's scale,
+        each a name or `{name, meaning}` (the meaning every question's level shares)."""
         numbered = self.numbered(node, path, 0, "level")
         if numbered is None:
             return None
         levels = []
         for number, value_node in numbered.items():
+            where = _join(path, str(number))
             if isinstance(value_node, yaml.ScalarNode) and value_node.tag.endswith(":null"):
-                self.error(value_node, _join(path, str(number)), "level has no descriptor")
+                self.error(value_node, where, "level has no descriptor")
                 return None
-            descriptor = self.text(value_node, _join(path, str(number)))
+            meaning = None
+            if (
+                ladder
+                and isinstance(value_node, yaml.MappingNode)
+                and any(getattr(k, "value", None) == "name" for k, _ in value_node.value)
+            ):
+                f = self.fields(value_node, where, {"name"}, {"meaning"}, "a level")
+                if f is None or "name" not in f:
+                    return None
+                value_node = f["name"]
+                if "meaning" in f:
+                    meaning = self.text(f["meaning"], _join(where, "meaning"))
+                    if meaning is None:
+                        return None
+                where = _join(where, "name")
+            descriptor = self.text(value_node, where)
             if descriptor is None:
                 return None
-            levels.append(Level(number, descriptor))
-        return tuple(levels)
-
-    def scale(self, node) -> tuple[Level, ...] | None:
-        """The questionnaire's levels: each a name, or `{name, meaning}` (the ladder's step)."""
-        numbered = self.numbered(node, "levels", 0, "level")
-        if numbered is None:
-            return None
-        levels = []
-        for number, value_node in numbered.items():
-            path = _join("levels", str(number))
-            if isinstance(value_node, yaml.MappingNode) and any(
-                getattr(k, "value", None) == "name" for k, _ in value_node.value
-            ):
-                f = self.fields(value_node, path, {"name"}, {"meaning"}, "a level")
-                name = self.text(f["name"], _join(path, "name")) if f and "name" in f else None
-                meaning = self.optional_text(f, "meaning", path) if f else None
-                if name is None or ("meaning" in (f or {}) and meaning is None):
-                    return None
-                levels.append(Level(number, name, meaning))
-                continue
-            name = self.text(value_node, path)
-            if name is None:
-                return None
-            levels.append(Level(number, name))
+            levels.append(Level(number, descriptor, meaning))
         return tuple(levels)
 
     # -- the questionnaire -------------------------------------------------------------------
@@ -437,7 +431,7 @@ class _Reader:
             version = self.plain_text(f["version"], "version")
         title = self.text(f["title"], "title") if "title" in f else None
         description = self.text(f["description"], "description") if "description" in f else None
-        scale = self.scale(f["levels"]) if "levels" in f else ()
+        scale = self.levels(f["levels"], "levels", ladder=True) if "levels" in f else ()
         provisional_below = 50.0
         if "provisional_below" in f:
             value = self.number(f["provisional_below"], "provisional_below", low=0)

@@ -243,16 +243,14 @@ def _carry_over(
 
 
 def _link(source: Assessment, questionnaire: Questionnaire) -> Bridge | None:
-    """The bridge from the source's version to `questionnaire`'s; None for the same version,
-    or where no item map links them (a version no longer shipped)."""
+    """The bridge from the source's version on to `questionnaire`'s; None for the same
+    version, or where no item map leads from one to the other."""
     if source.questionnaire_version == questionnaire.version:
         return None
-    try:
-        return instrument.bridge_between(
-            source.questionnaire_version, questionnaire.version, questionnaire.id
-        )
-    except (KeyError, ValueError):
-        return None
+    link = instrument.bridge_between(
+        source.questionnaire_version, questionnaire.version, questionnaire.id
+    )
+    return link if link is not None and link.new.version == questionnaire.version else None
 
 
 @dataclass(frozen=True)

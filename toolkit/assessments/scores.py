@@ -10,7 +10,6 @@ from collections.abc import Iterable
 from dataclasses import replace
 
 from questionnaires import GivenAnswer, Questionnaire, Scorecard, score, score_area, summarize
-from questionnaires.model import version_key
 from questionnaires.versions import AreaChange, AreaComparison, compare
 from toolkit.assessments.models import Answer, Assessment, StoredAreaScore
 from toolkit.core import instrument
@@ -41,23 +40,21 @@ def comparison_with(previous: Assessment, assessment: Assessment) -> dict[str, A
     scores compare as they are."""
     if previous.questionnaire_version == assessment.questionnaire_version:
         return {}
-    older, newer = sorted(
-        (previous, assessment), key=lambda a: version_key(a.questionnaire_version)
+    link = instrument.bridge_between(
+        previous.questionnaire_version,
+        assessment.questionnaire_version,
+        assessment.questionnaire_id,
     )
-    try:
-        link = instrument.bridge_between(
-            older.questionnaire_version, newer.questionnaire_version, assessment.questionnaire_id
-        )
-    except (KeyError, ValueError):  # a version no longer shipped, or not in one line
+    if link is None:
         return {
             area.id: AreaComparison(area, None, None, False, 0, 0, None)
             for area in questionnaire_of(assessment).areas
         }
+    flipped = link.old.version == assessment.questionnaire_version  # the earlier cycle is later
+    older, newer = (assessment, previous) if flipped else (previous, assessment)
     result = {}
     for c in compare(link, _given_answers(older), _given_answers(newer)):
-        if older is assessment:  # the earlier cycle used the later version
-            c = replace(c, before=c.now, now=c.before)
-        result[c.area.id] = c
+        result[c.area.id] = replace(c, before=c.now, now=c.before) if flipped else c
     return result
 
 

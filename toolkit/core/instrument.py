@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import cache
 
 from questionnaires import Questionnaire, catalogue
+from questionnaires.model import version_key
 from questionnaires.versions import Bridge, bridge
 
 
@@ -32,14 +33,18 @@ def versions(questionnaire_id: str) -> list[Questionnaire]:
 
 
 @cache
-def bridge_between(old_version: str, new_version: str, questionnaire_id: str) -> Bridge:
-    """What two versions of a questionnaire share, `old_version` the earlier (ValueError when
-    one does not descend from the other)."""
-    return bridge(
-        questionnaire(questionnaire_id, old_version),
-        questionnaire(questionnaire_id, new_version),
-        versions(questionnaire_id),
-    )
+def bridge_between(one: str, other: str, questionnaire_id: str) -> Bridge | None:
+    """What two versions of a questionnaire share, in either order (the bridge's `old` is the
+    earlier); None when no item map links them, such as a version no longer shipped."""
+    older, newer = sorted((one, other), key=version_key)
+    try:
+        return bridge(
+            questionnaire(questionnaire_id, older),
+            questionnaire(questionnaire_id, newer),
+            versions(questionnaire_id),
+        )
+    except (KeyError, ValueError):
+        return None
 
 
 def titles() -> dict[str, str]:

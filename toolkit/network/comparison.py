@@ -187,9 +187,8 @@ def version_mix(f: Filter) -> VersionMix | None:
     newest = versions[-1][0]
     apart: dict[str, dict[str, str]] = {}
     for version, _count in versions[:-1]:
-        try:
-            link = instrument.bridge_between(version, newest, f.questionnaire)
-        except (KeyError, ValueError):  # no item map links them: nothing compares
+        link = instrument.bridge_between(version, newest, f.questionnaire)
+        if link is None:  # no item map links them: nothing compares
             apart[version] = {
                 a: _(
                     "%(version)s: no item map links it with %(newest)s",

@@ -11,7 +11,6 @@ from flask_babel import gettext as _
 from markupsafe import Markup
 
 from questionnaires import Scorecard
-from questionnaires.model import version_key
 from reports.charts import area_radar
 from toolkit.assessments.models import Assessment
 from toolkit.assessments.scores import scorecard
@@ -113,12 +112,10 @@ def _breaks(cycles) -> dict[int, dict[str, str]]:
     for (before, _scores), (after, _later) in pairwise(cycles):
         if before.questionnaire_version == after.questionnaire_version:
             continue
-        older, newer = sorted((before, after), key=lambda a: version_key(a.questionnaire_version))
-        try:
-            link = instrument.bridge_between(
-                older.questionnaire_version, newer.questionnaire_version, after.questionnaire_id
-            )
-        except (KeyError, ValueError):
+        link = instrument.bridge_between(
+            before.questionnaire_version, after.questionnaire_version, after.questionnaire_id
+        )
+        if link is None:
             continue
         notes = {a: link.note(a, against=before.questionnaire_version) for a in link.areas}
         breaks[after.id] = {a: note for a, note in notes.items() if note is not None}
