@@ -237,3 +237,40 @@ def test_a_cycle_on_a_version_no_longer_shipped_is_not_compared(
     text = client.get(f"/assessments/{now.id}/results").data.decode()
     assert "Security: not comparable with 2025.9: no item map links the two versions." in text
     assert text.count("not comparable</a>") == 6
+
+
+def test_use_this_answer_never_overwrites_what_someone_else_saved_meanwhile(
+    app, login, make_city, make_user, db, link
+):
+    from toolkit.assessments.answering import create_assessment
+    from toolkit.assessments.models import Answer
+
+    city = make_city("surabaya", "ID")
+    lead, editor = make_user("city_lead", city), make_user("city_editor", city)
+    earlier = answered(city, 2025, OLD, status="approved")
+    new = create_assessment(city, link.new, 2026, lead, carry_over_from=earlier)
+    db.session.commit()
+    question_id = next(
+        q for q, (change, origins) in link.offers.items() if change.comparable and len(origins) == 1
+    )
+    question = link.new.question(question_id)
+    url = f"/assessments/{new.id}/areas/{question.area_id}"
+    first, second = app.test_client(), app.test_client()
+    login(first, lead)
+    login(second, editor)
+    assert f'value="{question_id}"' in second.get(url).data.decode()  # both see the offer
+    value = some_answer(question, 0.1)
+    mine = {f"{question_id}__value": value, f"{question_id}__version": "0"}
+    assert first.post(url, data=mine).status_code == 302
+    # The editor, on the page loaded before, takes the earlier answer: the question has its
+    # answer now, so there is nothing to offer any more, and the lead's answer stays.
+    taken = second.post(url, data={"take_offer": question_id, f"{question_id}__version": "0"})
+    assert taken.status_code == 302
+    page = second.get(url).data.decode()
+    block = page[page.index(f'id="q-{question_id}"') :].split('class="question"')[0]
+    assert "earlier answer" not in block
+    db.session.expire_all()
+    saved = db.session.execute(
+        db.select(Answer).filter_by(assessment_id=new.id, question_id=question_id)
+    ).scalar_one()
+    assert str(saved.value) == str(value) and saved.updated_by_id == lead.id
