@@ -16,7 +16,9 @@ $(STAMP): setup.cfg pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test,dev]'
 	touch $(STAMP)
 
+# The interface's compiled catalogues (.mo) are built here, never committed.
 install: $(STAMP)
+	@$(BIN)/toolkit i18n compile >/dev/null
 
 # PDF reports need Pango and HarfBuzz's subsetter (WeasyPrint) and the Noto fonts that print
 # every ASEAN script.

@@ -92,7 +92,8 @@ def load(path: str | Path) -> Questionnaire:
 
 
 def catalogue(folder: str | Path | None = None) -> list[Questionnaire]:
-    """Every questionnaire under `folder` (default: this package's folder), by id and version.
+    """Every questionnaire under `folder` (default: this package's folder), by id and version,
+    with the translations of `folder/translations` (see translations.py).
 
     A bad file raises QuestionnaireError with the problems of every bad file.
     """
@@ -108,6 +109,17 @@ def catalogue(folder: str | Path | None = None) -> list[Questionnaire]:
     problems.extend(check_versions(found))
     if problems:
         raise QuestionnaireError(problems)
+    from .translations import catalogues, translated
+
+    languages = {}
+    for questionnaire_id in {q.id for q in found}:
+        try:
+            languages[questionnaire_id] = catalogues(questionnaire_id, folder / "translations")
+        except ValueError as error:
+            problems.append(Problem(str(error), 0, "", "is not a readable gettext catalogue"))
+    if problems:
+        raise QuestionnaireError(problems)
+    found = [translated(q, languages[q.id]) for q in found]
     return sorted(found, key=lambda q: (q.id, version_key(q.version)))
 
 
@@ -280,9 +292,9 @@ class _Reader:
             if None in languages.values():
                 return None
             others = tuple(sorted((k, v) for k, v in languages.items() if k != "en"))
-            return Text(languages["en"], others)
+            return Text(languages["en"], others, line=_line(node))
         value = self.plain_text(node, path)
-        return Text(value) if value is not None else None
+        return Text(value, line=_line(node)) if value is not None else None
 
     def plain_text(self, node, path) -> str | None:
         if isinstance(node, yaml.ScalarNode) and not node.tag.endswith(":null"):
@@ -821,7 +833,7 @@ class _Reader:
 
     def number_fields(self, f, path, scale) -> dict:
         p = lambda key: _join(path, key)  # noqa: E731
-        unit = self.plain_text(f["unit"], p("unit"))
+        unit = self.text(f["unit"], p("unit"))
         direction = f["direction"].value if isinstance(f["direction"], yaml.ScalarNode) else None
         if direction not in DIRECTIONS:
             self.error(f["direction"], p("direction"), f"must be {' or '.join(DIRECTIONS)}")

@@ -30,10 +30,16 @@ class Text:
 
     en: str
     translations: tuple[tuple[str, str], ...] = ()
+    # Where the English stands in its file, for translators' reports; not part of the text.
+    line: int = field(default=0, compare=False)
 
     def get(self, language: str = "en") -> str:
         """The text in `language`, falling back to English."""
         return dict(self.translations).get(language, self.en)
+
+    def has(self, language: str) -> bool:
+        """Whether the text is written in `language` (English always is)."""
+        return language == "en" or language in dict(self.translations)
 
     def __str__(self) -> str:
         return self.en
@@ -175,7 +181,7 @@ class Question:
     yes_points: float = 1.0
     no_points: float = 0.0
     cap: float | None = None
-    unit: str | None = None
+    unit: Text | None = None
     direction: str | None = None
     bands: tuple[tuple[int, float], ...] = ()
     minimum: float | None = None
@@ -220,7 +226,7 @@ class Question:
             tuple((c.id, c.points, c.exclusive) for c in self.choices),
             (self.yes_points, self.no_points) if self.type == "yes_no" else (),
             self.cap,
-            self.unit,
+            self.unit.en if self.unit else None,
             self.direction,
             self.bands,
             self.minimum,

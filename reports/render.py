@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import hashlib
-from functools import cache
+from functools import cache, partial
 from pathlib import Path
 
+from babel.numbers import format_percent, get_decimal_symbol
 from babel.support import Translations
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from weasyprint import CSS, HTML
@@ -16,24 +17,31 @@ from .model import NetworkReport, Report, canonical
 
 HERE = Path(__file__).resolve().parent
 TEMPLATES = HERE / "templates"
-# The report's catalogues (`<language>/LC_MESSAGES/messages.mo`), shipped with the package.
-TRANSLATIONS = HERE / "translations"
+# The catalogues (`<language>/LC_MESSAGES/messages.mo`): one for the pages and the reports, so
+# that a translator works on one file per language and a page and its PDF say things alike.
+TRANSLATIONS = HERE.parent / "toolkit" / "translations"
 PAPER_SIZES = {"A4": "A4", "Letter": "letter"}
 
 
-def score(value: float | None) -> str:
+def score(value: float | None, language: str = "en") -> str:
     """A 0-100 score as people read it: one decimal, or a dash when there is none."""
-    return "–" if value is None else f"{value:.1f}"
+    return "–" if value is None else decimal_sign(f"{value:.1f}", language)
 
 
-def percent(value: float | None) -> str:
-    """A 0-1 share as a whole percentage."""
-    return "–" if value is None else f"{value * 100:.0f}%"
+def percent(value: float | None, language: str = "en") -> str:
+    """A 0-1 share as a whole percentage, written as the language writes one ("50%", "50 %")."""
+    return "–" if value is None else format_percent(round(value * 100) / 100, locale=language)
 
 
-def signed(value: float | None) -> str:
+def signed(value: float | None, language: str = "en") -> str:
     """A change in points with its sign."""
-    return "–" if value is None else f"{value:+.1f}"
+    return "–" if value is None else decimal_sign(f"{value:+.1f}", language)
+
+
+def decimal_sign(number: str, language: str) -> str:
+    """A number written in Python (rounded the same whatever the language: a score never
+    depends on it) with the language's decimal sign."""
+    return number.replace(".", get_decimal_symbol(language))
 
 
 def fingerprint(report: Report) -> str:
@@ -67,7 +75,11 @@ def _environment(language: str) -> Environment:
     )
     translations = Translations.load(TRANSLATIONS, [language])
     environment.install_gettext_translations(translations, newstyle=True)
-    environment.filters.update(score=score, percent=percent, signed=signed)
+    environment.filters.update(
+        score=partial(score, language=language),
+        percent=partial(percent, language=language),
+        signed=partial(signed, language=language),
+    )
     return environment
 
 

@@ -134,12 +134,19 @@ class FreshUserClient(FlaskClient):
     """A test client that loads the signed-in user afresh for every request.
 
     Tests keep one app context (and so one `g`) pushed across requests, where production has
-    one per request; without this, Flask-Login would reuse the user of the previous request.
+    one per request; without this, Flask-Login would reuse the user of the previous request,
+    and Flask-Babel its language. Like a browser set to English, it asks for English pages
+    unless a test sends its own Accept-Language.
     """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.environ_base.setdefault("HTTP_ACCEPT_LANGUAGE", "en")
 
     def open(self, *args, **kwargs):
         if has_app_context():
             g.pop("_login_user", None)
+            g.pop("_flask_babel", None)
         return super().open(*args, **kwargs)
 
 

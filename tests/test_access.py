@@ -42,6 +42,9 @@ ROUTES = {
         ("POST", "/auth/set-password/not-a-token", expect(404, 404, 404, 404, 404)),
     ],
     "home.index": [("GET", "/", expect())],
+    # The languages and their translation state are public; anyone may switch (see test_i18n).
+    "i18n.index": [("GET", "/languages", expect(200, 200, 200, 200, 200))],
+    "i18n.switch": [("POST", "/language", expect(302, 302, 302, 302, 302))],
     "home.reviews": [("GET", "/reviews", expect(lead=403, editor=403))],
     "home.questionnaire_changes": [
         ("GET", "/questionnaires/asus-quick/2026.2/changes", expect()),
@@ -389,6 +392,8 @@ METHODS = {
     "/auth/logout": "POST",
     "/auth/set-password/<token>": "GET POST",
     "/account": "GET",
+    "/language": "POST",
+    "/languages": "GET",
     "/account/sessions/<int:session_id>/sign-out": "POST",
     "/account/sign-out-everywhere": "POST",
     "/": "GET",

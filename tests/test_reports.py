@@ -442,11 +442,20 @@ def test_the_cover_is_dated_by_the_approval_and_a_draft_by_its_last_change(
     assert len(renders) == 2
 
 
-def test_pages_and_reports_write_scores_and_shares_with_the_same_filters(app):
-    """One definition of the `score` and `percent` filters, the report's: a page and its PDF
-    write a number alike."""
+def test_pages_and_reports_write_scores_and_shares_alike_in_every_language(app):
+    """One definition of the `score` and `percent` formats, the report's: a page and its PDF
+    write a number alike, with the language's decimal sign, and round it the same whatever
+    the language."""
+    from flask import g
+
     from reports import render
 
-    assert app.jinja_env.filters["score"] is render.score
-    assert app.jinja_env.filters["percent"] is render.percent
+    for code in app.config["LANGUAGES"]:
+        g.pop("_flask_babel", None)
+        with app.test_request_context(headers={"Accept-Language": code}):
+            filters = app.jinja_env.filters
+            assert filters["score"](72.25) == render.score(72.25, code)
+            assert filters["percent"](0.456) == render.percent(0.456, code)
+            assert render.score(72.25, code).replace(",", ".") == "72.2"
     assert (render.score(None), render.score(72.0), render.percent(0.456)) == ("–", "72.0", "46%")
+    assert (render.score(72.0, "vi"), render.signed(-1.5, "id")) == ("72,0", "-1,5")

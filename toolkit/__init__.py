@@ -5,13 +5,14 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from flask import Flask, current_app, has_request_context, make_response, request
+from flask import Flask, make_response, request
 from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from toolkit.core import errors, page_cache, transaction
 from toolkit.core.config import InsecureConfig, load_config, require_secret_key
 from toolkit.core.extensions import babel, csrf, db, limiter, login_manager, migrate
+from toolkit.i18n.service import page_language
 
 HERE = Path(__file__).resolve().parent
 
@@ -45,7 +46,7 @@ def create_app(config: dict | None = None) -> Flask:
     db.init_app(app)
     migrate.init_app(app, db, directory=str(HERE / "migrations"))
     csrf.init_app(app)
-    babel.init_app(app, locale_selector=_locale)
+    babel.init_app(app, locale_selector=page_language)
     limiter.init_app(app)
     login_manager.init_app(app)
     page_cache.init_app(app)
@@ -63,6 +64,8 @@ def create_app(config: dict | None = None) -> Flask:
     from toolkit.cli.serve import serve_command
     from toolkit.core import guards, health, logs, templating
     from toolkit.home import views as home
+    from toolkit.i18n import views as i18n
+    from toolkit.i18n.cli import i18n_cli
     from toolkit.jobs import views as jobs
     from toolkit.jobs.cli import worker_command
     from toolkit.network import views as network
@@ -78,6 +81,7 @@ def create_app(config: dict | None = None) -> Flask:
         auth.bp,
         auth.account,
         home.bp,
+        i18n.bp,
         people.bp,
         cities.bp,
         assessments.bp,
@@ -94,6 +98,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.cli.add_command(report_command)
     app.cli.add_command(serve_command)
     app.cli.add_command(worker_command)
+    app.cli.add_command(i18n_cli)
 
     app.after_request(_commit_and_secure)
     # After-request functions run last-registered first: the log line is written before the
@@ -124,14 +129,6 @@ def _api_token_user(request):
     from toolkit.api.service import token_user
 
     return token_user(request.headers.get("Authorization"))
-
-
-def _locale() -> str | None:
-    """The browser's language among ours. Outside a request the default (None): a background
-    job names its own language with force_locale."""
-    if not has_request_context():
-        return None
-    return request.accept_languages.best_match(current_app.config["LANGUAGES"])
 
 
 def _commit_and_secure(response):

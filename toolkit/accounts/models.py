@@ -42,6 +42,8 @@ class User(UserMixin, db.Model):
     city_id: Mapped[int | None] = mapped_column(sa.ForeignKey("city.id"), index=True)
     active: Mapped[bool] = mapped_column(default=True)
     last_sign_in_at: Mapped[datetime | None]
+    # The language the person chose (None: not chosen yet; see toolkit/i18n/service.py).
+    language: Mapped[str | None] = mapped_column(sa.String(10))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # Changing it signs the user out everywhere (new password, deactivation).
     session_token: Mapped[str] = mapped_column(

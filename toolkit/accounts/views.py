@@ -42,7 +42,7 @@ def login():
         user = accounts.authenticate(form.email.data, form.password.data)
         if user is not None:
             _start_session(user, remember=form.remember.data)
-            return redirect(_safe_next(request.args.get("next")))
+            return redirect(safe_next(request.args.get("next")))
         form.form_errors.append(_("Invalid email or password."))
     status = 401 if request.method == "POST" else 200
     return render_template("auth/login.html", form=form), status
@@ -134,7 +134,7 @@ def _signed_out(message: str):
     return response
 
 
-def _safe_next(target: str | None) -> str:
+def safe_next(target: str | None) -> str:
     """Only a path on this site: never an address elsewhere (open redirect)."""
     if target:
         parts = urlsplit(target)

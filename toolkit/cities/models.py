@@ -45,6 +45,8 @@ class City(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # An IANA name such as Asia/Makassar; None: the main zone of its country (see templating).
     time_zone: Mapped[str | None] = mapped_column(sa.String(64))
+    # The default language of the city's people and reports; None: its country's main language.
+    language: Mapped[str | None] = mapped_column(sa.String(10))
 
     country: Mapped[Country] = relationship(back_populates="cities")
     users: Mapped[list[User]] = relationship(back_populates="city")

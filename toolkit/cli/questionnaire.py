@@ -18,9 +18,11 @@ from questionnaires import (
     Scorecard,
     catalogue,
     load,
+    translations,
 )
 from questionnaires.scoring import scorecard_as_dict
 from questionnaires.versions import changelog, check_versions
+from toolkit.i18n.languages import CODES
 
 AREA_SHORT = {
     "civic_social": "CS",
@@ -64,10 +66,18 @@ def list_command():
 
 @questionnaire_cli.command("check")
 @click.argument("files", nargs=-1, type=click.Path(dir_okay=False))
-def check_command(files):
+@click.option(
+    "--languages",
+    "with_languages",
+    is_flag=True,
+    help="Also report, per language, what is not translated or stale (translations/*.po).",
+)
+@click.option("--all", "list_all", is_flag=True, help="With --languages: list every text missing.")
+def check_command(files, with_languages, list_all):
     """Check questionnaire FILES (default: every shipped one), and the item map of each that
     replaces an earlier version (found among FILES or the shipped ones); list every problem of
-    a bad one (exit status 1)."""
+    a bad one (exit status 1). With --languages, a translation that breaks the structure (a
+    text it names no longer exists, a scale translated in part) is a problem too."""
     files = files or [str(p) for p in sorted(Path(questionnaires.__file__).parent.glob("*.yaml"))]
     loaded, bad = {}, 0
     for file in files:
@@ -102,8 +112,76 @@ def check_command(files):
                 f"  item map from {q.replaces}: "
                 + ", ".join(f"{n} {change}" for change, n in sorted(counts.items()))
             )
+    if with_languages:
+        bad += _check_languages(list(loaded.values()), pool, list_all)
     if bad:
         raise SystemExit(1)
+
+
+def _check_languages(checked, pool, list_all: bool) -> int:
+    """Print each language's coverage of each checked version; the number of versions whose
+    translations have errors."""
+    bad = 0
+    for q in checked:
+        known = {key for other in pool if other.id == q.id for key, _ in translations.texts(other)}
+        folder = Path(q.source).parent / "translations"
+        try:
+            found = translations.catalogues(q.id, folder)
+        except ValueError as error:
+            click.echo(f"{error}", err=True)
+            bad += 1
+            continue
+        for language in CODES[1:]:
+            path = folder / language / f"{q.id}.po"
+            report = translations.coverage(q, found.get(language), language, path, known)
+            share = report.translated / report.total if report.total else 1
+            click.echo(
+                f"{language} {q.id} {q.version}: {report.translated}/{report.total} translated "
+                f"({share:.0%}), {len(report.missing)} missing, {len(report.stale)} stale, "
+                f"{len(report.errors)} error(s)"
+            )
+            for line in report.errors:
+                click.echo(f"  error: {line}", err=True)
+            for line in report.stale:
+                click.echo(f"  stale: {line}")
+            shown = report.missing if list_all else report.missing[:10]
+            for line in shown:
+                click.echo(f"  missing: {line}")
+            if len(shown) < len(report.missing):
+                click.echo(f"  ... and {len(report.missing) - len(shown)} more missing (--all)")
+            bad += bool(report.errors)
+    return bad
+
+
+@questionnaire_cli.group("translations")
+def translations_cli():
+    """The questionnaires' translation catalogues (questionnaires/translations)."""
+
+
+@translations_cli.command("update")
+@click.option(
+    "--language",
+    "new_languages",
+    multiple=True,
+    help="Also start a catalogue for this language (repeatable).",
+)
+def translations_update_command(new_languages):
+    """Write each questionnaire's template (translations/ID.pot) and bring every language's
+    catalogue up to it: a changed English text keeps its old translation as fuzzy (stale)."""
+    unknown = set(new_languages) - set(CODES[1:])
+    if unknown:
+        raise click.ClickException(f"not a language offered: {', '.join(sorted(unknown))}")
+    shipped = catalogue()
+    folder = translations.FOLDER
+    for questionnaire_id in sorted({q.id for q in shipped}):
+        template = translations.template([q for q in shipped if q.id == questionnaire_id])
+        translations.write_catalogue(template, folder / f"{questionnaire_id}.pot")
+        existing = translations.catalogues(questionnaire_id, folder)
+        for language in sorted(set(existing) | set(new_languages)):
+            path = folder / language / f"{questionnaire_id}.po"
+            merged = translations.updated(existing.get(language), template, language)
+            translations.write_catalogue(merged, path)
+            click.echo(f"{path}: {sum(1 for m in merged if m.id)} texts")
 
 
 def _print_problems(file, problems) -> None:

@@ -10,7 +10,9 @@ from pathlib import Path
 from flask import Flask
 
 DEFAULTS = {
-    "LANGUAGES": ["en"],
+    # The languages offered (toolkit/i18n/languages.py names them): English, the source, and
+    # the main languages of the ASEAN member states.
+    "LANGUAGES": ["en", "id", "vi", "th", "ms", "fil", "km", "lo", "my"],
     "BABEL_DEFAULT_LOCALE": "en",
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",

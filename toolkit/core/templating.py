@@ -7,17 +7,21 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from babel import Locale
+from babel.numbers import format_decimal
 from flask import Flask, g, has_request_context
 from flask_babel import format_datetime, get_locale, get_translations
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from jinja2 import pass_context
 
-from reports.render import percent, score
+from questionnaires import Text
+from reports.render import decimal_sign, percent, score
 from toolkit.assessments.models import Assessment
 from toolkit.assessments.workflow import STATUS_NAMES
 from toolkit.cities.models import City
 from toolkit.core import access
+from toolkit.i18n.languages import SOURCE, language, languages
+from toolkit.i18n.service import offered
 
 ROLE_NAMES = {
     "admin": _l("Administrator"),
@@ -81,7 +85,10 @@ def register(app: Flask) -> None:
         npgettext=lambda c, s, p, n: _translations().unpgettext(c, s, p, n),
     )
     app.jinja_env.globals.update(
-        current_locale=lambda: str(get_locale() or "en"),
+        current_locale=current_language_code,
+        current_language=lambda: language(current_language_code()),
+        offered_languages=lambda: [lang for lang in languages() if lang.code in offered()],
+        text_language=text_language,
         role_name=lambda role: ROLE_NAMES.get(role, role),
         status_name=lambda status: STATUS_NAMES.get(status, status),
         event_name=lambda action: EVENT_NAMES.get(action, action.replace("_", " ")),
@@ -89,11 +96,42 @@ def register(app: Flask) -> None:
         can=lambda action, obj=None: access.can(current_user, action, obj),
     )
     # The report's own formats, so that a page and its PDF write a number alike.
-    app.jinja_env.filters.update(score=score, percent=percent)
-    app.jinja_env.filters["thousands"] = lambda v: "–" if v is None else f"{v:,.0f}"
-    app.jinja_env.filters["number"] = lambda v: "–" if v is None else f"{v:g}"
+    app.jinja_env.filters.update(
+        score=lambda value: score(value, current_language_code()),
+        percent=lambda value: percent(value, current_language_code()),
+    )
+    app.jinja_env.filters["thousands"] = thousands
+    app.jinja_env.filters["number"] = number
+    app.jinja_env.filters["localized"] = localized
     app.jinja_env.globals["describe"] = describe_snapshot
     app.jinja_env.filters["when"] = _when
+
+
+def current_language_code() -> str:
+    """The code of the language this page is in."""
+    return str(get_locale() or SOURCE)
+
+
+def localized(text: Text | None) -> str:
+    """A questionnaire text in the page's language, else in English."""
+    return "" if text is None else text.get(current_language_code())
+
+
+def text_language(text: Text | None) -> str:
+    """The language a questionnaire text shows in on this page, for its `lang` attribute:
+    the page's, or English where it is not translated yet."""
+    code = current_language_code()
+    return code if text is None or text.has(code) else SOURCE
+
+
+def thousands(value: float | None) -> str:
+    """A whole number with the language's grouping ("12,345", "12.345")."""
+    return "–" if value is None else format_decimal(round(value), locale=current_language_code())
+
+
+def number(value: float | None) -> str:
+    """A number as entered, with the language's decimal sign ("2.5", "2,5")."""
+    return "–" if value is None else decimal_sign(f"{value:g}", current_language_code())
 
 
 def city_time_zone(city: City | None) -> str:

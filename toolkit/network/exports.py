@@ -331,4 +331,4 @@ def _answer_value(value):
 def _unit(question) -> str | None:
     if question.type == "level":
         return f"level {question.levels[0].number}-{question.levels[-1].number}"
-    return question.unit or None
+    return question.unit.en if question.unit else None

@@ -1,0 +1,56 @@
+"""Whose language a page is in, and a person's choice of language."""
+
+from __future__ import annotations
+
+from flask import current_app, has_request_context, request, session
+from flask_login import current_user
+
+from toolkit.cities.models import City
+from toolkit.i18n.languages import ALIASES, COUNTRY_LANGUAGES, SOURCE
+
+# Where the header's switch keeps the choice of someone not signed in (the sign-in page).
+SESSION_KEY = "language"
+
+
+def offered() -> list[str]:
+    """The codes of the languages this installation offers (config LANGUAGES)."""
+    return list(current_app.config["LANGUAGES"])
+
+
+def city_language(city: City | None) -> str:
+    """A city's default language for its people and its reports: its own choice, else its
+    country's main language, if offered; else English."""
+    if city is None:
+        return SOURCE
+    code = city.language or COUNTRY_LANGUAGES.get(city.country.code, SOURCE)
+    return code if code in offered() else SOURCE
+
+
+def page_language() -> str | None:
+    """The language of this request: the signed-in person's choice; before one chose, the
+    browser's (Accept-Language) when it asks for one we offer; then the person's city's
+    default; English. Outside a request None: a background job names its own language."""
+    if not has_request_context():
+        return None
+    codes = offered()
+    signed_in = current_user.is_authenticated
+    chosen = current_user.language if signed_in else session.get(SESSION_KEY)
+    if chosen in codes:
+        return chosen
+    for tag, _quality in request.accept_languages:
+        primary = tag.replace("_", "-").split("-")[0].lower()
+        code = ALIASES.get(primary, primary)
+        if code in codes:
+            return code
+    if signed_in and current_user.city is not None:
+        return city_language(current_user.city)
+    return SOURCE
+
+
+def choose_language(code: str) -> None:
+    """Keep the person's choice: on their account when signed in (so it follows them to any
+    computer, and the next person at this one keeps theirs), else in the browser's session."""
+    if current_user.is_authenticated:
+        current_user.language = code
+    else:
+        session[SESSION_KEY] = code
