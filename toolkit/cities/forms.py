@@ -15,6 +15,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional, Rege
 from toolkit.cities.models import City
 from toolkit.cities.service import CityFacts, countries
 from toolkit.core.templating import TIME_ZONES, utc_offset
+from toolkit.i18n.service import offered_languages
 
 
 class CityForm(FlaskForm):
@@ -43,6 +44,7 @@ class CityForm(FlaskForm):
     tags = StringField(_l("Tags"), validators=[Optional(), Length(max=300)])
     # Only the listed zones are accepted (SelectField checks the choice).
     time_zone = SelectField(_l("Time zone"), choices=[], default="")
+    language = SelectField(_l("Language of its people and reports"), choices=[], default="")
     active = BooleanField(_l("Active"), default=True)
 
     def __init__(self, *args, **kwargs):
@@ -50,6 +52,10 @@ class CityForm(FlaskForm):
         self.country.choices = [SelectChoice(code, name) for code, name in countries()]
         self.time_zone.choices = [SelectChoice("", _("The main time zone of the country"))] + [
             SelectChoice(zone, _time_zone_label(zone)) for zone in TIME_ZONES
+        ]
+        self.language.choices = [
+            SelectChoice("", _("The main language of the country")),
+            *(SelectChoice(lang.code, lang.name) for lang in offered_languages()),
         ]
 
     @classmethod
@@ -64,6 +70,7 @@ class CityForm(FlaskForm):
                 "land_area_km2": city.land_area_km2,
                 "tags": ", ".join(city.tags or []),
                 "time_zone": city.time_zone or "",
+                "language": city.language or "",
                 "active": city.active,
             }
         )
@@ -84,6 +91,7 @@ class CityForm(FlaskForm):
             tags=self.tag_list(),
             time_zone=self.time_zone.data or None,
             active=self.active.data,
+            language=self.language.data or None,
         )
 
 

@@ -20,6 +20,7 @@ class CityFacts:
     tags: list[str]
     time_zone: str | None  # None: the country's main zone
     active: bool
+    language: str | None = None  # None: the country's main language
 
 
 def countries() -> list[tuple[str, str]]:
@@ -57,4 +58,5 @@ def _set_facts(city: City, facts: CityFacts) -> None:
     city.land_area_km2 = facts.land_area_km2
     city.tags = facts.tags
     city.time_zone = facts.time_zone
+    city.language = facts.language
     city.active = facts.active

@@ -20,8 +20,8 @@ from toolkit.assessments.models import Assessment
 from toolkit.assessments.workflow import STATUS_NAMES
 from toolkit.cities.models import City
 from toolkit.core import access
-from toolkit.i18n.languages import SOURCE, language, languages
-from toolkit.i18n.service import offered
+from toolkit.i18n.languages import SOURCE, language
+from toolkit.i18n.service import offered_languages
 
 ROLE_NAMES = {
     "admin": _l("Administrator"),
@@ -87,7 +87,7 @@ def register(app: Flask) -> None:
     app.jinja_env.globals.update(
         current_locale=current_language_code,
         current_language=lambda: language(current_language_code()),
-        offered_languages=lambda: [lang for lang in languages() if lang.code in offered()],
+        offered_languages=offered_languages,
         text_language=text_language,
         role_name=lambda role: ROLE_NAMES.get(role, role),
         status_name=lambda status: STATUS_NAMES.get(status, status),

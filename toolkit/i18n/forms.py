@@ -7,8 +7,7 @@ from flask_wtf import FlaskForm
 from wtforms import SelectField
 from wtforms.validators import InputRequired
 
-from toolkit.i18n.languages import language
-from toolkit.i18n.service import offered
+from toolkit.i18n.service import offered_languages
 
 
 class LanguageForm(FlaskForm):
@@ -18,9 +17,4 @@ class LanguageForm(FlaskForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.language.choices = [(code, _label(code)) for code in offered()]
-
-
-def _label(code: str) -> str:
-    found = language(code)
-    return found.name if found else code
+        self.language.choices = [(lang.code, lang.name) for lang in offered_languages()]

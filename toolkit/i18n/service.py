@@ -6,7 +6,7 @@ from flask import current_app, has_request_context, request, session
 from flask_login import current_user
 
 from toolkit.cities.models import City
-from toolkit.i18n.languages import ALIASES, COUNTRY_LANGUAGES, SOURCE
+from toolkit.i18n.languages import ALIASES, COUNTRY_LANGUAGES, SOURCE, Language, languages
 
 # Where the header's switch keeps the choice of someone not signed in (the sign-in page).
 SESSION_KEY = "language"
@@ -15,6 +15,12 @@ SESSION_KEY = "language"
 def offered() -> list[str]:
     """The codes of the languages this installation offers (config LANGUAGES)."""
     return list(current_app.config["LANGUAGES"])
+
+
+def offered_languages() -> list[Language]:
+    """The languages this installation offers, with their names and states."""
+    codes = offered()
+    return [lang for lang in languages() if lang.code in codes]
 
 
 def city_language(city: City | None) -> str:

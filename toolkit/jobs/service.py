@@ -329,7 +329,7 @@ def _render(params: dict, assessment_id: int) -> None:
 def _report(params: dict) -> tuple[str, str, bytes]:
     assessment = _assessment(params["assessment"])
     pdf = report_pdf(assessment, params["paper"], params["language"])
-    return file_name(assessment), "application/pdf", pdf
+    return file_name(assessment, params["language"]), "application/pdf", pdf
 
 
 def _reports_zip(params: dict) -> tuple[str, str, bytes]:
@@ -339,7 +339,7 @@ def _reports_zip(params: dict) -> tuple[str, str, bytes]:
         for assessment_id in params["assessments"]:
             assessment = _assessment(assessment_id)
             pdf = report_pdf(assessment, params["paper"], params["language"])
-            archive.writestr(file_name(assessment), pdf)
+            archive.writestr(file_name(assessment, params["language"]), pdf)
     return params["name"], "application/zip", buffer.getvalue()
 
 

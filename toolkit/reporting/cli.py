@@ -9,6 +9,8 @@ from reports import PAPER_SIZES
 from toolkit.assessments.models import Assessment
 from toolkit.cities.models import City
 from toolkit.core.extensions import db
+from toolkit.i18n.languages import CODES
+from toolkit.i18n.service import city_language
 from toolkit.reporting.service import file_name, report_pdf
 
 
@@ -18,9 +20,14 @@ from toolkit.reporting.service import file_name, report_pdf
 @click.option("--cycle", type=int)
 @click.option("--questionnaire", default="asus-quick", show_default=True)
 @click.option("--paper", type=click.Choice(list(PAPER_SIZES)), default="A4", show_default=True)
+@click.option(
+    "--language",
+    type=click.Choice(CODES),
+    help="The report's language (default: the city's).",
+)
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), required=True)
 @with_appcontext
-def report_command(assessment_id, city, cycle, questionnaire, paper, output):
+def report_command(assessment_id, city, cycle, questionnaire, paper, language, output):
     """Write the PDF report of an assessment to OUTPUT."""
     if assessment_id is not None:
         assessment = db.session.get(Assessment, assessment_id)
@@ -35,8 +42,9 @@ def report_command(assessment_id, city, cycle, questionnaire, paper, output):
         raise click.UsageError("Give an ASSESSMENT_ID, or --city and --cycle.")
     if assessment is None:
         raise click.ClickException("No such assessment.")
-    data = report_pdf(assessment, paper)
+    language = language or city_language(assessment.city)
+    data = report_pdf(assessment, paper, language)
     db.session.commit()
     with open(output, "wb") as file:
         file.write(data)
-    click.echo(f"Wrote {output} ({len(data) // 1024} KB): {file_name(assessment)}")
+    click.echo(f"Wrote {output} ({len(data) // 1024} KB): {file_name(assessment, language)}")

@@ -121,6 +121,10 @@ def stored_pdf(assessment: Assessment, report: Report) -> bytes | None:
     ).scalar_one_or_none()
 
 
-def file_name(assessment: Assessment) -> str:
-    """asus-<city>-<cycle>-<questionnaire>.pdf"""
-    return f"asus-{assessment.city.slug}-{assessment.cycle}-{assessment.questionnaire_id}.pdf"
+def file_name(assessment: Assessment, language: str = "en") -> str:
+    """asus-<city>-<cycle>-<questionnaire>.pdf, with `-<language>` before .pdf when it is not
+    English."""
+    suffix = "" if language == "en" else f"-{language}"
+    return (
+        f"asus-{assessment.city.slug}-{assessment.cycle}-{assessment.questionnaire_id}{suffix}.pdf"
+    )

@@ -14,6 +14,8 @@ from toolkit.assessments.scores import questionnaire_of
 from toolkit.core.access import authorize
 from toolkit.core.downloads import attachment
 from toolkit.core.extensions import db
+from toolkit.i18n.languages import SOURCE
+from toolkit.i18n.service import offered
 from toolkit.jobs import service as jobs
 from toolkit.reporting.service import file_name, render_and_store, report_of, stored_pdf
 
@@ -23,8 +25,9 @@ bp = Blueprint("report", __name__, static_folder=str(ASSETS), static_url_path="/
 @bp.get("/assessments/<int:assessment_id>/report.pdf")
 @login_required
 def pdf(assessment_id: int):
-    """The report as a PDF download (A4, or ?paper=Letter). A long report not rendered before
-    is rendered in the background: the job page offers it when it is ready."""
+    """The report as a PDF download (A4, or ?paper=Letter), in the person's language or the
+    one asked for (?language=th). A long report not rendered before is rendered in the
+    background: the job page offers it when it is ready."""
     assessment = _assessment(assessment_id)
     paper = request.args.get("paper", "A4")
     if paper not in PAPER_SIZES:
@@ -42,7 +45,7 @@ def pdf(assessment_id: int):
         return redirect(url_for("jobs.job", job_id=job.id), 303)
     if data is None:
         data = render_and_store(assessment, report)
-    return attachment(data, "application/pdf", file_name(assessment))
+    return attachment(data, "application/pdf", file_name(assessment, report.language))
 
 
 @bp.get("/assessments/<int:assessment_id>/report")
@@ -68,4 +71,10 @@ def _long(assessment: Assessment) -> bool:
 
 
 def _language() -> str:
-    return str(get_locale() or "en")
+    """The language asked for (?language=), else the page's."""
+    asked = request.args.get("language")
+    if asked is None:
+        return str(get_locale() or SOURCE)
+    if asked not in offered():
+        abort(400, f"language must be one of {', '.join(offered())}")
+    return asked
