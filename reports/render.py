@@ -9,11 +9,13 @@ from pathlib import Path
 from babel.numbers import format_percent, get_decimal_symbol
 from babel.support import Translations
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup
 from weasyprint import CSS, HTML
 
 from .charts import bars, boxes
 from .fetcher import ASSETS, AssetsOnlyFetcher
 from .model import NetworkReport, Report, canonical
+from .pdftext import exact_text
 
 HERE = Path(__file__).resolve().parent
 TEMPLATES = HERE / "templates"
@@ -44,6 +46,39 @@ def decimal_sign(number: str, language: str) -> str:
     return number.replace(".", get_decimal_symbol(language))
 
 
+# Scripts written in one language only, as far as the report's readers go: their letters say
+# which language a user's text (a city's name, a comment) is in, when the report's is another.
+SCRIPT_LANGUAGES = (
+    ((0x1000, 0x109F), "my"),  # Myanmar
+    ((0xAA60, 0xAA7F), "my"),  # Myanmar Extended-A
+    ((0x1780, 0x17FF), "km"),  # Khmer
+    ((0x19E0, 0x19FF), "km"),  # Khmer symbols
+    ((0x0E00, 0x0E7F), "th"),  # Thai
+    ((0x0E80, 0x0EFF), "lo"),  # Lao
+)
+
+
+def script_language(text: str | None) -> str | None:
+    """The language of `text` told by its script: "my", "km", "th" or "lo" when every letter
+    is of that one script; None for Latin letters (English, Malay, Vietnamese... alike), mixed
+    scripts or no letters."""
+    found = set()
+    for character in text or "":
+        if not character.isalpha() and not 0x0E00 <= ord(character) <= 0x19FF:
+            continue  # digits, spaces, punctuation (but marks of these scripts count)
+        code = ord(character)
+        language = next((lang for (low, high), lang in SCRIPT_LANGUAGES if low <= code <= high), "")
+        found.add(language)
+    return found.pop() if len(found) == 1 and "" not in found else None
+
+
+def lang_attribute(text: str | None, language: str) -> Markup:
+    """` lang="my"` for an element holding `text` when its script says it is in another
+    language than the report's `language`, else nothing."""
+    found = script_language(text)
+    return Markup(' lang="{}"').format(found) if found and found != language else Markup("")
+
+
 def fingerprint(report: Report) -> str:
     """A digest of everything the PDF of `report` prints: its facts, and the templates,
     stylesheet and translations that print them. The same digest, the same PDF; any change a
@@ -58,7 +93,9 @@ def _look(language: str) -> str:
     """A digest of the files that give a report its look in `language`, read once."""
     digest = hashlib.sha256()
     folders = [TEMPLATES, ASSETS, TRANSLATIONS / language]
-    for path in sorted(p for folder in folders for p in folder.rglob("*") if p.is_file()):
+    files = [p for folder in folders for p in folder.rglob("*") if p.is_file()]
+    # pdftext.py writes the PDF's text layer: a change to it is a change to the PDF.
+    for path in sorted([*files, HERE / "pdftext.py"]):
         digest.update(str(path.relative_to(HERE)).encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()
 
@@ -79,6 +116,7 @@ def _environment(language: str) -> Environment:
         score=partial(score, language=language),
         percent=partial(percent, language=language),
         signed=partial(signed, language=language),
+        lang_attribute=lang_attribute,
     )
     return environment
 
@@ -100,7 +138,9 @@ def render_pdf(report: Report | NetworkReport) -> bytes:
     """The report as a tagged PDF (PDF/UA-1) with its metadata, bookmarks and fonts embedded.
 
     Works without a request or an app: the command line, a view and a background job all call
-    it. Only files under reports/assets are ever read (see fetcher.py).
+    it. Only files under reports/assets are ever read (see fetcher.py). Its text reads back as
+    written in every script, and an element's own `lang` is kept in the structure tree (see
+    pdftext.py).
     """
     html = HTML(
         string=render_html(report),
@@ -108,4 +148,5 @@ def render_pdf(report: Report | NetworkReport) -> bytes:
         url_fetcher=AssetsOnlyFetcher(),
     )
     paper = CSS(string=f"@page {{ size: {PAPER_SIZES[report.paper]}; }}")
-    return html.write_pdf(stylesheets=[paper], pdf_variant="pdf/ua-1")
+    with exact_text():
+        return html.write_pdf(stylesheets=[paper], pdf_variant="pdf/ua-1")
