@@ -204,12 +204,15 @@ def test_the_command_writes_the_report(runner, da_nang, tmp_path):
     by_id = tmp_path / "by-id.pdf"
     result = runner.invoke(args=["report", str(assessment.id), "-o", str(by_id)])
     assert result.exit_code == 0, result.output
-    assert "asus-da-nang-2026-asus-quick.pdf" in result.output
+    # In the city's language unless another is asked for: Da Nang's is its country's.
+    assert "asus-da-nang-2026-asus-quick-vi.pdf" in result.output
     assert by_id.read_bytes().startswith(b"%PDF-")
     by_city = tmp_path / "by-city.pdf"
     result = runner.invoke(
-        args=["report", "--city", "da-nang", "--cycle", "2025", "-o", str(by_city)]
+        args=["report", "--city", "da-nang", "--cycle", "2025", "--language", "en"]
+        + ["-o", str(by_city)]
     )
+    assert "asus-da-nang-2025-asus-quick.pdf" in result.output
     assert result.exit_code == 0 and "DRAFT" not in pdftotext(by_city.read_bytes())
     missing = runner.invoke(args=["report", "--city", "nowhere", "--cycle", "2025", "-o", "x"])
     assert missing.exit_code != 0 and "No such assessment." in missing.output
