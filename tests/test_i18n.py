@@ -11,7 +11,7 @@ from babel.messages.catalog import Catalog
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from questionnaires import load, score
+from questionnaires import AREA_IDS, load, score
 from questionnaires.loader import catalogue
 from questionnaires.translations import coverage, template, texts, updated, write_catalogue
 from toolkit.accounts.models import User
@@ -206,8 +206,7 @@ QUESTIONNAIRE = textwrap.dedent(
             type: yes_no
             text: Is there a plan?
 """
-    for area in ("health_wellbeing", "security", "quality_environment")
-    + ("built_infrastructure", "industry_innovation")
+    for area in AREA_IDS[1:]
 )
 
 

@@ -208,10 +208,8 @@ def test_the_command_writes_the_report(runner, da_nang, tmp_path):
     assert "asus-da-nang-2026-asus-quick-vi.pdf" in result.output
     assert by_id.read_bytes().startswith(b"%PDF-")
     by_city = tmp_path / "by-city.pdf"
-    result = runner.invoke(
-        args=["report", "--city", "da-nang", "--cycle", "2025", "--language", "en"]
-        + ["-o", str(by_city)]
-    )
+    in_english = ["--language", "en", "-o", str(by_city)]
+    result = runner.invoke(args=["report", "--city", "da-nang", "--cycle", "2025", *in_english])
     assert "asus-da-nang-2025-asus-quick.pdf" in result.output
     assert result.exit_code == 0 and "DRAFT" not in pdftotext(by_city.read_bytes())
     missing = runner.invoke(args=["report", "--city", "nowhere", "--cycle", "2025", "-o", "x"])
