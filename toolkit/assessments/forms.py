@@ -14,7 +14,6 @@ from functools import cache
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from markupsafe import escape
 from wtforms import (
     BooleanField,
     FloatField,
@@ -35,40 +34,52 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from questionnaires import Area, EvidenceLine, Question, Questionnaire
+from questionnaires import Area, EvidenceLine, Question, Questionnaire, Text
 from toolkit.assessments.answering import AnswerInput
 from toolkit.assessments.models import MAX_SOURCE, Answer
 from toolkit.core.forms import CheckboxesField
 from toolkit.core.models import utcnow
+from toolkit.i18n.service import InPageLanguage, language_code
 
 MAX_TEXT = 4000
 # The earliest year a number's data may describe; the latest is next year (a plan, a budget).
 FIRST_DATA_YEAR = 1950
 
 
+def _text(text: Text) -> InPageLanguage:
+    """A questionnaire text as a label, in the language of the page that shows it."""
+    return InPageLanguage(text.get)
+
+
+def _level_label(number: int, descriptor: Text) -> InPageLanguage:
+    return InPageLanguage(lambda language: f"{number}. {descriptor.get(language)}")
+
+
 def _level_field(q: Question):
     # Escaped once here, as the class is built once: an area page shows a hundred of these.
     choices = [
-        SelectChoice(str(lv.number), escape(f"{lv.number}. {lv.descriptor}")) for lv in q.levels
+        SelectChoice(str(lv.number), _level_label(lv.number, lv.descriptor)) for lv in q.levels
     ]
-    return RadioField(str(q.text), choices=choices, validators=[Optional()])
+    return RadioField(_text(q.text), choices=choices, validators=[Optional()])
 
 
 def _yes_no_field(q: Question):
     choices = [SelectChoice("yes", _l("Yes")), SelectChoice("no", _l("No"))]
-    return RadioField(str(q.text), choices=choices, validators=[Optional()])
+    return RadioField(_text(q.text), choices=choices, validators=[Optional()])
 
 
 def _choice_field(q: Question):
-    choices = [SelectChoice(c.id, escape(str(c.label))) for c in q.choices]
-    return RadioField(str(q.text), choices=choices, validators=[Optional()])
+    choices = [SelectChoice(c.id, _text(c.label)) for c in q.choices]
+    return RadioField(_text(q.text), choices=choices, validators=[Optional()])
 
 
 def _multi_choice_field(q: Question):
-    choices = [SelectChoice(c.id, escape(str(c.label))) for c in q.choices]
+    choices = [SelectChoice(c.id, _text(c.label)) for c in q.choices]
     exclusive = tuple(c.id for c in q.choices if c.exclusive)
     validators = [Optional(), _exclusive_validator(q)] if exclusive else [Optional()]
-    return CheckboxesField(str(q.text), choices=choices, validators=validators, exclusive=exclusive)
+    return CheckboxesField(
+        _text(q.text), choices=choices, validators=validators, exclusive=exclusive
+    )
 
 
 def _exclusive_validator(q: Question):
@@ -81,7 +92,7 @@ def _exclusive_validator(q: Question):
                 _(
                     "“%(choice)s” cannot be ticked together with other choices: untick it, "
                     "or untick the others.",
-                    choice=str(alone.label),
+                    choice=alone.label.get(language_code()),
                 )
             )
 
@@ -109,7 +120,7 @@ def _number_field(q: Question):
         render_kw["min"] = low
     if high is not None:
         render_kw["max"] = high
-    return FloatField(str(q.text), validators=validators, render_kw=render_kw)
+    return FloatField(_text(q.text), validators=validators, render_kw=render_kw)
 
 
 def _whole(number: float | None) -> float | int | None:
@@ -156,7 +167,7 @@ def _no_control_characters(form, field):
 
 
 def _text_field(q: Question):
-    return TextAreaField(str(q.text), validators=[Optional(), Length(max=MAX_TEXT)])
+    return TextAreaField(_text(q.text), validators=[Optional(), Length(max=MAX_TEXT)])
 
 
 FIELD_FOR_TYPE = {
@@ -340,7 +351,7 @@ class AssignmentForm(FlaskForm):
 @cache
 def _assignment_form_class(questionnaire: Questionnaire) -> type[AssignmentForm]:
     fields = {
-        f"area__{a.id}": CheckboxesField(str(a.name), validators=[Optional()])
+        f"area__{a.id}": CheckboxesField(_text(a.name), validators=[Optional()])
         for a in questionnaire.areas
     }
     fields["areas"] = questionnaire.areas

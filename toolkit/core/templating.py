@@ -21,7 +21,7 @@ from toolkit.assessments.workflow import STATUS_NAMES
 from toolkit.cities.models import City
 from toolkit.core import access
 from toolkit.i18n.languages import SOURCE, language
-from toolkit.i18n.service import offered_languages
+from toolkit.i18n.service import language_code, offered_languages
 
 ROLE_NAMES = {
     "admin": _l("Administrator"),
@@ -85,8 +85,8 @@ def register(app: Flask) -> None:
         npgettext=lambda c, s, p, n: _translations().unpgettext(c, s, p, n),
     )
     app.jinja_env.globals.update(
-        current_locale=current_language_code,
-        current_language=lambda: language(current_language_code()),
+        current_locale=language_code,
+        current_language=lambda: language(language_code()),
         offered_languages=offered_languages,
         text_language=text_language,
         role_name=lambda role: ROLE_NAMES.get(role, role),
@@ -97,8 +97,8 @@ def register(app: Flask) -> None:
     )
     # The report's own formats, so that a page and its PDF write a number alike.
     app.jinja_env.filters.update(
-        score=lambda value: score(value, current_language_code()),
-        percent=lambda value: percent(value, current_language_code()),
+        score=lambda value: score(value, language_code()),
+        percent=lambda value: percent(value, language_code()),
     )
     app.jinja_env.filters["thousands"] = thousands
     app.jinja_env.filters["number"] = number
@@ -107,31 +107,26 @@ def register(app: Flask) -> None:
     app.jinja_env.filters["when"] = _when
 
 
-def current_language_code() -> str:
-    """The code of the language this page is in."""
-    return str(get_locale() or SOURCE)
-
-
 def localized(text: Text | None) -> str:
     """A questionnaire text in the page's language, else in English."""
-    return "" if text is None else text.get(current_language_code())
+    return "" if text is None else text.get(language_code())
 
 
 def text_language(text: Text | None) -> str:
     """The language a questionnaire text shows in on this page, for its `lang` attribute:
     the page's, or English where it is not translated yet."""
-    code = current_language_code()
+    code = language_code()
     return code if text is None or text.has(code) else SOURCE
 
 
 def thousands(value: float | None) -> str:
     """A whole number with the language's grouping ("12,345", "12.345")."""
-    return "–" if value is None else format_decimal(round(value), locale=current_language_code())
+    return "–" if value is None else format_decimal(round(value), locale=language_code())
 
 
 def number(value: float | None) -> str:
     """A number as entered, with the language's decimal sign ("2.5", "2,5")."""
-    return "–" if value is None else decimal_sign(f"{value:g}", current_language_code())
+    return "–" if value is None else decimal_sign(f"{value:g}", language_code())
 
 
 def city_time_zone(city: City | None) -> str:

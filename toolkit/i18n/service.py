@@ -2,14 +2,40 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import current_app, has_request_context, request, session
+from flask_babel import get_locale
 from flask_login import current_user
+from markupsafe import escape
 
 from toolkit.cities.models import City
 from toolkit.i18n.languages import ALIASES, COUNTRY_LANGUAGES, SOURCE, Language, languages
 
 # Where the header's switch keeps the choice of someone not signed in (the sign-in page).
 SESSION_KEY = "language"
+
+
+def language_code() -> str:
+    """The code of the language this page (or this job, under force_locale) is in."""
+    return str(get_locale() or SOURCE)
+
+
+class InPageLanguage:
+    """A label made of questionnaire texts, written when it is shown, in the language of the
+    page that shows it: form classes are built once per questionnaire version, for readers of
+    every language. `render` takes the language code; what it writes is escaped when shown."""
+
+    __slots__ = ("render",)
+
+    def __init__(self, render: Callable[[str], str]):
+        self.render = render
+
+    def __str__(self) -> str:
+        return self.render(language_code())
+
+    def __html__(self) -> str:
+        return escape(str(self))
 
 
 def offered() -> list[str]:
