@@ -28,8 +28,13 @@ def i18n_cli():
 @i18n_cli.command("extract")
 def extract_command():
     """Collect every translatable string into toolkit/translations/messages.pot."""
-    keywords = [arg for keyword in KEYWORDS for arg in ("-k", keyword)]
     TRANSLATIONS.mkdir(exist_ok=True)
+    extract(TEMPLATE)
+
+
+def extract(output: Path) -> None:
+    """Write the catalogue template of the sources that babel.cfg names to `output`."""
+    keywords = [arg for keyword in KEYWORDS for arg in ("-k", keyword)]
     _pybabel(
         "extract",
         "-F",
@@ -40,7 +45,7 @@ def extract_command():
         "--project",
         "ASUS City Self-Assessment Toolkit",
         "-o",
-        str(TEMPLATE),
+        str(output),
         str(PROJECT),
     )
 
