@@ -146,10 +146,11 @@ def coverage(
     catalogue: Catalog | None,
     language: str,
     path: Path,
-    known: set[str] = frozenset(),
+    known: set[tuple[str, str]] = frozenset(),
 ) -> Coverage:
     """How completely `catalogue` (at `path`) translates one version into `language`; `known`
-    are the keys of the questionnaire's other versions, which the same catalogue serves."""
+    are the (key, English) of the questionnaire's other versions, which the same catalogue
+    serves: a translation of another version's text is neither stale nor an error."""
     report = Coverage(language)
     entries = {(m.context, m.id): m for m in catalogue or () if m.id} if catalogue else {}
     current = dict(texts(questionnaire))
@@ -169,7 +170,7 @@ def coverage(
             )
             continue
         older = next(
-            (m for (k, _), m in entries.items() if k == key and m.string),
+            (m for (k, en), m in entries.items() if k == key and m.string and (k, en) not in known),
             None,
         )
         if older is not None:
@@ -179,9 +180,9 @@ def coverage(
             )
         else:
             report.missing.append(f"{source}:{text.line}: {key}: not translated")
-    keys = set(current)
+    keys = set(current) | {key for key, _ in known}
     for (key, _), message in entries.items():
-        if key not in keys and key not in known and message.string:
+        if key not in keys and message.string:
             report.errors.append(
                 f"{path}:{message.lineno}: {key}: names no text of {questionnaire.id} "
                 f"(a renamed choice, level or question?)"

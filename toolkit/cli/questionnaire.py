@@ -123,7 +123,12 @@ def _check_languages(checked, pool, list_all: bool) -> int:
     translations have errors."""
     bad = 0
     for q in checked:
-        known = {key for other in pool if other.id == q.id for key, _ in translations.texts(other)}
+        known = {
+            (key, text.en)
+            for other in pool
+            if other.id == q.id
+            for key, text in translations.texts(other)
+        }
         folder = Path(q.source).parent / "translations"
         try:
             found = translations.catalogues(q.id, folder)
