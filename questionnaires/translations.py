@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
+from functools import cache
 from io import BytesIO
 from pathlib import Path
 
@@ -33,6 +34,25 @@ def texts(questionnaire: Questionnaire) -> Iterator[tuple[str, Text]]:
 
     _map_texts(questionnaire, collect)
     return iter(found)
+
+
+def question_texts(question: Question) -> list[Text]:
+    """The texts a question shows: its text, help, who holds the answer, evidence, unit,
+    levels and choices (its recommendations show elsewhere)."""
+    found = [question.text, question.help, question.ask, question.evidence, question.unit]
+    found += [level.descriptor for level in question.levels]
+    found += [choice.label for choice in question.choices]
+    return [text for text in found if text is not None]
+
+
+@cache
+def untranslated(questionnaire: Questionnaire, area_id: str, language: str) -> tuple[int, int]:
+    """How many of an area's texts are not written in `language` (and show in English), and
+    how many texts it has."""
+    area = questionnaire.area(area_id)
+    ids = {area.id} | {s.id for s in area.sub_areas} | {q.id for q in area.questions()}
+    found = [text for key, text in texts(questionnaire) if key.split("/", 1)[0] in ids]
+    return sum(1 for text in found if not text.has(language)), len(found)
 
 
 def translated(questionnaire: Questionnaire, catalogues: dict[str, Catalog]) -> Questionnaire:
@@ -122,6 +142,10 @@ def updated(existing: Catalog | None, new_template: Catalog, language: str) -> C
 
 def write_catalogue(catalogue: Catalog, path: Path) -> None:
     """Write a catalogue as a .po file, wrapped as gettext tools write it."""
+    for message in catalogue:
+        # Babel takes "50% of ..." for a format string: questionnaire texts never are, and
+        # `msgfmt -c` would then check them as such.
+        message.flags.discard("python-format")
     buffer = BytesIO()
     write_po(buffer, catalogue, width=100, include_previous=True, sort_output=False)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -14,13 +14,14 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from jinja2 import pass_context
 
-from questionnaires import Text
+from questionnaires import Question, Text
+from questionnaires.translations import question_texts
 from reports.render import decimal_sign, percent, score
 from toolkit.assessments.models import Assessment
 from toolkit.assessments.workflow import STATUS_NAMES
 from toolkit.cities.models import City
 from toolkit.core import access
-from toolkit.i18n.languages import SOURCE, language
+from toolkit.i18n.languages import language
 from toolkit.i18n.service import language_code, offered_languages
 
 ROLE_NAMES = {
@@ -88,7 +89,7 @@ def register(app: Flask) -> None:
         current_locale=language_code,
         current_language=lambda: language(language_code()),
         offered_languages=offered_languages,
-        text_language=text_language,
+        question_translated=question_translated,
         role_name=lambda role: ROLE_NAMES.get(role, role),
         status_name=lambda status: STATUS_NAMES.get(status, status),
         event_name=lambda action: EVENT_NAMES.get(action, action.replace("_", " ")),
@@ -112,11 +113,11 @@ def localized(text: Text | None) -> str:
     return "" if text is None else text.get(language_code())
 
 
-def text_language(text: Text | None) -> str:
-    """The language a questionnaire text shows in on this page, for its `lang` attribute:
-    the page's, or English where it is not translated yet."""
+def question_translated(question: Question) -> bool:
+    """Whether every text a question shows (its text, help, levels, choices...) is written in
+    the page's language."""
     code = language_code()
-    return code if text is None or text.has(code) else SOURCE
+    return all(text.has(code) for text in question_texts(question))
 
 
 def thousands(value: float | None) -> str:

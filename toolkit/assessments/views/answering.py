@@ -18,6 +18,7 @@ from markupsafe import Markup
 from sqlalchemy.orm import joinedload
 
 from questionnaires import Area, Question
+from questionnaires.translations import untranslated
 from toolkit.accounts.models import User
 from toolkit.assessments.answering import (
     answers_to,
@@ -54,6 +55,7 @@ from toolkit.core.extensions import db
 from toolkit.core.models import utcnow
 from toolkit.core.page_cache import cached
 from toolkit.core.templating import city_time_zone, describe_snapshot, format_when
+from toolkit.i18n.service import language_code
 
 
 @bp.route("/cities/<slug>/assessments/new", methods=["GET", "POST"])
@@ -193,6 +195,7 @@ def area(assessment_id: int, area_id: str):
         conflicts=conflicts,
         editable=editable,
         assigned=assigned,
+        in_english=untranslated(questionnaire, area.id, language_code()),
     ), status
 
 
