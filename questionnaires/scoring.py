@@ -14,7 +14,17 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from .model import EFFORTS, AnswerValueError, Area, Question, Questionnaire, Stage, SubArea, _fmt
+from .model import (
+    EFFORTS,
+    AnswerValueError,
+    Area,
+    Question,
+    Questionnaire,
+    Stage,
+    SubArea,
+    Text,
+    _fmt,
+)
 
 ANSWERED, UNANSWERED, NOT_APPLICABLE, HIDDEN = "answered", "unanswered", "not_applicable", "hidden"
 
@@ -112,9 +122,9 @@ class PriorityRecommendation:
     target: str
     area_gain: float
     overall_gain: float
-    text: str
+    text: Text
     effort: str | None = None
-    who: str | None = None
+    who: Text | None = None
 
 
 @dataclass(frozen=True)
@@ -419,9 +429,9 @@ def _recommendations(areas: list[AreaScore]) -> tuple[PriorityRecommendation, ..
             target=r.question.describe_points(step.below),
             area_gain=area_gain,
             overall_gain=overall_gain,
-            text=str(step.text),
+            text=step.text,
             effort=step.effort,
-            who=str(step.who) if step.who else None,
+            who=step.who,
         )
         for rank, (a, s, r, step, area_gain, overall_gain) in enumerate(candidates, start=1)
     )
@@ -576,7 +586,7 @@ def scorecard_as_dict(scorecard: Scorecard) -> dict:
                 "target": r.target,
                 "area_gain": rounded(r.area_gain),
                 "overall_gain": rounded(r.overall_gain),
-                "text": r.text,
+                "text": r.text.en,
             }
             for r in scorecard.recommendations
         ],

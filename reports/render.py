@@ -96,7 +96,7 @@ def _look(language: str) -> str:
     files = [p for folder in folders for p in folder.rglob("*") if p.is_file()]
     # pdftext.py writes the PDF's text layer: a change to it is a change to the PDF.
     for path in sorted([*files, HERE / "pdftext.py"]):
-        digest.update(str(path.relative_to(HERE)).encode() + b"\0" + path.read_bytes())
+        digest.update(str(path.relative_to(HERE.parent)).encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()
 
 
