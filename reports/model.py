@@ -71,6 +71,10 @@ class Report:
     previous_comparison: Mapping[str, AreaComparison] = field(default_factory=dict)
     paper: str = "A4"
     language: str = "en"
+    # The state of the language's translation ("source", "draft", "reviewed"), and how many
+    # of the questionnaire's texts it does not translate yet (printed in English), of how many.
+    translation: str = "source"
+    in_english: tuple[int, int] = (0, 0)
 
     @property
     def draft(self) -> bool:

@@ -9,8 +9,10 @@ from pathlib import Path
 from babel.numbers import format_percent, get_decimal_symbol
 from babel.support import Translations
 from jinja2 import Environment, FileSystemLoader, select_autoescape
-from markupsafe import Markup
+from markupsafe import Markup, escape
 from weasyprint import CSS, HTML
+
+from questionnaires import Text
 
 from .charts import bars, boxes
 from .fetcher import ASSETS, AssetsOnlyFetcher
@@ -38,6 +40,14 @@ def percent(value: float | None, language: str = "en") -> str:
 def signed(value: float | None, language: str = "en") -> str:
     """A change in points with its sign."""
     return "–" if value is None else decimal_sign(f"{value:+.1f}", language)
+
+
+def localized(text: Text, language: str) -> Markup:
+    """A questionnaire text in the report's language; where it is not translated yet, the
+    English, marked as English (for screen readers and the PDF's structure tree)."""
+    if text.has(language):
+        return escape(text.get(language))
+    return Markup('<span lang="en">%s</span>') % text.en
 
 
 def decimal_sign(number: str, language: str) -> str:
@@ -117,6 +127,7 @@ def _environment(language: str) -> Environment:
         percent=partial(percent, language=language),
         signed=partial(signed, language=language),
         lang_attribute=lang_attribute,
+        localized=partial(localized, language=language),
     )
     return environment
 

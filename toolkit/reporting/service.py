@@ -16,6 +16,7 @@ from toolkit.assessments.scores import (
     scorecard,
 )
 from toolkit.core.extensions import db
+from toolkit.i18n.languages import in_english, translation_state
 from toolkit.reporting.models import ReportFile
 
 
@@ -55,6 +56,8 @@ def report_of(assessment: Assessment, paper: str = "A4", language: str = "en") -
         previous_comparison=comparison_with(previous, assessment) if previous else {},
         paper=paper,
         language=language,
+        translation=translation_state(language),
+        in_english=in_english(questionnaire_of(assessment), language),
     )
 
 
