@@ -22,7 +22,7 @@ from toolkit.assessments.workflow import STATUS_NAMES
 from toolkit.cities.models import City
 from toolkit.core import access
 from toolkit.i18n.languages import language
-from toolkit.i18n.service import language_code, offered_languages
+from toolkit.i18n.service import city_language, language_code, offered_languages
 
 ROLE_NAMES = {
     "admin": _l("Administrator"),
@@ -89,6 +89,7 @@ def register(app: Flask) -> None:
         current_locale=language_code,
         current_language=lambda: language(language_code()),
         offered_languages=offered_languages,
+        city_language=city_language,
         question_translated=question_translated,
         role_name=lambda role: ROLE_NAMES.get(role, role),
         status_name=lambda status: STATUS_NAMES.get(status, status),
