@@ -14,6 +14,7 @@ from weasyprint import CSS, HTML
 
 from questionnaires import Text
 
+from . import svgtext
 from .charts import bars, boxes
 from .fetcher import ASSETS, AssetsOnlyFetcher
 from .model import NetworkReport, Report, canonical
@@ -104,8 +105,9 @@ def _look(language: str) -> str:
     digest = hashlib.sha256()
     folders = [TEMPLATES, ASSETS, TRANSLATIONS / language]
     files = [p for folder in folders for p in folder.rglob("*") if p.is_file()]
-    # pdftext.py writes the PDF's text layer: a change to it is a change to the PDF.
-    for path in sorted([*files, HERE / "pdftext.py"]):
+    # pdftext.py writes the PDF's text layer and svgtext.py shapes the charts' labels: a change
+    # to either is a change to the PDF.
+    for path in sorted([*files, HERE / "pdftext.py", HERE / "svgtext.py"]):
         digest.update(str(path.relative_to(HERE.parent)).encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()
 
@@ -159,5 +161,6 @@ def render_pdf(report: Report | NetworkReport) -> bytes:
         url_fetcher=AssetsOnlyFetcher(),
     )
     paper = CSS(string=f"@page {{ size: {PAPER_SIZES[report.paper]}; }}")
+    svgtext.install()
     with exact_text():
         return html.write_pdf(stylesheets=[paper], pdf_variant="pdf/ua-1")

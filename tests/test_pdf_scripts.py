@@ -164,3 +164,46 @@ def test_the_same_glyphs_draw_the_same_page(make_city, make_assessment, db):
     page = cover(fixed)
     assert page.startswith(b"P5") and len(page) > 500_000  # a grey PGM of the whole page
     assert page == cover(plain)
+
+
+CHART_LABELS = {
+    "th": "ธรรมาภิบาลแบบมีส่วนร่วม ผู้นำของสตรี",
+    "my": "မန္တလေး မြို့တော် ကျန်းမာရေး",
+    "km": "ក្រសួងសុខាភិបាល និងស្ត្រី",
+    "lo": "ນະຄອນຫຼວງວຽງຈັນ ສຸຂະພາບ",
+    "vi": "Quản trị bao trùm, Huế, người ở",
+}
+
+
+def test_chart_labels_are_shaped_as_words_as_the_text_around_them(tmp_path):
+    """WeasyPrint draws SVG text letter by letter (a vowel sign alone, on a dotted circle);
+    reports.svgtext hands it whole runs: a chart label is as wide as the same words in the
+    page's text, where letter by letter the marks would each take room of their own."""
+    from PIL import Image
+    from weasyprint import HTML
+
+    from reports import svgtext
+
+    assert svgtext.install()
+    pages = "".join(
+        f'<section style="page-break-after: always; font: 14px sans-serif" lang="{code}">'
+        f'<p style="margin: 0; height: 40px">{label}</p>'
+        f'<svg width="600" height="40" font-family="sans-serif">'
+        f'<text x="0" y="20" font-size="14">{label}</text></svg></section>'
+        for code, label in CHART_LABELS.items()
+    )
+    pdf = tmp_path / "labels.pdf"
+    HTML(string=f"<html><body style='margin: 0'>{pages}</body></html>").write_pdf(pdf)
+    subprocess.run(["pdftoppm", "-r", "96", "-png", str(pdf), str(tmp_path / "page")], check=True)
+    for number, (code, label) in enumerate(CHART_LABELS.items(), start=1):
+        page = Image.open(next(tmp_path.glob(f"page-*{number}.png"))).convert("L")
+        ink = page.point(lambda v: 255 if v < 128 else 0)
+        # The paragraph's line and the chart's label below it: two bands of inked rows, 40px
+        # apart (tall Burmese and Thai marks stay within their band).
+        top = ink.getbbox()[1]
+        widths = []
+        for band in (top - 10, top + 30):
+            left, _, right, _ = ink.crop((0, band, page.width, band + 38)).getbbox()
+            widths.append(right - left)
+        text, chart = widths
+        assert abs(chart - text) <= 0.05 * text, (code, label, widths)
