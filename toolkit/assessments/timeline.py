@@ -17,6 +17,7 @@ from toolkit.assessments.models import Assessment
 from toolkit.assessments.workflow import STATUS_NAMES
 from toolkit.core.extensions import db
 from toolkit.core.models import AuditEvent
+from toolkit.i18n.service import language_code
 
 
 @dataclass(frozen=True)
@@ -96,7 +97,7 @@ class _Words:
 
     def area(self, area_id: str) -> str:
         try:
-            return str(self.questionnaire.area(area_id).name)
+            return self.questionnaire.area(area_id).name.get(language_code())
         except KeyError:
             return area_id
 

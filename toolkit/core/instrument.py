@@ -7,6 +7,7 @@ from functools import cache
 from questionnaires import Questionnaire, catalogue
 from questionnaires.model import version_key
 from questionnaires.versions import Bridge, bridge
+from toolkit.i18n.service import language_code
 
 
 @cache
@@ -48,11 +49,12 @@ def bridge_between(one: str, other: str, questionnaire_id: str) -> Bridge | None
 
 
 def titles() -> dict[str, str]:
-    """Questionnaire id -> title of its newest version."""
-    return {qid: str(q.title) for (qid, _), q in _all().items()}  # the newest comes last
+    """Questionnaire id -> title of its newest version, in the page's (or job's) language."""
+    language = language_code()
+    return {qid: q.title.get(language) for (qid, _), q in _all().items()}  # the newest last
 
 
 def area_names() -> dict[str, str]:
-    """Area id -> English name, in the order of the ASUS core areas."""
+    """Area id -> name in the page's (or job's) language, in the order of the ASUS core areas."""
     first = next(iter(_all().values()))
-    return {area.id: str(area.name) for area in first.areas}
+    return {area.id: area.name.get(language_code()) for area in first.areas}

@@ -17,6 +17,7 @@ from toolkit.assessments.scores import (
 )
 from toolkit.assessments.timeline import timeline_entries
 from toolkit.assessments.views.common import bp, load_assessment, people_by_id
+from toolkit.i18n.service import language_code
 
 
 @bp.get("/assessments/<int:assessment_id>/results")
@@ -34,7 +35,7 @@ def results(assessment_id: int):
         before = {c.area.area.id: c.before if c.comparable else None for c in changes}
         lines.append((str(previous.cycle), before, "comparison"))
     chart = area_radar(
-        {a.area.id: str(a.area.name) for a in card.areas},
+        {a.area.id: a.area.name.get(language_code()) for a in card.areas},
         lines,
         title=_("Scores of the six areas, 0 to 100"),
         description=_("The same numbers are in the table below."),
