@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import hashlib
-from functools import cache
+from functools import cache, partial
 from pathlib import Path
 
+from babel.dates import format_date
 from babel.support import Translations
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from weasyprint import CSS, HTML
 
+from . import words
 from .charts import bars, boxes
 from .fetcher import ASSETS, AssetsOnlyFetcher
 from .model import NetworkReport, Report, canonical
@@ -67,7 +69,12 @@ def _environment(language: str) -> Environment:
     )
     translations = Translations.load(TRANSLATIONS, [language])
     environment.install_gettext_translations(translations, newstyle=True)
+    environment.globals["points_words"] = partial(
+        words.points_words, translations=translations, language=language
+    )
     environment.filters.update(score=score, percent=percent, signed=signed)
+    # Day, month and year in this order, the month's name in the report's language.
+    environment.filters["day"] = lambda value: format_date(value, "dd MMMM y", locale=language)
     return environment
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import html.parser
 import io
+import json
 import re
 from dataclasses import dataclass, field, fields, is_dataclass
 from pathlib import Path
@@ -24,9 +25,9 @@ from conftest import ROOT
 from openpyxl import load_workbook
 
 from questionnaires import AREA_IDS
-from reports import charts
 from questionnaires.loader import catalogue
 from questionnaires.model import Text
+from reports import PAPER_SIZES, charts
 from toolkit.i18n.pseudo import CLOSE, OPEN, PADDING, extract, write_pseudo_mo
 
 LOCALE = "eo"
@@ -61,9 +62,7 @@ def pseudo_app(make_app, pseudo_translations, monkeypatch):
     monkeypatch.setattr(render, "TRANSLATIONS", pseudo_translations)
     render._environment.cache_clear()
     render._look.cache_clear()
-    app = make_app(
-        LANGUAGES=["en", LOCALE], BABEL_TRANSLATION_DIRECTORIES=str(pseudo_translations)
-    )
+    app = make_app(LANGUAGES=["en", LOCALE], BABEL_TRANSLATION_DIRECTORIES=str(pseudo_translations))
     with app.app_context():
         yield app
     render._environment.cache_clear()
@@ -91,7 +90,8 @@ class World:
 @pytest.fixture
 def world(pseudo_app, db) -> World:
     from toolkit.accounts.models import User
-    from toolkit.assessments.models import Assessment
+    from toolkit.accounts.service import device_name
+    from toolkit.assessments.models import STATUSES, Assessment
     from toolkit.cities.models import City
     from toolkit.cli.demo import load_demo
     from toolkit.jobs.models import Job
@@ -148,7 +148,10 @@ def world(pseudo_app, db) -> World:
             "returned_lead": returned,
         },
     )
-    found.data = data_strings(db) | set(SENT)
+    # The device a sign-in came from is named after the client's User-Agent; paper sizes and
+    # statuses are the values of ?paper= and ?status= (and of the exports' status column).
+    sent = {*SENT, device_name("test client"), *PAPER_SIZES, *STATUSES}
+    found.data = data_strings(db) | sent
     alternatives = "|".join(re.escape(s) for s in sorted(found.data, key=len, reverse=True))
     found.pattern = re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)")
     return found
@@ -163,7 +166,6 @@ def data_strings(db) -> set[str]:
     def keep(value):
         if isinstance(value, str):
             strings.add(value)
-            strings.update(line for line in value.splitlines() if line.strip())
         elif isinstance(value, dict):
             for item in value.values():
                 keep(item)
@@ -175,6 +177,12 @@ def data_strings(db) -> set[str]:
         for row in db.session.execute(sa.select(table)):
             for value in row:
                 keep(value)
+    # Machine values (statuses, roles, kinds) are not shown as they are stored: a page that
+    # shows one shows an unwrapped word. A city's tags are, with spaces for underscores.
+    strings = {s for s in strings if not re.fullmatch(r"[a-z0-9_]+", s)}
+    for (tags,) in db.session.execute(sa.text("SELECT tags FROM city")):
+        for tag in json.loads(tags) if isinstance(tags, str) else tags or ():
+            strings.update((tag, tag.replace("_", " ")))
     for questionnaire in catalogue():
         texts = questionnaire_strings(questionnaire)
         # A radar's axis label is an area name on two lines.
@@ -186,9 +194,8 @@ def data_strings(db) -> set[str]:
                 strings.update(forms.values())
     strings.update(locale.eras["abbreviated"].values())
     strings.update(locale.periods.values())
-    # Long texts are shown a paragraph at a time; tags and ids with spaces for underscores.
-    strings.update(p for s in list(strings) for p in s.split("\n\n"))
-    strings.update(s.replace("_", " ") for s in list(strings))
+    # Long texts are shown a paragraph or a line at a time.
+    strings.update(p for s in list(strings) for p in s.splitlines())
     # Compared as the page's texts are: with their runs of white space as one space.
     found = {" ".join(s.split()) for s in strings if s}
     return {s for s in found if len(s) > 1}
@@ -348,8 +355,7 @@ def get_urls(app, world: World, actor: str) -> list[str]:
                     combinations.append(one)
         if {"questionnaire_id", "version"} <= arguments:
             combinations = [
-                {"questionnaire_id": q, "version": v}
-                for q, v in values["questionnaire_id,version"]
+                {"questionnaire_id": q, "version": v} for q, v in values["questionnaire_id,version"]
             ]
         for name in ("slug", "user_id", "cohort_id", "job_id"):
             if name in arguments:
@@ -590,6 +596,8 @@ def test_the_report_and_the_network_report_are_translated(pseudo_app, world, db)
 
 
 def test_the_exports_readme_is_translated(pseudo_app, world, client, login):
+    from toolkit.network.comparison import Filter, selection
+
     client.environ_base["HTTP_ACCEPT_LANGUAGE"] = LOCALE
     sign_in(client, login, world, "network")
     visits = []
@@ -603,9 +611,11 @@ def test_the_exports_readme_is_translated(pseudo_app, world, client, login):
             for cell in row
             if cell is not None
         ]
-        # Column names stay machine names: the README names them, then says what they mean.
+        # Column and filter names stay machine names: the README names them, then says what
+        # they mean.
         header = next(workbook.worksheets[0].iter_rows(values_only=True))
-        texts = [c for c in cells if c not in header]
+        machine = {*header, *(name for name, _value in selection(Filter()))}
+        texts = [c for c in cells if c not in machine]
         page = "<html><body>" + "".join(f"<p>{html_escape(t)}</p>" for t in texts) + "</body>"
         visits.append(Visit("network", "GET", f"/network/export/{name}.xlsx README", 200, page))
     check(visits, world)

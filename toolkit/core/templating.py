@@ -9,10 +9,12 @@ from zoneinfo import ZoneInfo
 from babel import Locale
 from flask import Flask, g, has_request_context
 from flask_babel import format_datetime, get_locale, get_translations
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from jinja2 import pass_context
 
+from reports import words
 from reports.render import percent, score
 from toolkit.assessments.models import Assessment
 from toolkit.assessments.workflow import STATUS_NAMES
@@ -93,6 +95,12 @@ def register(app: Flask) -> None:
     app.jinja_env.filters["thousands"] = lambda v: "–" if v is None else f"{v:,.0f}"
     app.jinja_env.filters["number"] = lambda v: "–" if v is None else f"{v:g}"
     app.jinja_env.globals["describe"] = describe_snapshot
+    app.jinja_env.globals["points_words"] = lambda question, points: words.points_words(
+        question, points, _translations(), _language()
+    )
+    app.jinja_env.globals["explain"] = lambda card, path: words.explanation(
+        card, path, _translations(), _language()
+    )
     app.jinja_env.filters["when"] = _when
 
 
@@ -167,13 +175,18 @@ def _translations():
     return translations
 
 
+def _language() -> str:
+    """The language of the questionnaire's texts on this page: the interface's."""
+    return str(get_locale() or "en")
+
+
 def describe_snapshot(question, snapshot: dict) -> str:
     """An answer snapshot (see Answer.snapshot) in words, for conflicts and history."""
     if snapshot.get("not_applicable"):
-        return f"{_l('Not applicable')}: {snapshot.get('reason') or ''}".strip()
+        return _("Not applicable: %(reason)s", reason=snapshot.get("reason") or "").strip()
     value = snapshot.get("value")
     if value is None:
-        return str(_l("no answer"))
+        return _("no answer")
     if question.type == "multi_choice":
         value = tuple(value)
-    return question.describe(value)
+    return words.answer_words(question, value, _translations(), _language())

@@ -70,9 +70,10 @@ def export(name: str, kind: str):
     authorize("view_network")
     f = comparison.resolved(_filter())
     if exports.row_count(name, f) > current_app.config["EXPORT_JOB_ROWS"]:
+        what = f"{name}.{kind}"
         job = jobs.start(
             "export",
-            _("Export of %(what)s", what=f"{name}.{kind}"),
+            _("Export of %(what)s", what=what),
             {"table": name, "format": kind, "filter": comparison.filter_params(f)},
             current_user,
         )

@@ -28,7 +28,7 @@ def pdf(assessment_id: int):
     assessment = _assessment(assessment_id)
     paper = request.args.get("paper", "A4")
     if paper not in PAPER_SIZES:
-        abort(400, f"paper must be one of {', '.join(PAPER_SIZES)}")
+        abort(400, _("The paper size must be one of %(sizes)s.", sizes=", ".join(PAPER_SIZES)))
     report = report_of(assessment, paper, _language())
     data = stored_pdf(assessment, report)
     if data is None and _long(assessment):
