@@ -371,11 +371,22 @@ def get_urls(app, world: World, actor: str) -> list[str]:
 
 
 def visit(client, actor, method, url, **kwargs) -> Visit:
-    """Open `url` (following redirects); the body of an HTML page, else empty."""
+    """Open `url` (following redirects): the body of an HTML page, the texts of a JSON
+    answer (a script shows them on its page) as one, else nothing."""
     forget_locale()
     response = client.open(url, method=method, follow_redirects=True, **kwargs)
-    body = response.get_data(as_text=True) if response.mimetype == "text/html" else ""
+    body = ""
+    if response.mimetype == "text/html":
+        body = response.get_data(as_text=True)
+    elif response.is_json:
+        body = json_page(response.get_json())
     return Visit(actor, method, url, response.status_code, body)
+
+
+def json_page(document) -> str:
+    """The texts of a JSON document as an HTML page."""
+    texts = [v for v in flatten(document) if isinstance(v, str)]
+    return "<html><body>" + "".join(f"<p>{html_escape(t)}</p>" for t in texts) + "</body>"
 
 
 def forget_locale():
@@ -536,9 +547,7 @@ def json_messages(client, actor: str, assessment_id: int) -> list[Visit]:
     for data in ({number.id: "many"}, {f"{number.id}__na": "y"}, {number.id: "7"}):
         forget_locale()
         response = client.post(url, data=data, headers={"Accept": "application/json"})
-        said = response.get_json(silent=True) or {}
-        texts = [str(v) for v in flatten(said) if isinstance(v, str)]
-        page = "<html><body>" + "".join(f"<p>{html_escape(t)}</p>" for t in texts) + "</body>"
+        page = json_page(response.get_json(silent=True) or {})
         visits.append(Visit(actor, "POST", f"{url} (JSON)", response.status_code, page))
     return visits
 
@@ -547,7 +556,8 @@ def flatten(value):
     """Every leaf of a JSON document."""
     if isinstance(value, dict):
         for key, item in value.items():
-            if key in ("status", "version", "csrf_token", "html", "id", "question"):
+            # Machine values: states, ids, tokens and addresses.
+            if key in ("status", "version", "csrf_token", "id", "question", "download"):
                 continue
             yield from flatten(item)
     elif isinstance(value, list):
