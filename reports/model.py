@@ -232,7 +232,3 @@ class NetworkReport:
     paper: str = "A4"
     language: str = "en"
     draft = False
-
-    @property
-    def title(self) -> str:
-        return f"ASUS network comparison: {self.questionnaire_title} {self.cycle}"

@@ -6,6 +6,7 @@ import hashlib
 from functools import cache, partial
 from pathlib import Path
 
+from babel.dates import format_date
 from babel.numbers import format_percent, get_decimal_symbol
 from babel.support import Translations
 from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -14,7 +15,7 @@ from weasyprint import CSS, HTML
 
 from questionnaires import Text
 
-from . import svgtext
+from . import svgtext, words
 from .charts import bars, boxes
 from .fetcher import ASSETS, AssetsOnlyFetcher
 from .model import NetworkReport, Report, canonical
@@ -124,6 +125,9 @@ def _environment(language: str) -> Environment:
     )
     translations = Translations.load(TRANSLATIONS, [language])
     environment.install_gettext_translations(translations, newstyle=True)
+    environment.globals["points_words"] = partial(
+        words.points_words, translations=translations, language=language
+    )
     environment.filters.update(
         score=partial(score, language=language),
         percent=partial(percent, language=language),
@@ -131,6 +135,8 @@ def _environment(language: str) -> Environment:
         lang_attribute=lang_attribute,
         localized=partial(localized, language=language),
     )
+    # Day, month and year in this order, the month's name in the report's language.
+    environment.filters["day"] = lambda value: format_date(value, "dd MMMM y", locale=language)
     return environment
 
 

@@ -186,7 +186,7 @@ def test_carried_over_answers_wait_for_confirmation_before_submitting(
         if q.id not in answers:
             autosave(client, new, q.id, value="1")
     refused = client.post(f"/assessments/{new.id}/submit", follow_redirects=True)
-    assert "2 answer(s) carried over from the previous cycle still need" in refused.data.decode()
+    assert "2 answers carried over from the previous cycle still need" in refused.data.decode()
 
     # One is confirmed unchanged, the other changed: nothing is left to confirm.
     confirmed = autosave(client, new, "se_drr_plan", value="2", confirm="y", version="1")

@@ -151,7 +151,7 @@ def test_submitting_needs_every_required_answer_then_locks(
     login(client, lead)
     refused = client.post(f"/assessments/{assessment.id}/submit", follow_redirects=True)
     text = refused.data.decode()
-    assert "4 required question(s) still need an answer" in text
+    assert "4 required questions still need an answer" in text
     assert f"/assessments/{assessment.id}/areas/civic_social#q-cs_women_senior_posts" in text
     assert assessment.status == "draft"
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import StringField
 from wtforms.validators import DataRequired, Length
 
+from toolkit.core.forms import Form
 
-class TokenForm(FlaskForm):
+
+class TokenForm(Form):
     """A new token's name: what it is for."""
 
     name = StringField(_l("What the token is for"), validators=[DataRequired(), Length(max=80)])

@@ -11,11 +11,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
 import sqlalchemy as sa
+from flask_babel import get_translations
 from flask_babel import gettext as _
 
 from questionnaires import Question, Questionnaire, Scorecard
 from questionnaires.scoring import AreaScore
 from questionnaires.versions import Bridge
+from reports import words
 from toolkit.accounts.models import User
 from toolkit.assessments.models import Answer, AnswerRevision, AreaAssignment, Assessment
 from toolkit.assessments.scores import questionnaire_of, refresh_area_scores, refresh_scores
@@ -24,6 +26,7 @@ from toolkit.core import instrument
 from toolkit.core.audit import record
 from toolkit.core.extensions import db
 from toolkit.core.models import utcnow
+from toolkit.i18n.service import language_code
 
 EMPTY = {
     "value": None,
@@ -312,9 +315,10 @@ def _in_words(question: Question, answer: Answer) -> str | None:
     if answer.not_applicable:
         return _("Not applicable: %(reason)s", reason=answer.not_applicable_reason or "")
     try:
-        return question.describe(question.parse_answer(answer.value))
+        value = question.parse_answer(answer.value)
     except ValueError:
         return None
+    return words.answer_words(question, value, get_translations(), language_code())
 
 
 def _fits(question: Question, answer: Answer) -> bool:

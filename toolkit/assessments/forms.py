@@ -13,7 +13,6 @@ from functools import cache
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     FloatField,
@@ -37,7 +36,7 @@ from wtforms.validators import (
 from questionnaires import Area, EvidenceLine, Question, Questionnaire, Text
 from toolkit.assessments.answering import AnswerInput
 from toolkit.assessments.models import MAX_SOURCE, Answer
-from toolkit.core.forms import CheckboxesField
+from toolkit.core.forms import CheckboxesField, Form
 from toolkit.core.models import utcnow
 from toolkit.i18n.service import InPageLanguage, language_code
 
@@ -252,7 +251,7 @@ def given_answers(questions, form) -> dict[str, AnswerInput]:
     return given
 
 
-class AreaForm(FlaskForm):
+class AreaForm(Form):
     """The answers of one area, or of one question: subclasses get the question fields (see
     `area_form_class` and `question_form_class`)."""
 
@@ -326,7 +325,7 @@ def show_if_values(questionnaire: Questionnaire, q: Question) -> list[str]:
     return [v for v in options if q.show_if.matches(target, target.parse_answer(v))]
 
 
-class StartForm(FlaskForm):
+class StartForm(Form):
     """A city lead starts an assessment, empty or from an earlier cycle's answers."""
 
     questionnaire = SelectField(_l("Questionnaire"), choices=[])
@@ -338,7 +337,7 @@ class StartForm(FlaskForm):
     )
 
 
-class AssignmentForm(FlaskForm):
+class AssignmentForm(Form):
     """Who answers which area: one set of checkboxes per area (see `assignment_form`)."""
 
     areas: tuple[Area, ...] = ()
@@ -369,7 +368,7 @@ def assignment_form(questionnaire: Questionnaire, people: dict, current: dict) -
     return form
 
 
-class ReviewForm(FlaskForm):
+class ReviewForm(Form):
     """A reviewer's decision; subclasses get a note field per question (`review_form_class`)."""
 
     decision = RadioField(
@@ -410,7 +409,7 @@ def review_form_class(questionnaire: Questionnaire) -> type[ReviewForm]:
     return type(f"ReviewForm_{questionnaire.id}", (ReviewForm,), fields)
 
 
-class ReopenForm(FlaskForm):
+class ReopenForm(Form):
     """An administrator reopens an approved assessment, saying why."""
 
     reason = TextAreaField(
@@ -418,7 +417,7 @@ class ReopenForm(FlaskForm):
     )
 
 
-class ReplyForm(FlaskForm):
+class ReplyForm(Form):
     """The city's reply to a reviewer's note (one form per note: prefix `note-<id>`)."""
 
     text = TextAreaField(

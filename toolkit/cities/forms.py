@@ -8,17 +8,17 @@ from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, FloatField, IntegerField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
 
 from toolkit.cities.models import City
 from toolkit.cities.service import CityFacts, countries
+from toolkit.core.forms import Form
 from toolkit.core.templating import TIME_ZONES, utc_offset
 from toolkit.i18n.service import offered_languages
 
 
-class CityForm(FlaskForm):
+class CityForm(Form):
     """A city's facts: its short name (fixed once made), name, country, size, tags, zone."""
 
     slug = StringField(

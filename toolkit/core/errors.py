@@ -48,8 +48,11 @@ def register(app: Flask) -> None:
             429: _("Too many attempts"),
         }
         messages = {
+            400: _("The address or the form holds something the toolkit cannot use."),
+            401: str(SIGNED_OUT),
             403: _("Your role does not give access to this page."),
             404: _("There is nothing at this address, or it is not shared with you."),
+            405: _("This page cannot be used that way: follow a link or a button to it."),
             429: _("Too many attempts in a short time. Wait a few minutes and try again."),
         }
         if error.code == 413 and app.config["MAX_CONTENT_LENGTH"]:
@@ -62,8 +65,10 @@ def register(app: Flask) -> None:
         custom = error.description if error.description != type(error).description else None
         if error.code == 429:
             custom = None  # Flask-Limiter's description is the bare limit, e.g. "10 per 1 minute".
-        message = custom or messages.get(error.code, error.description)
-        return _page(error.code, titles.get(error.code, error.name), message)
+        message = custom or messages.get(error.code, _("The request could not be completed."))
+        return _page(
+            error.code, titles.get(error.code, _("Error %(code)s", code=error.code)), message
+        )
 
     @app.errorhandler(Exception)
     def crash(error):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from functools import cache
 
+from flask_babel import gettext as _
+
 from questionnaires import Questionnaire, catalogue
 from questionnaires.model import version_key
 from questionnaires.versions import Bridge, bridge
@@ -46,6 +48,22 @@ def bridge_between(one: str, other: str, questionnaire_id: str) -> Bridge | None
         )
     except (KeyError, ValueError):
         return None
+
+
+def comparison_note(link: Bridge, area_id: str, against: str | None = None) -> str | None:
+    """Why an area cannot be compared across the two versions of `link`, in the person's
+    language; None when it can. `against` is the version the reader compares with (default:
+    the older one)."""
+    area = link.areas[area_id]
+    if area.comparable:
+        return None
+    return _(
+        "%(area)s: not comparable with %(version)s, %(changed)d of %(total)d items changed",
+        area=link.new.area(area_id).name.get(language_code()),
+        version=against or link.old.version,
+        changed=area.changed,
+        total=area.total,
+    )
 
 
 def titles() -> dict[str, str]:

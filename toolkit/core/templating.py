@@ -10,12 +10,14 @@ from babel import Locale
 from babel.numbers import format_decimal
 from flask import Flask, g, has_request_context
 from flask_babel import format_datetime, get_locale, get_translations
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from jinja2 import pass_context
 
 from questionnaires import Question, Text
 from questionnaires.translations import question_texts
+from reports import words
 from reports.render import decimal_sign, percent, score
 from toolkit.assessments.models import Assessment
 from toolkit.assessments.workflow import STATUS_NAMES
@@ -106,6 +108,12 @@ def register(app: Flask) -> None:
     app.jinja_env.filters["number"] = number
     app.jinja_env.filters["localized"] = localized
     app.jinja_env.globals["describe"] = describe_snapshot
+    app.jinja_env.globals["points_words"] = lambda question, points: words.points_words(
+        question, points, _translations(), language_code()
+    )
+    app.jinja_env.globals["explain"] = lambda card, path: words.explanation(
+        card, path, _translations(), language_code()
+    )
     app.jinja_env.filters["when"] = _when
 
 
@@ -205,10 +213,10 @@ def _translations():
 def describe_snapshot(question, snapshot: dict) -> str:
     """An answer snapshot (see Answer.snapshot) in words, for conflicts and history."""
     if snapshot.get("not_applicable"):
-        return f"{_l('Not applicable')}: {snapshot.get('reason') or ''}".strip()
+        return _("Not applicable: %(reason)s", reason=snapshot.get("reason") or "").strip()
     value = snapshot.get("value")
     if value is None:
-        return str(_l("no answer"))
+        return _("no answer")
     if question.type == "multi_choice":
         value = tuple(value)
-    return question.describe(value)
+    return words.answer_words(question, value, _translations(), language_code())

@@ -198,7 +198,7 @@ def version_mix(f: Filter) -> VersionMix | None:
                 for a in AREA_IDS
             }
             continue
-        notes = {a: link.note(a) for a in AREA_IDS}
+        notes = {a: instrument.comparison_note(link, a) for a in AREA_IDS}
         apart[version] = {a: note for a, note in notes.items() if note is not None}
     return VersionMix(versions, {v: areas for v, areas in apart.items() if areas})
 
@@ -283,7 +283,12 @@ def selection(f: Filter) -> list[tuple[str, str]]:
         ("questionnaire", f"{f.questionnaire} ({instrument.titles()[f.questionnaire]})"),
         ("cycle", str(f.cycle) if f.cycle else _("none yet")),
         ("country", f.country or _("all countries")),
-        ("cohort", f"{f.cohort.name} (id {f.cohort.id})" if f.cohort else _("all cities")),
+        (
+            "cohort",
+            _("%(name)s (id %(id)d)", name=f.cohort.name, id=f.cohort.id)
+            if f.cohort
+            else _("all cities"),
+        ),
         ("status", _("any") if f.status == "any" else f.status),
     ]
 

@@ -185,24 +185,24 @@ def xlsx_file(header: list[str], rows: Iterable[list], f: comparison.Filter):
 def _readme(sheet, header: list[str], f: comparison.Filter) -> None:
     """What a reader of the file needs: each column's meaning and unit, the selection, how
     formula-like text was defused, and where and when the file was made."""
-    sheet.append(["column", "meaning", "unit"])
+    sheet.append([_("column"), _("meaning"), _("unit")])
     for column in header:
         meaning, unit = COLUMN_HELP[column]
         sheet.append([column, str(meaning), str(unit) or None])
     sheet.append([])
-    sheet.append(["selection", _("The filters of this export:")])
+    sheet.append([_("selection"), _("The filters of this export:")])
     for name, value in comparison.selection(f):
         sheet.append([name, safe_cell(value)])
     order = _("descending") if f.descending else _("ascending")
-    sheet.append(["order", f"{f.sort}, {order}"])
+    sheet.append([_("order"), f.sort, order])
     assessments = comparison.count(f)
-    sheet.append(["assessments", assessments])
+    sheet.append([_("assessments"), assessments])
     if not assessments:
-        sheet.append(["nothing found", comparison.why_empty(f)])
+        sheet.append([_("nothing found"), comparison.why_empty(f)])
     sheet.append([])
     sheet.append(
         [
-            "formulas",
+            _("formulas"),
             _(
                 "Text that starts with =, +, -, @, a tab or a line break has an apostrophe (') "
                 "put in front of it, so that a spreadsheet shows it as text instead of running "
@@ -212,7 +212,7 @@ def _readme(sheet, header: list[str], f: comparison.Filter) -> None:
     )
     sheet.append(
         [
-            "source",
+            _("source"),
             _(
                 "ASUS City Self-Assessment Toolkit, exported %(when)s UTC",
                 when=utcnow().strftime("%Y-%m-%d %H:%M"),

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import IntegerField, SelectChoice, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
 from toolkit.cities import service as cities
 from toolkit.cities.models import KNOWN_TAGS
-from toolkit.core.forms import CheckboxesField
+from toolkit.core.forms import CheckboxesField, Form
 
 
-class CohortForm(FlaskForm):
+class CohortForm(Form):
     """An administrator defines a cohort from city facts."""
 
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])

@@ -117,7 +117,10 @@ def _breaks(cycles) -> dict[int, dict[str, str]]:
         )
         if link is None:
             continue
-        notes = {a: link.note(a, against=before.questionnaire_version) for a in link.areas}
+        notes = {
+            a: instrument.comparison_note(link, a, against=before.questionnaire_version)
+            for a in link.areas
+        }
         breaks[after.id] = {a: note for a, note in notes.items() if note is not None}
     return breaks
 

@@ -16,8 +16,8 @@ from flask import (
     stream_with_context,
     url_for,
 )
-from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 
 from toolkit.cities.service import find_city
@@ -25,6 +25,7 @@ from toolkit.core import instrument
 from toolkit.core.access import authorize, can
 from toolkit.core.downloads import attachment
 from toolkit.core.extensions import db
+from toolkit.i18n.service import language_code
 from toolkit.jobs import service as jobs
 from toolkit.network import comparison, exports, profile
 from toolkit.network.cohorts import all_cohorts, cohort_members, name_taken, save_cohort
@@ -70,9 +71,10 @@ def export(name: str, kind: str):
     authorize("view_network")
     f = comparison.resolved(_filter())
     if exports.row_count(name, f) > current_app.config["EXPORT_JOB_ROWS"]:
+        what = f"{name}.{kind}"
         job = jobs.start(
             "export",
-            _("Export of %(what)s", what=f"{name}.{kind}"),
+            _("Export of %(what)s", what=what),
             {"table": name, "format": kind, "filter": comparison.filter_params(f)},
             current_user,
         )
@@ -116,7 +118,7 @@ def reports_zip():
         {
             "assessments": assessments,
             "paper": "A4",
-            "language": str(get_locale() or "en"),
+            "language": language_code(),
             "name": f"asus-reports-{comparison.file_stem(f)}.zip",
         },
         current_user,
@@ -172,7 +174,7 @@ def network_report():
     of more than NETWORK_REPORT_JOB_CITIES cities is printed in the background."""
     authorize("view_network")
     f = comparison.resolved(replace(_filter(), sort="city"))
-    language = str(get_locale() or "en")
+    language = language_code()
     cities = comparison.count(f)
     if cities > current_app.config["NETWORK_REPORT_JOB_CITIES"]:
         params = {"filter": comparison.filter_params(f), "language": language}

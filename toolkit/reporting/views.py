@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, redirect, request, url_for
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -14,8 +13,7 @@ from toolkit.assessments.scores import questionnaire_of
 from toolkit.core.access import authorize
 from toolkit.core.downloads import attachment
 from toolkit.core.extensions import db
-from toolkit.i18n.languages import SOURCE
-from toolkit.i18n.service import offered
+from toolkit.i18n.service import language_code, offered
 from toolkit.jobs import service as jobs
 from toolkit.reporting.service import file_name, render_and_store, report_of, stored_pdf
 
@@ -31,7 +29,7 @@ def pdf(assessment_id: int):
     assessment = _assessment(assessment_id)
     paper = request.args.get("paper", "A4")
     if paper not in PAPER_SIZES:
-        abort(400, f"paper must be one of {', '.join(PAPER_SIZES)}")
+        abort(400, _("The paper size must be one of %(sizes)s.", sizes=", ".join(PAPER_SIZES)))
     report = report_of(assessment, paper, _language())
     data = stored_pdf(assessment, report)
     if data is None and _long(assessment):
@@ -74,7 +72,7 @@ def _language() -> str:
     """The language asked for (?language=), else the page's."""
     asked = request.args.get("language")
     if asked is None:
-        return str(get_locale() or SOURCE)
+        return language_code()
     if asked not in offered():
         abort(400, f"language must be one of {', '.join(offered())}")
     return asked

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 
 from toolkit.assessments import lifecycle
@@ -19,20 +19,25 @@ from toolkit.core.extensions import db
 from toolkit.core.transaction import rollback
 
 # What keeps the city from submitting (lifecycle.submit_blocked): the overview's list that
-# shows it, and the message.
-_SUBMIT_BLOCKED = {
-    "carried_over": (
-        "carried",
-        _l(
-            "%(count)d answer(s) carried over from the previous cycle still need to be "
-            "confirmed or changed: see the list below."
-        ),
-    ),
-    "missing_required": (
-        "missing",
-        _l("%(count)d required question(s) still need an answer: see the list below."),
-    ),
-}
+# shows it.
+_SUBMIT_BLOCKED = {"carried_over": "carried", "missing_required": "missing"}
+
+
+def _blocked_message(what: str, count: int) -> str:
+    """What keeps the city from submitting, in words."""
+    if what == "carried_over":
+        return ngettext(
+            "%(num)d answer carried over from the previous cycle still needs to be confirmed "
+            "or changed: see the list below.",
+            "%(num)d answers carried over from the previous cycle still need to be confirmed "
+            "or changed: see the list below.",
+            count,
+        )
+    return ngettext(
+        "%(num)d required question still needs an answer: see the list below.",
+        "%(num)d required questions still need an answer: see the list below.",
+        count,
+    )
 
 
 @bp.post("/assessments/<int:assessment_id>/submit")
@@ -43,8 +48,8 @@ def submit(assessment_id: int):
     authorize("submit_assessment", assessment)
     blocked = lifecycle.submit_blocked(assessment, scorecard(assessment))
     if blocked is not None:
-        anchor, message = _SUBMIT_BLOCKED[blocked.what]
-        flash(message % {"count": blocked.count}, "error")
+        anchor = _SUBMIT_BLOCKED[blocked.what]
+        flash(_blocked_message(blocked.what, blocked.count), "error")
         url = url_for("assessments.overview", assessment_id=assessment.id, _anchor=anchor)
         return redirect(url)
     lifecycle.submit(assessment, current_user)
