@@ -84,9 +84,11 @@ def read_catalogue(path: Path) -> Catalog:
 
 def catalogues(questionnaire_id: str, folder: Path = FOLDER) -> dict[str, Catalog]:
     """The catalogues of one questionnaire, by language."""
+    # English is the YAML's own: a catalogue cannot replace it.
     return {
         path.parent.name: read_catalogue(path)
         for path in sorted(folder.glob(f"*/{questionnaire_id}.po"))
+        if path.parent.name != "en"
     }
 
 
@@ -131,9 +133,13 @@ def updated(existing: Catalog | None, new_template: Catalog, language: str) -> C
         entry = result.add(message.id, context=message.context, locations=message.locations)
         if kept is not None:
             entry.string, entry.flags = kept.string, set(kept.flags)
+            entry.previous_id, entry.user_comments = kept.previous_id, kept.user_comments
         elif earlier is not None and earlier.string:
             entry.string, entry.previous_id = earlier.string, [earlier.id]
+            entry.user_comments = earlier.user_comments
             entry.flags.add("fuzzy")
+            # Offered here: not also kept as an obsolete entry.
+            old.pop((earlier.context, earlier.id), None)
     for message in old.values():
         if message.string and (message.context, message.id) not in result._messages:
             result.obsolete[(message.id, message.context)] = message

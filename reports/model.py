@@ -161,8 +161,9 @@ def _questionnaire_digest(questionnaire: Questionnaire) -> str:
     return known[1]
 
 
-# Not printed, and different from host to host: the file the questionnaire was read from.
-_HOST_FIELDS = {"source"}
+# Not printed, and different from host to host: the file the questionnaire was read from, and
+# where in it a text or an item map entry stands.
+_HOST_FIELDS = {"source", "line"}
 
 
 @cache

@@ -52,6 +52,11 @@ def localized(text: Text, language: str) -> Markup:
     return Markup('<span lang="en">%s</span>') % text.en
 
 
+def number(value: float | None, language: str = "en") -> str:
+    """A figure as entered ("2.5", "2,5", "1e+06"), with the language's decimal sign."""
+    return "–" if value is None else decimal_sign(f"{value:g}", language)
+
+
 def decimal_sign(number: str, language: str) -> str:
     """A number written in Python (rounded the same whatever the language: a score never
     depends on it) with the language's decimal sign."""
@@ -105,7 +110,10 @@ def _look(language: str) -> str:
     """A digest of the files that give a report its look in `language`, read once."""
     digest = hashlib.sha256()
     folders = [TEMPLATES, ASSETS, TRANSLATIONS / language]
-    files = [p for folder in folders for p in folder.rglob("*") if p.is_file()]
+    # The catalogues as written (.po): the .mo built from them on each host is the same text.
+    files = [
+        p for folder in folders for p in folder.rglob("*") if p.is_file() and p.suffix != ".mo"
+    ]
     # pdftext.py writes the PDF's text layer and svgtext.py shapes the charts' labels: a change
     # to either is a change to the PDF.
     for path in sorted([*files, HERE / "pdftext.py", HERE / "svgtext.py"]):
@@ -132,6 +140,7 @@ def _environment(language: str) -> Environment:
         score=partial(score, language=language),
         percent=partial(percent, language=language),
         signed=partial(signed, language=language),
+        number=partial(number, language=language),
         lang_attribute=lang_attribute,
         localized=partial(localized, language=language),
     )

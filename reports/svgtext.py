@@ -16,6 +16,7 @@ from __future__ import annotations
 import importlib
 import inspect
 import logging
+import re
 
 from weasyprint import svg as weasy_svg
 
@@ -72,4 +73,6 @@ def _one_position(node) -> bool:
     """Whether nothing of the run positions its letters one by one."""
     if any(name in node.attrib for name in PER_LETTER):
         return False
-    return all(len(node.attrib.get(name, "").split()) <= 1 for name in ("x", "y"))
+    return all(
+        len(re.split(r"[\s,]+", node.attrib.get(name, "").strip())) <= 1 for name in ("x", "y")
+    )

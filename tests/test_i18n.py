@@ -85,6 +85,35 @@ def test_a_language_not_offered_is_refused_with_a_message(client, value):
     assert page_language(client.get("/auth/login")) == "en"
 
 
+@pytest.mark.parametrize(
+    "referrer", ["http://[::1/", "http://toolkit.test//[x", "HTTP://TOOLKIT.TEST/languages"]
+)
+def test_a_malformed_or_odd_referrer_sends_back_to_this_site(client, referrer):
+    response = client.post("/language", data={"language": "th"}, headers={"Referer": referrer})
+    assert response.status_code == 302 and response.location.startswith("/")
+    if referrer.startswith("HTTP://TOOLKIT.TEST"):
+        assert response.location == "/languages"  # the same site, whatever the letters' case
+
+
+def test_a_language_the_browser_refuses_is_not_chosen(client):
+    refused = client.get("/auth/login", headers={"Accept-Language": "th;q=0, vi;q=0.5"})
+    assert page_language(refused) == "vi"
+    # Before a person chooses, the browser's language decides: caches must keep them apart.
+    assert "Accept-Language" in refused.headers["Vary"]
+
+
+def test_the_language_chosen_on_the_sign_in_page_becomes_the_persons(app, make_user):
+    from conftest import PASSWORD
+
+    person = make_user("admin", email="chooser@example.org", password=PASSWORD)
+    client = app.test_client()
+    client.post("/language", data={"language": "lo"})
+    client.post("/auth/login", data={"email": "chooser@example.org", "password": PASSWORD})
+    database.session.expire_all()
+    assert database.session.get(User, person.id).language == "lo"
+    assert page_language(client.get("/")) == "lo"
+
+
 def test_a_nul_byte_in_the_switch_is_a_bad_request(client):
     response = client.post("/language", data={"language": "en\x00"})
     assert response.status_code == 400

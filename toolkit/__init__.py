@@ -156,4 +156,6 @@ def _commit_and_secure(response):
     static = (request.endpoint or "").rpartition(".")[2] == "static"
     if request.path.startswith("/api/") or (not static and signed_in):
         response.headers["Cache-Control"] = "no-store"
+    if not static:  # a page's language follows the browser's until the person chooses
+        response.vary.add("Accept-Language")
     return response

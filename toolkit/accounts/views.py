@@ -22,6 +22,8 @@ from flask_login import current_user, login_required, login_user, logout_user
 from toolkit.accounts import service as accounts
 from toolkit.accounts.forms import LoginForm, SetPasswordForm
 from toolkit.core.extensions import limiter
+from toolkit.i18n.service import SESSION_KEY as LANGUAGE_KEY
+from toolkit.i18n.service import adopt_language
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 account = Blueprint("account", __name__, url_prefix="/account")
@@ -115,11 +117,14 @@ def sign_out_everywhere():
 
 def _start_session(user, remember: bool = False) -> None:
     """Sign `user` in on a fresh session. Nothing of the session before carries over: not its
-    CSRF token, not a session an attacker planted, not whoever was signed in before."""
+    CSRF token, not a session an attacker planted, not whoever was signed in before; only the
+    language this person chose on the sign-in page, if their account has none yet."""
+    chosen = session.get(LANGUAGE_KEY)
     session.clear()
     logout_user()  # forgets the remember-me cookie of whoever was signed in before
     accounts.start_session(user, request.user_agent.string, remembered=remember)
     login_user(user, remember=remember)
+    adopt_language(user, chosen)
 
 
 def _signed_out(message: str):
@@ -137,7 +142,10 @@ def _signed_out(message: str):
 def safe_next(target: str | None) -> str:
     """Only a path on this site: never an address elsewhere (open redirect)."""
     if target:
-        parts = urlsplit(target)
+        try:
+            parts = urlsplit(target)
+        except ValueError:  # such as an unclosed "[" of an IPv6 host
+            return url_for("home.index")
         if not parts.scheme and not parts.netloc and target.startswith("/") and "\\" not in target:
             return target
     return url_for("home.index")

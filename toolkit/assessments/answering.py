@@ -305,7 +305,11 @@ def offered_answers(assessment: Assessment, questions: list[Question]) -> dict[s
         if len(origins) == 1 and change.comparable and _fits(question, described[0][2]):
             usable = described[0][2]
         offered[question.id] = OfferedAnswer(
-            source.cycle, link.new.version, str(change.why or ""), tuple(described), usable
+            source.cycle,
+            link.new.version,
+            change.why.get(language_code()) if change.why else "",
+            tuple(described),
+            usable,
         )
     return offered
 

@@ -18,7 +18,8 @@ from jinja2 import pass_context
 from questionnaires import Question, Text
 from questionnaires.translations import question_texts
 from reports import words
-from reports.render import decimal_sign, percent, score
+from reports.render import number as figure
+from reports.render import percent, score
 from toolkit.assessments.models import Assessment
 from toolkit.assessments.workflow import STATUS_NAMES
 from toolkit.cities.models import City
@@ -135,8 +136,9 @@ def thousands(value: float | None) -> str:
 
 
 def number(value: float | None) -> str:
-    """A number as entered, with the language's decimal sign ("2.5", "2,5")."""
-    return "–" if value is None else decimal_sign(f"{value:g}", language_code())
+    """A number as entered, with the language's decimal sign ("2.5", "2,5"), as the report
+    writes it."""
+    return figure(value, language_code())
 
 
 def city_time_zone(city: City | None) -> str:

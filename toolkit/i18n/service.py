@@ -69,7 +69,9 @@ def page_language() -> str | None:
     chosen = current_user.language if signed_in else session.get(SESSION_KEY)
     if chosen in codes:
         return chosen
-    for tag, _quality in request.accept_languages:
+    for tag, quality in request.accept_languages:
+        if quality <= 0:  # "not this one"
+            continue
         primary = tag.replace("_", "-").split("-")[0].lower()
         code = ALIASES.get(primary, primary)
         if code in codes:
@@ -77,6 +79,13 @@ def page_language() -> str | None:
     if signed_in and current_user.city is not None:
         return city_language(current_user.city)
     return SOURCE
+
+
+def adopt_language(user, code: str | None) -> None:
+    """At sign-in: the language chosen on the sign-in page becomes the person's, unless their
+    account has one already."""
+    if code in offered() and user.language is None:
+        user.language = code
 
 
 def choose_language(code: str) -> None:

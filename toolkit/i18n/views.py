@@ -33,8 +33,11 @@ def _same_site_page(referrer: str | None) -> str | None:
     path on this site; None for another site's."""
     if not referrer:
         return None
-    parts = urlsplit(referrer)
-    if parts.netloc != request.host:
+    try:
+        parts = urlsplit(referrer)
+    except ValueError:  # such as an unclosed "[" of an IPv6 host
+        return None
+    if parts.netloc.lower() != request.host.lower():
         return None
     return parts.path + (f"?{parts.query}" if parts.query else "")
 
