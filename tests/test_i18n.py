@@ -403,3 +403,49 @@ def test_each_interface_catalogue_is_complete_and_compiles(language, interface_t
     with (tmp_path / "messages.mo").open("wb") as file:
         write_mo(file, catalogue_)
     assert STATE_LINE.search(catalogue_.header_comment).group(1) in ("draft", "reviewed")
+
+
+# -- layout in every script, in a real browser ---------------------------------------------------
+
+PHONE = {"viewport": {"width": 360, "height": 800}, "is_mobile": True, "has_touch": True}
+
+
+@pytest.mark.parametrize("language", ["th", "my", "km", "lo", "vi", "fil"])
+def test_pages_hold_at_phone_width_in_every_script(live_server, open_page, db, language):
+    """Long words without spaces and tall stacks: nothing of the header, the area page, the
+    results or the network's dashboard runs off a phone's screen."""
+    from conftest import sign_in
+
+    from toolkit.assessments.models import Assessment
+
+    base, users = live_server
+    for user in users.values():
+        user.language = language
+    db.session.commit()
+    assessment = db.session.execute(db.select(Assessment)).scalars().first()
+    pages = {
+        "lead": [
+            f"/assessments/{assessment.id}",
+            f"/assessments/{assessment.id}/areas/civic_social",
+            f"/assessments/{assessment.id}/results",
+            "/account",
+        ],
+        "network": ["/network/", "/languages"],
+    }
+    for who, paths in pages.items():
+        page = open_page(**PHONE)
+        sign_in(page, base, users[who].email)
+        for path in paths:
+            page.goto(base + path)
+            assert page.evaluate("document.documentElement.lang") == language, path
+            overflow = page.evaluate(
+                """() => [...document.querySelectorAll('header *, main *')]
+                    .filter(e => e.getBoundingClientRect().right > innerWidth + 1
+                                 && getComputedStyle(e).position !== 'fixed'
+                                 && !e.closest('.table-wrap'))
+                    .map(e => e.tagName + '.' + e.className + ': ' + e.textContent.slice(0, 40))"""
+            )
+            assert not overflow, (language, path, overflow[:5])
+            width = page.evaluate("document.documentElement.scrollWidth")
+            assert width <= 361, (language, path, width)
+        assert not page.errors

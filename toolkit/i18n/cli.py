@@ -7,6 +7,7 @@ a missing one); `compile` writes the .mo files the app reads (the install step r
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 import click
@@ -35,19 +36,21 @@ def extract_command():
 def extract(output: Path) -> None:
     """Write the catalogue template of the sources that babel.cfg names to `output`."""
     keywords = [arg for keyword in KEYWORDS for arg in ("-k", keyword)]
-    _pybabel(
-        "extract",
-        "-F",
-        str(PROJECT / "babel.cfg"),
-        *keywords,
-        "--no-wrap",
-        "--sort-by-file",
-        "--project",
-        "ASUS City Self-Assessment Toolkit",
-        "-o",
-        str(output),
-        str(PROJECT),
-    )
+    # From the project's folder, so that the catalogues name files by their path in it.
+    with contextlib.chdir(PROJECT):
+        _pybabel(
+            "extract",
+            "-F",
+            "babel.cfg",
+            *keywords,
+            "--no-wrap",
+            "--sort-by-file",
+            "--project",
+            "ASUS City Self-Assessment Toolkit",
+            "-o",
+            str(output.resolve()),
+            ".",
+        )
 
 
 @i18n_cli.command("update")
