@@ -12,13 +12,16 @@ import zipfile
 import pytest
 import test_faults
 import test_jobs
+from babel.support import Translations
 from openpyxl import load_workbook
 from pypdf import PdfReader
 from test_faults import start_worker
 from test_jobs import wait_for
 
+from reports.render import TRANSLATIONS
 from toolkit.assessments.models import Assessment
 from toolkit.cities.models import City
+from toolkit.core import instrument
 from toolkit.jobs import service as jobs
 from toolkit.jobs.models import Job
 
@@ -32,6 +35,12 @@ pytestmark = pytest.mark.usefixtures("real_commits")
 CITIES = ["Cebu", "Da Nang", "Surabaya"]  # the approved assessments of network_world
 AREA_SCORES = "/network/export/area-scores"
 VIETNAMESE = {"Accept-Language": "vi"}
+IN_VIETNAMESE = Translations.load(TRANSLATIONS, ["vi"])
+QUICK = instrument.latest("asus-quick").title.get("vi")  # "Sàng lọc nhanh theo ASUS"
+# What the network PDF writes before its selection, in Vietnamese ("Phạm vi lựa chọn: ").
+SELECTION = IN_VIETNAMESE.ugettext(
+    "Selection: %(selection)s. %(count)d cities. Printed %(date)s."
+).split("%(selection)s")[0]
 
 
 @pytest.fixture(params=["worker", "in-process"])
@@ -72,14 +81,14 @@ def pdf_of(data: bytes, language: str = "vi") -> PdfReader:
 
 def check_report(download):
     reader = pdf_of(download.data)
-    assert reader.metadata.title == "Cebu: ASUS quick screening 2026"
+    assert reader.metadata.title == f"Cebu: {QUICK} 2026"
     assert "Cebu" in reader.pages[0].extract_text()
 
 
 def check_zip(download):
     archive = zipfile.ZipFile(io.BytesIO(download.data))
     titles = sorted(pdf_of(archive.read(name)).metadata.title for name in archive.namelist())
-    assert titles == [f"{city}: ASUS quick screening 2026" for city in CITIES]
+    assert titles == [f"{city}: {QUICK} 2026" for city in CITIES]
 
 
 def check_csv(download):
@@ -94,9 +103,11 @@ def check_xlsx(download):
     rows = list(workbook["data"].iter_rows(values_only=True))
     city = rows[0].index("city")
     assert sorted(row[city] for row in rows[1:]) == CITIES
+    # The README sheet is written in the requester's language; the data's columns are not.
     readme = [row for row in workbook["README"].iter_rows(values_only=True) if row]
-    source = next(row[1] for row in readme if row[0] == "source")
-    assert source.startswith("ASUS City Self-Assessment Toolkit, exported ")
+    source = next(row[1] for row in readme if row[0] == IN_VIETNAMESE.ugettext("source"))
+    exported = IN_VIETNAMESE.ugettext("ASUS City Self-Assessment Toolkit, exported %(when)s UTC")
+    assert source.startswith(exported.split("%(when)s")[0]) and exported != source
 
 
 def check_network_report(download):
@@ -104,9 +115,10 @@ def check_network_report(download):
         'attachment; filename="asus-network-asus-quick-2026.pdf"'
     )
     reader = pdf_of(download.data)
-    assert reader.metadata.title == "ASUS network comparison: ASUS quick screening 2026"
+    title = IN_VIETNAMESE.ugettext("ASUS network comparison: %(questionnaire)s %(cycle)s")
+    assert reader.metadata.title == title % {"questionnaire": QUICK, "cycle": 2026}
     text = "\n".join(page.extract_text() for page in reader.pages)
-    assert "Selection: Approved. 3 cities." in text
+    assert SELECTION in text and SELECTION != "Selection: "
     assert all(f"\n{city} " in text for city in CITIES) and "Iloilo" not in text  # a draft
 
 
@@ -158,7 +170,8 @@ def test_a_network_pdf_of_few_cities_is_still_served_at_once(job_app, login, net
         # Cebu only (Iloilo's draft is not approved): below the lowered threshold of 2 cities.
         response = client.get("/network/report.pdf?cycle=2026&country=PH", headers=VIETNAMESE)
         assert response.status_code == 200 and response.mimetype == "application/pdf"
-        assert "Selection: Approved, PH. 1 cities." in pdf_of(response.data).pages[0].extract_text()
+        text = pdf_of(response.data).pages[0].extract_text()
+        assert SELECTION in text and "PH" in text
         assert db.session.execute(db.select(Job)).first() is None
 
 
