@@ -35,11 +35,16 @@ class Text:
 
     def get(self, language: str = "en") -> str:
         """The text in `language`, falling back to English."""
-        return dict(self.translations).get(language, self.en)
+        # An area page asks hundreds of times: a walk of a few pairs, no dict built each time.
+        if language != "en":
+            for code, text in self.translations:
+                if code == language:
+                    return text
+        return self.en
 
     def has(self, language: str) -> bool:
         """Whether the text is written in `language` (English always is)."""
-        return language == "en" or language in dict(self.translations)
+        return language == "en" or any(code == language for code, _ in self.translations)
 
     def __str__(self) -> str:
         return self.en

@@ -24,7 +24,7 @@ from toolkit.assessments.models import Assessment
 from toolkit.assessments.workflow import STATUS_NAMES
 from toolkit.cities.models import City
 from toolkit.core import access
-from toolkit.i18n.languages import language
+from toolkit.i18n.languages import SOURCE, language
 from toolkit.i18n.service import city_language, language_code, offered_languages
 
 ROLE_NAMES = {
@@ -127,7 +127,7 @@ def question_translated(question: Question) -> bool:
     """Whether every text a question shows (its text, help, levels, choices...) is written in
     the page's language."""
     code = language_code()
-    return all(text.has(code) for text in question_texts(question))
+    return code == SOURCE or all(text.has(code) for text in question_texts(question))
 
 
 def thousands(value: float | None) -> str:
