@@ -46,13 +46,17 @@ def question_texts(question: Question) -> list[Text]:
 
 
 @cache
-def untranslated(questionnaire: Questionnaire, area_id: str, language: str) -> tuple[int, int]:
-    """How many of an area's texts are not written in `language` (and show in English), and
-    how many texts it has."""
-    area = questionnaire.area(area_id)
-    ids = {area.id} | {s.id for s in area.sub_areas} | {q.id for q in area.questions()}
-    found = [text for key, text in texts(questionnaire) if key.split("/", 1)[0] in ids]
-    return sum(1 for text in found if not text.has(language)), len(found)
+def untranslated(
+    questionnaire: Questionnaire, language: str, area_id: str | None = None
+) -> tuple[int, int]:
+    """How many texts of the questionnaire (or of one area) are not written in `language`
+    (and show in English), and how many texts it has."""
+    found = list(texts(questionnaire))
+    if area_id is not None:
+        area = questionnaire.area(area_id)
+        ids = {area.id} | {s.id for s in area.sub_areas} | {q.id for q in area.questions()}
+        found = [(key, text) for key, text in found if key.split("/", 1)[0] in ids]
+    return sum(1 for _key, text in found if not text.has(language)), len(found)
 
 
 def translated(questionnaire: Questionnaire, catalogues: dict[str, Catalog]) -> Questionnaire:

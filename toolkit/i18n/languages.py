@@ -11,9 +11,6 @@ from pathlib import Path
 from babel import Locale
 from babel.messages.pofile import read_po
 
-from questionnaires import Questionnaire
-from questionnaires.translations import texts
-
 TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations"
 SOURCE = "en"
 # English first (the source), then as ASEAN lists its members' languages, by code.
@@ -59,14 +56,6 @@ def translation_state(code: str) -> str:
     """The state of a language's translation: "source", "draft", "reviewed" or "missing"."""
     found = language(code)
     return found.state if found else "missing"
-
-
-@cache
-def in_english(questionnaire: Questionnaire, code: str) -> tuple[int, int]:
-    """How many of a questionnaire's texts are not translated into `code` (and show in
-    English), and how many texts it has."""
-    found = [text for _key, text in texts(questionnaire)]
-    return sum(1 for text in found if not text.has(code)), len(found)
 
 
 def _language(code: str) -> Language:

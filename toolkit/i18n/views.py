@@ -7,11 +7,11 @@ from urllib.parse import urlsplit
 from flask import Blueprint, flash, redirect, render_template, request
 from flask_babel import gettext as _
 
-from questionnaires.translations import texts
+from questionnaires.translations import untranslated
 from toolkit.accounts.views import safe_next
 from toolkit.core import instrument
 from toolkit.i18n.forms import LanguageForm
-from toolkit.i18n.languages import language, languages
+from toolkit.i18n.languages import languages
 from toolkit.i18n.service import choose_language, offered
 
 bp = Blueprint("i18n", __name__)
@@ -48,19 +48,11 @@ def index():
     whether a native speaker has reviewed it."""
     codes = offered()
     rows = [lang for lang in languages() if lang.code in codes]
-    coverage = {
-        qid: _questionnaire_coverage(instrument.latest(qid), codes)
-        for qid in sorted(instrument.titles())
-    }
-    return render_template(
-        "i18n/languages.html",
-        rows=rows,
-        coverage=coverage,
-        titles=instrument.titles(),
-        current=language,
-    )
-
-
-def _questionnaire_coverage(questionnaire, codes) -> dict[str, tuple[int, int]]:
-    found = list(texts(questionnaire))
-    return {code: (sum(1 for _key, text in found if text.has(code)), len(found)) for code in codes}
+    titles = instrument.titles()
+    coverage = {}
+    for qid in sorted(titles):
+        counts = {code: untranslated(instrument.latest(qid), code) for code in codes}
+        coverage[qid] = {
+            code: (total - missing, total) for code, (missing, total) in counts.items()
+        }
+    return render_template("i18n/languages.html", rows=rows, coverage=coverage, titles=titles)

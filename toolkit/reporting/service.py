@@ -7,6 +7,7 @@ from datetime import date
 
 from sqlalchemy.exc import IntegrityError
 
+from questionnaires.translations import untranslated
 from reports import PAPER_SIZES, AnswerFacts, Report, fingerprint, render_pdf
 from toolkit.assessments.models import Assessment
 from toolkit.assessments.scores import (
@@ -16,7 +17,7 @@ from toolkit.assessments.scores import (
     scorecard,
 )
 from toolkit.core.extensions import db
-from toolkit.i18n.languages import in_english, translation_state
+from toolkit.i18n.languages import translation_state
 from toolkit.reporting.models import ReportFile
 
 
@@ -57,7 +58,7 @@ def report_of(assessment: Assessment, paper: str = "A4", language: str = "en") -
         paper=paper,
         language=language,
         translation=translation_state(language),
-        in_english=in_english(questionnaire_of(assessment), language),
+        in_english=untranslated(questionnaire_of(assessment), language),
     )
 
 

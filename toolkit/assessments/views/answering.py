@@ -195,7 +195,7 @@ def area(assessment_id: int, area_id: str):
         conflicts=conflicts,
         editable=editable,
         assigned=assigned,
-        in_english=untranslated(questionnaire, area.id, language_code()),
+        in_english=untranslated(questionnaire, language_code(), area.id),
     ), status
 
 
