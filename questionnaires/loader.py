@@ -80,14 +80,11 @@ class QuestionnaireError(Exception):
         super().__init__("\n".join(str(p) for p in self.problems))
 
 
-def load(path: str | Path, max_bytes: int = MAX_BYTES) -> Questionnaire:
-    """Load and check one questionnaire file; raise QuestionnaireError listing every problem.
-
-    A file larger than `max_bytes` is refused; a caller's own file with every translation
-    inline (see xlsform.py) may be larger than a questionnaire should be."""
+def load(path: str | Path) -> Questionnaire:
+    """Load and check one questionnaire file; raise QuestionnaireError listing every problem."""
     path = Path(path)
     reader = _Reader(str(path))
-    root = reader.parse(path, max_bytes)
+    root = reader.parse(path)
     questionnaire = reader.questionnaire(root, str(path)) if root is not None else None
     if reader.problems or questionnaire is None:
         raise QuestionnaireError(reader.problems)
@@ -191,17 +188,15 @@ class _Reader:
 
     # -- parsing -----------------------------------------------------------------------------
 
-    def parse(self, path: Path, max_bytes: int) -> yaml.Node | None:
+    def parse(self, path: Path) -> yaml.Node | None:
         try:
             with path.open("rb") as handle:
-                data = handle.read(max_bytes + 1)
+                data = handle.read(MAX_BYTES + 1)
         except OSError as error:
             self.error(1, "", f"cannot be read: {error.strerror or error}")
             return None
-        if len(data) > max_bytes:
-            self.error(
-                1, "", f"is larger than {max_bytes / 1_000_000:g} MB; is it a questionnaire?"
-            )
+        if len(data) > MAX_BYTES:
+            self.error(1, "", f"is larger than {MAX_BYTES // 1_000_000} MB; is it a questionnaire?")
             return None
         try:
             text = data.decode("utf-8-sig")

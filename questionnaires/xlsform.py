@@ -12,7 +12,6 @@ every mistake as `FILE:SHEET:ROW: COLUMN: what is wrong`. The mapping is documen
 from __future__ import annotations
 
 import re
-import tempfile
 import zipfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -25,7 +24,6 @@ from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.workbook import Workbook
 
 from . import translations
-from .loader import load
 from .model import Question, Questionnaire, ShowIf, SubArea, Text
 
 ENGLISH = "en"
@@ -368,27 +366,30 @@ def _all_of(*conditions: str | None) -> str:
 # -- import ------------------------------------------------------------------------------------
 
 
+@dataclass
+class Imported:
+    """What a workbook holds: the questionnaire document (as the loader reads it from YAML, in
+    English) and the texts in other languages, by catalogue key (`cs_budget/levels/3`, see
+    translations.py) and language."""
+
+    document: dict
+    translations: dict[str, dict[str, str]]
+
+
+def read_xlsform(path: str | Path) -> Imported:
+    """Read an XLSForm workbook; raise XLSFormError with every mistake found."""
+    reader = _Reader(Path(path))
+    return Imported(reader.document(), reader.translations)
+
+
 def from_xlsform(path: str | Path) -> dict:
-    """The questionnaire document (as the loader reads it from YAML) of an XLSForm workbook;
-    texts with translations are language maps (`{en: ..., th: ...}`). Raise XLSFormError with
-    every mistake found."""
-    return _Reader(Path(path)).document()
+    """The questionnaire document of an XLSForm workbook (its English; see `read_xlsform`)."""
+    return read_xlsform(path).document
 
 
-def english_only(document: object) -> object:
-    """The document with every language map replaced by its English: translations live in the
-    catalogues (translations/<language>/<id>.po), not in the YAML."""
-    if isinstance(document, dict):
-        if ENGLISH in document and all(isinstance(v, str) for v in document.values()):
-            return document[ENGLISH]
-        return {key: english_only(value) for key, value in document.items()}
-    if isinstance(document, list):
-        return [english_only(value) for value in document]
-    return document
-
-
-class _Dumper(yaml.SafeDumper):
-    """Writes every value in full: the loader refuses anchors and aliases."""
+class _Dumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):
+    """Writes every value in full: the loader refuses anchors and aliases. (libyaml's emitter
+    when PyYAML has it: a detailed questionnaire is written in a fraction of the time.)"""
 
     def ignore_aliases(self, data) -> bool:
         return True
@@ -399,44 +400,32 @@ def dump_yaml(document: dict) -> str:
     return yaml.dump(document, Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=100)
 
 
-def translated_questionnaire(document: dict) -> Questionnaire:
-    """The questionnaire of a document (from `from_xlsform`) with the translations it holds
-    inline, as the loader reads it: QuestionnaireError when it has problems."""
-    text = dump_yaml(document).encode("utf-8")
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / f"{document.get('id')}-{document.get('version')}.yaml"
-        path.write_bytes(text)
-        # Every language of every text inline: larger than a questionnaire file should be.
-        return load(path, max_bytes=len(text))
-
-
 def store_translations(
-    english: Questionnaire, translated: Questionnaire, folder: Path
+    questionnaire: Questionnaire, found: dict[str, dict[str, str]], folder: Path
 ) -> dict[Path, int]:
-    """Write the translations of `translated` (the same questionnaire as `english`, its texts
-    with translations) into the catalogues under `folder` (`<language>/<id>.po`), keeping what
-    they hold for other versions; how many texts each catalogue got."""
-    pairs = list(zip(translations.texts(english), translations.texts(translated), strict=True))
-    languages = sorted({code for _, (_, text) in pairs for code, _ in text.translations})
-    existing = translations.catalogues(english.id, folder)
+    """Write the translations `found` of the questionnaire's texts (by key, then language) into
+    its catalogues under `folder` (`<language>/<id>.po`), keeping what they hold for other
+    versions; how many texts each catalogue got."""
+    languages = sorted({code for by_language in found.values() for code in by_language})
+    existing = translations.catalogues(questionnaire.id, folder)
+    template = translations.template([questionnaire]) if set(languages) - set(existing) else None
     written = {}
     for language in languages:
-        catalogue = existing.get(language) or translations.updated(
-            None, translations.template([english]), language
-        )
+        catalogue = existing.get(language) or translations.updated(None, template, language)
         count = 0
-        for (key, text), (_, other) in pairs:
-            if not other.has(language):
+        for key, text in translations.texts(questionnaire):
+            translated = found.get(key, {}).get(language)
+            if translated is None:
                 continue
             message = catalogue.get(text.en, context=key)
             if message is None:
                 message = catalogue.add(
-                    text.en, context=key, locations=[(Path(english.source).name, text.line)]
+                    text.en, context=key, locations=[(Path(questionnaire.source).name, text.line)]
                 )
-            message.string = other.get(language)
+            message.string = translated
             message.flags.discard("fuzzy")
             count += 1
-        path = folder / language / f"{english.id}.po"
+        path = folder / language / f"{questionnaire.id}.po"
         translations.write_catalogue(catalogue, path)
         written[path] = count
     return written
@@ -461,9 +450,6 @@ class _Sheet:
             match = LANGUAGE_COLUMN.match(name)
             if match:
                 self.languages.setdefault(match["column"], {})[match["code"]] = name
-        for name in header:
-            if name and "::" not in name and name in self.languages:
-                self.languages[name].setdefault(ENGLISH, name)
         self.rows = [
             _Row(title, number, dict(zip(header, values, strict=False)))
             for number, values in enumerate(rows[1:], 2)
@@ -472,6 +458,13 @@ class _Sheet:
 
     def has(self, column: str) -> bool:
         return column in self.header or column in self.languages
+
+    def in_languages(self, column: str) -> dict[str, str]:
+        """The headers of a text column by language; a plain `label` is the English."""
+        found = dict(self.languages.get(column, {}))
+        if ENGLISH not in found and column in self.header:
+            found[ENGLISH] = column
+        return found
 
     def require(self, *columns: str) -> bool:
         missing = [c for c in columns if not self.has(c)]
@@ -487,6 +480,7 @@ class _Reader:
         self.path = path
         self.problems: list[SheetProblem] = []
         self.sheets: dict[str, _Sheet] = {}
+        self.translations: dict[str, dict[str, str]] = {}
 
     def error(self, sheet: str, row: int, column: str, message: str) -> None:
         self.problems.append(SheetProblem(str(self.path), sheet, row, column, message))
@@ -497,9 +491,16 @@ class _Reader:
     def document(self) -> dict:
         try:
             book = openpyxl.load_workbook(self.path, read_only=True, data_only=True)
-        except (OSError, zipfile.BadZipFile, InvalidFileException, KeyError, ValueError) as error:
-            reason = getattr(error, "strerror", None) or "save it from the spreadsheet as .xlsx"
-            self.error("(workbook)", 0, "(file)", f"is not an Excel workbook (.xlsx): {reason}")
+        except OSError as error:
+            self.error("(workbook)", 0, "(file)", f"cannot be read: {error.strerror or error}")
+            raise XLSFormError(self.problems) from None
+        except (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError):
+            self.error(
+                "(workbook)",
+                0,
+                "(file)",
+                "is not an Excel workbook: save it as .xlsx and try again",
+            )
             raise XLSFormError(self.problems) from None
         try:
             for sheet in book.worksheets:
@@ -526,10 +527,22 @@ class _Reader:
             value = int(value)
         return str(value).strip()
 
-    def text(self, sheet: _Sheet, row: _Row, column: str, required=False) -> str | dict | None:
-        """A text cell in every language given: the English, or a language map."""
+    def text(self, sheet: _Sheet, row: _Row, column: str, key: str, required=False) -> str | None:
+        """A text's English; its other languages are kept under its catalogue `key`."""
+        return self.english(self.languages(sheet, row, column, required), key)
+
+    def english(self, found: dict[str, str] | None, key: str) -> str | None:
+        if not found:
+            return None
+        others = {code: text for code, text in found.items() if code != ENGLISH}
+        if others:
+            self.translations[key] = others
+        return found[ENGLISH]
+
+    def languages(self, sheet: _Sheet, row: _Row, column: str, required) -> dict[str, str] | None:
+        """A text cell in every language given, English first."""
         found = {}
-        for code, header in sheet.languages.get(column, {}).items():
+        for code, header in sheet.in_languages(column).items():
             value = self.plain(row, header)
             if value is not None:
                 found[code] = value
@@ -540,7 +553,7 @@ class _Reader:
         if ENGLISH not in found:
             self.fail(row, language_column(column, ENGLISH), "is empty; English text is required")
             return None
-        return found[ENGLISH] if len(found) == 1 else {ENGLISH: found.pop(ENGLISH), **found}
+        return found
 
     def number(self, row: _Row, column: str) -> int | float | None:
         value = row.cells.get(column)
@@ -592,8 +605,13 @@ class _Reader:
         choices = self.choice_lists()
         recommendations = self.recommendations()
         document["areas"] = self.areas(choices, recommendations)
-        for question_id, (row, _steps) in recommendations.items():
-            self.fail(row, "question", f"'{question_id}' is no question of the survey sheet")
+        if document["areas"] is not None:
+            named = {self.plain(row, "name") for row in self.sheets["survey"].rows}
+            for question_id, (row, _steps) in recommendations.items():
+                if question_id not in named:
+                    self.fail(
+                        row, "question", f"'{question_id}' is no question of the survey sheet"
+                    )
         document |= self.fields
         changes = self.changes()
         if changes:
@@ -611,12 +629,12 @@ class _Reader:
             return {}
         texts = {"title", "description", "summary"}
         numbers = {"provisional_below"}
-        plain = sheet.languages["value"].get(ENGLISH, "value")
+        plain = sheet.in_languages("value")[ENGLISH]
         found = {}
         for row in sheet.rows:
             field = self.plain(row, "field")
             if field in texts:
-                found[field] = self.text(sheet, row, "value", required=True)
+                found[field] = self.text(sheet, row, "value", field, required=True)
             elif field in numbers:
                 self.fields[field] = self.number(row, plain)
             elif field == "replaces":
@@ -640,8 +658,9 @@ class _Reader:
         levels = {}
         for row in sheet.rows if sheet else ():
             number = self.number(row, "number")
-            name = self.text(sheet, row, "name", required=True)
-            meaning = self.text(sheet, row, "meaning")
+            key = f"levels/{number}"
+            name = self.text(sheet, row, "name", f"{key}/name", required=True)
+            meaning = self.text(sheet, row, "meaning", f"{key}/meaning")
             if number is not None:
                 levels[number] = {"name": name, "meaning": meaning} if meaning else name
         return levels
@@ -650,12 +669,13 @@ class _Reader:
         sheet = self.optional_sheet("asus_stages", "id", "min", "name")
         stages = []
         for row in sheet.rows if sheet else ():
+            key = f"stages/{self.plain(row, 'id')}"
             stage = {
                 "id": self.plain(row, "id"),
-                "name": self.text(sheet, row, "name", required=True),
+                "name": self.text(sheet, row, "name", f"{key}/name", required=True),
                 "min": self.number(row, "min"),
             }
-            description = self.text(sheet, row, "description")
+            description = self.text(sheet, row, "description", f"{key}/description")
             stages.append(stage | ({"description": description} if description else {}))
         return stages
 
@@ -669,7 +689,8 @@ class _Reader:
             if list_name is None or name is None:
                 self.fail(row, "list_name" if list_name is None else "name", "must not be empty")
                 continue
-            choice = {"id": name, "label": self.text(sheet, row, "label", required=True)}
+            # A list may serve several questions: its labels' keys are the questions'.
+            choice = {"id": name, "label": self.languages(sheet, row, "label", required=True)}
             if sheet.has("points"):
                 choice["points"] = self.number(row, "points")
             if sheet.has("exclusive") and self.flag(row, "exclusive"):
@@ -681,15 +702,21 @@ class _Reader:
         sheet = self.optional_sheet("asus_recommendations", "question", "below", "text")
         found: dict[str, tuple[_Row, list]] = {}
         for row in sheet.rows if sheet else ():
-            step = {"below": self.number(row, "below"), "text": self.text(sheet, row, "text", True)}
-            effort = self.plain(row, "effort")
-            who = self.text(sheet, row, "who")
-            step |= ({"effort": effort} if effort else {}) | ({"who": who} if who else {})
             question = self.plain(row, "question")
             if question is None:
                 self.fail(row, "question", "must not be empty")
-            else:
-                found.setdefault(question, (row, []))[1].append(step)
+                continue
+            steps = found.setdefault(question, (row, []))[1]
+            key = f"{question}/recommendations/{len(steps) + 1}"
+            step = {
+                "below": self.number(row, "below"),
+                "text": self.text(sheet, row, "text", f"{key}/text", required=True),
+            }
+            effort = self.plain(row, "effort")
+            who = self.text(sheet, row, "who", f"{key}/who")
+            steps.append(
+                step | ({"effort": effort} if effort else {}) | ({"who": who} if who else {})
+            )
         return found
 
     def changes(self) -> list:
@@ -697,23 +724,28 @@ class _Reader:
         changes = []
         for row in sheet.rows if sheet else ():
             change: dict = {}
+            named = {}
             for key in ("old", "new"):
                 ids = [i.strip() for i in (self.plain(row, key) or "").split(",") if i.strip()]
+                named[key] = ids
                 if ids:
                     change[key] = ids[0] if len(ids) == 1 else ids
             change["change"] = self.plain(row, "change")
             if self.plain(row, "comparable") is not None:
                 change["comparable"] = self.flag(row, "comparable")
-            why = self.text(sheet, row, "why")
+            why = self.text(
+                sheet, row, "why", f"changes/{'+'.join(named['old'] or named['new'])}/why"
+            )
             changes.append(change | ({"why": why} if why else {}))
         return changes
 
     # -- the survey --------------------------------------------------------------------------
 
-    def areas(self, choices, recommendations) -> list:
+    def areas(self, choices, recommendations) -> list | None:
+        """The areas of the survey sheet's groups; None when it lacks a column it needs."""
         sheet = self.sheets["survey"]
         if not sheet.require("type", "name", "label"):
-            return []
+            return None
         areas: list = []
         groups: list[tuple[_Row, dict]] = []
         asked: dict[str, dict] = {}
@@ -747,11 +779,9 @@ class _Reader:
             else:
                 groups.pop()
             return
-        item = {
-            "id": self.plain(row, "name"),
-            "name": self.text(sheet, row, "label", required=True),
-        }
-        description = self.text(sheet, row, "description")
+        key = self.plain(row, "name")
+        item = {"id": key, "name": self.text(sheet, row, "label", f"{key}/name", required=True)}
+        description = self.text(sheet, row, "description", f"{key}/description")
         weight = self.number(row, "weight")
         item |= {"description": description} if description else {}
         item |= {"weight": weight} if weight not in (None, 1) else {}
@@ -790,13 +820,14 @@ class _Reader:
                 f"must be {' or '.join(allowed)} for a {xlsform_type} question, got {our_type!r}",
             )
             return None
+        qid = self.plain(row, "name")
         question = {
-            "id": self.plain(row, "name"),
+            "id": qid,
             "type": our_type,
-            "text": self.text(sheet, row, "label", required=True),
+            "text": self.text(sheet, row, "label", f"{qid}/text", required=True),
         }
         for key, column in (("help", "hint"), ("ask", "ask"), ("evidence", "evidence")):
-            value = self.text(sheet, row, column)
+            value = self.text(sheet, row, column, f"{qid}/{key}")
             if value is not None:
                 question[key] = value
         weight = self.number(row, "weight")
@@ -813,10 +844,10 @@ class _Reader:
         show_if = self.show_if(row, question["id"], bool(allow_na), asked)
         if show_if:
             question["show_if"] = show_if
-        question |= self.typed(sheet, row, our_type, options or [])
+        question |= self.typed(sheet, row, qid, our_type, options or [])
         return question
 
-    def typed(self, sheet, row, our_type, options) -> dict:
+    def typed(self, sheet, row, qid, our_type, options) -> dict:
         if our_type == "level":
             levels = {}
             for choice_row, choice in options:
@@ -828,7 +859,7 @@ class _Reader:
                 number = int(choice["id"])
                 if choice.get("points") not in (None, number):
                     self.fail(choice_row, "points", f"a level's points are its number ({number})")
-                levels[number] = choice["label"]
+                levels[number] = self.english(choice["label"], f"{qid}/levels/{number}")
             return {"levels": levels}
         if our_type == "yes_no":
             points = {c["id"]: c.get("points") for _, c in options}
@@ -839,12 +870,18 @@ class _Reader:
                 return {}
             return {"points": points}
         if our_type in ("choice", "multi_choice"):
-            found = {"choices": [choice for _, choice in options]}
+            found = {
+                "choices": [
+                    choice
+                    | {"label": self.english(choice["label"], f"{qid}/choices/{choice['id']}")}
+                    for _, choice in options
+                ]
+            }
             cap = self.number(row, "cap")
             return found | ({"cap": cap} if cap is not None else {})
         if our_type == "text":
             return {}
-        found = {"unit": self.text(sheet, row, "unit", required=True)}
+        found = {"unit": self.text(sheet, row, "unit", f"{qid}/unit", required=True)}
         found["direction"] = self.plain(row, "direction")
         if found["direction"] is None:
             self.fail(row, "direction", "must be higher_is_better or lower_is_better")
@@ -930,10 +967,13 @@ def _select_type(xlsform_type: str, names: list[str]) -> str:
 
 
 def _answer_value(target: dict | None, value: str) -> object:
-    """A show_if value as the YAML writes it for its question: a level as a number."""
+    """A show_if value as the YAML writes it for its question: a level as a number, yes and no
+    as true and false (`equals: yes`)."""
     kind = target.get("type") if target else None
     if kind == "level" and value.lstrip("-").isdigit():
         return int(value)
+    if kind == "yes_no" and value in ("yes", "no"):
+        return value == "yes"
     if kind == "number":
         try:
             return _fmt(float(value))
