@@ -269,3 +269,22 @@ def test_a_form_made_in_kobo_is_read_with_the_types_it_implies(tmp_path):
         ("cs_notes", "text", False),
     ]
     assert questions[0]["levels"] == {0: "None", 1: "Some"}
+
+
+def test_what_the_loader_refuses_in_an_imported_workbook_is_listed_too(
+    write_questionnaire, example_text, tmp_path
+):
+    path = tmp_path / "example.xlsx"
+    book = xlsform.to_xlsform(load(write_questionnaire(example_text)))
+    survey = book["survey"]
+    area = next(row for row in survey.iter_rows(min_row=2) if row[1].value == "security")
+    area[1].value = "safety"
+    book.save(path)
+
+    target = tmp_path / "example.yaml"
+    result = run("questionnaire", "import-xlsform", str(path), "--output", str(target))
+    assert result.exit_code == 1
+    lines = result.output.splitlines()
+    assert lines[0] == f"{target}: 2 problem(s)"
+    assert lines[1].endswith("areas: the ASUS core area 'security' is missing")
+    assert lines[2].startswith(f"  {target}:") and "'safety' is not an ASUS core area" in lines[2]

@@ -267,11 +267,7 @@ def import_xlsform_command(file, output, folder):
     except QuestionnaireError as error:
         _print_problems(str(path), error.problems)
         raise SystemExit(1) from None
-    try:
-        others = [q for q in catalogue() if (q.id, q.version) != (english.id, english.version)]
-    except QuestionnaireError:
-        others = []  # a shipped file with problems: the item map is checked without it
-    problems = [p for p in check_versions([english, *others]) if p.file == english.source]
+    problems = [p for p in check_versions(_with_replaced(english)) if p.file == english.source]
     if problems:
         _print_problems(str(path), problems)
         raise SystemExit(1)
@@ -283,6 +279,20 @@ def import_xlsform_command(file, output, folder):
         written = xlsform.store_translations(english, imported.translations, Path(folder))
         for catalogue_path, count in written.items():
             click.echo(f"{catalogue_path}: {count} texts translated")
+
+
+def _with_replaced(questionnaire) -> list:
+    """The questionnaire and the shipped version it replaces (`ID-VERSION.yaml`), if there is
+    one to check its item map against."""
+    path = (
+        Path(questionnaires.__file__).parent / f"{questionnaire.id}-{questionnaire.replaces}.yaml"
+    )
+    if questionnaire.replaces is None or not path.exists():
+        return [questionnaire]
+    try:
+        return [questionnaire, load(path)]
+    except QuestionnaireError:
+        return [questionnaire]  # a shipped file with problems: `check` lists them
 
 
 def _print_problems(file, problems) -> None:
