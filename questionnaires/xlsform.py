@@ -20,6 +20,7 @@ from pathlib import Path
 import openpyxl
 import yaml
 from babel import Locale, UnknownLocaleError
+from openpyxl.styles import Font
 from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.workbook import Workbook
 
@@ -211,6 +212,11 @@ class _Writer:
         for row in rows:
             sheet.append([row.get(column) for column in header])
         sheet.freeze_panes = "A2"
+        for cell in sheet[1]:
+            cell.font = Font(bold=True)
+            # Texts get room to be read; ids, numbers and flags stay narrow.
+            width = 40 if "::" in cell.value else 24 if cell.value in ("type", "name") else 12
+            sheet.column_dimensions[cell.column_letter].width = width
 
     def metadata(self) -> list[dict]:
         english = language_column("value", ENGLISH)

@@ -288,3 +288,23 @@ def test_what_the_loader_refuses_in_an_imported_workbook_is_listed_too(
     assert lines[0] == f"{target}: 2 problem(s)"
     assert lines[1].endswith("areas: the ASUS core area 'security' is missing")
     assert lines[2].startswith(f"  {target}:") and "'safety' is not an ASUS core area" in lines[2]
+
+
+def test_translations_read_back_into_the_shipped_catalogues_change_nothing(tmp_path, shipped):
+    """An editor's round trip through a spreadsheet leaves the translators' files as they were,
+    entries of the other version, comments and flags included."""
+    folder = tmp_path / "translations"
+    shipped_folder = Path(questionnaires.__file__).parent / "translations"
+    for po in shipped_folder.glob("*/asus-quick.po"):
+        (folder / po.parent.name).mkdir(parents=True)
+        (folder / po.parent.name / po.name).write_bytes(po.read_bytes())
+    path = tmp_path / "quick.xlsx"
+    xlsform.to_xlsform(shipped["asus-quick-2026.1.yaml"], LANGUAGES).save(path)
+
+    imported = xlsform.read_xlsform(path)
+    xlsform.store_translations(
+        load(shipped["asus-quick-2026.1.yaml"].source), imported.translations, folder
+    )
+    assert sorted(po.parent.name for po in folder.glob("*/asus-quick.po")) == sorted(LANGUAGES)
+    for po in folder.glob("*/asus-quick.po"):
+        assert po.read_bytes() == (shipped_folder / po.parent.name / po.name).read_bytes()
