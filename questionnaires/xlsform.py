@@ -4,8 +4,9 @@ ODK and for editors of the instrument who work in a spreadsheet.
 `to_xlsform` writes the `survey`, `choices` and `settings` sheets that pyxform, Kobo and ODK read,
 with extra columns of our own on them (pyxform ignores unknown columns) and `asus_*` sheets for
 what an XLSForm cannot hold (the scale, the stages, the recommendations, the item map).
-`from_xlsform` reads such a workbook back into the YAML document the loader reads, collecting
-every mistake as `FILE:SHEET:ROW: COLUMN: what is wrong`. The mapping is documented in FORMAT.md
+`read_xlsform` reads such a workbook back into the YAML document the loader reads (in English)
+and the texts in other languages by catalogue key, collecting every mistake as
+`FILE:SHEET:ROW: COLUMN: what is wrong`. The mapping is documented in FORMAT.md
 ("XLSForm").
 """
 
@@ -37,6 +38,8 @@ ROLE_REASON = "not_applicable_reason"
 SELECT_TYPES = {"select_one": ("level", "yes_no", "choice"), "select_multiple": ("multi_choice",)}
 NUMBER_TYPES = ("decimal", "integer")
 KNOWN_TYPES = "select_one LIST, select_multiple LIST, decimal, integer, text, begin/end group"
+# What a form made in Kobo or ODK records by itself (when, on which device): no question of ours.
+METADATA_TYPES = {"start", "end", "today", "deviceid", "phonenumber", "username", "email", "audit"}
 LANGUAGE_COLUMN = re.compile(
     r"^(?P<column>[a-z_]+)::[^()]*\((?P<code>[a-z]{2,3}(-[a-z0-9]{2,8})?)\)$"
 )
@@ -496,11 +499,12 @@ class _Reader:
 
     def document(self) -> dict:
         try:
-            book = openpyxl.load_workbook(self.path, read_only=True, data_only=True)
+            self.read_sheets()
         except OSError as error:
             self.error("(workbook)", 0, "(file)", f"cannot be read: {error.strerror or error}")
             raise XLSFormError(self.problems) from None
-        except (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError):
+        # Not a zip, a zip of something else, or a damaged workbook (its XML cut short).
+        except (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError, SyntaxError):
             self.error(
                 "(workbook)",
                 0,
@@ -508,11 +512,6 @@ class _Reader:
                 "is not an Excel workbook: save it as .xlsx and try again",
             )
             raise XLSFormError(self.problems) from None
-        try:
-            for sheet in book.worksheets:
-                self.sheets[sheet.title] = _Sheet(self, sheet.title, list(sheet.values))
-        finally:
-            book.close()
         for title in ("survey", "choices", "settings"):
             if title not in self.sheets:
                 self.error(title, 0, "(sheet)", "the sheet is missing")
@@ -522,6 +521,14 @@ class _Reader:
         if self.problems:
             raise XLSFormError(self.problems)
         return document
+
+    def read_sheets(self) -> None:
+        book = openpyxl.load_workbook(self.path, read_only=True, data_only=True)
+        try:
+            for sheet in book.worksheets:
+                self.sheets[sheet.title] = _Sheet(self, sheet.title, list(sheet.values))
+        finally:
+            book.close()
 
     # -- cells -------------------------------------------------------------------------------
 
@@ -635,7 +642,7 @@ class _Reader:
             return {}
         texts = {"title", "description", "summary"}
         numbers = {"provisional_below"}
-        plain = sheet.in_languages("value")[ENGLISH]
+        plain = sheet.in_languages("value").get(ENGLISH, "value")
         found = {}
         for row in sheet.rows:
             field = self.plain(row, "field")
@@ -760,7 +767,12 @@ class _Reader:
             if kind in ("begin group", "end group"):
                 self.group(sheet, row, kind, groups, areas)
                 continue
+            if kind in METADATA_TYPES:
+                continue
             if self.plain(row, "asus_role") in (ROLE_NOT_APPLICABLE, ROLE_REASON):
+                continue
+            if self.plain(row, "name") is None:
+                self.fail(row, "name", "must not be empty: it is the question's id")
                 continue
             question = self.question(sheet, row, choices, asked)
             if question is None:
@@ -786,6 +798,8 @@ class _Reader:
                 groups.pop()
             return
         key = self.plain(row, "name")
+        if key is None:
+            self.fail(row, "name", "must not be empty: it is the area's or sub-area's id")
         item = {"id": key, "name": self.text(sheet, row, "label", f"{key}/name", required=True)}
         description = self.text(sheet, row, "description", f"{key}/description")
         weight = self.number(row, "weight")
