@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 import zipfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -49,6 +49,15 @@ CONDITION = re.compile(
     r"^(?:\$\{(?P<q1>[^}]+)\}\s*=\s*(?:'(?P<v1>[^']*)'|(?P<n1>-?[\d.]+))"
     r"|selected\(\s*\$\{(?P<q2>[^}]+)\}\s*,\s*'(?P<v2>[^']*)'\s*\))$"
 )
+# The form's own words, which no questionnaire holds: the labels of yes/no and of the companion
+# questions of a question that may be marked not applicable (the web form's words).
+WORDS = {
+    "yes": "Yes",
+    "no": "No",
+    "not_applicable": "Not applicable",
+    "tick": "Not applicable to our city",
+    "reason": "Why it does not apply",
+}
 TRUE = {"yes", "true", "true()", "1"}
 FALSE = {"", "no", "false", "false()", "0"}
 
@@ -93,10 +102,16 @@ def language_column(column: str, code: str) -> str:
 # -- export ------------------------------------------------------------------------------------
 
 
-def to_xlsform(questionnaire: Questionnaire, languages: Sequence[str] = ()) -> Workbook:
+def to_xlsform(
+    questionnaire: Questionnaire,
+    languages: Sequence[str] = (),
+    words: Mapping[str, Text] | None = None,
+) -> Workbook:
     """The questionnaire as an XLSForm workbook, its texts in English and in each of `languages`
-    (codes; a text not translated into one stays empty there)."""
-    return _Writer(questionnaire, [ENGLISH, *(c for c in languages if c != ENGLISH)]).workbook()
+    (codes; a text not translated into one stays empty there); `words` are the form's own
+    words (keys of WORDS) with their translations, English only when not given."""
+    codes = [ENGLISH, *(c for c in languages if c != ENGLISH)]
+    return _Writer(questionnaire, codes, words or {}).workbook()
 
 
 def _fmt(number: float | None) -> int | float | None:
@@ -107,9 +122,10 @@ def _fmt(number: float | None) -> int | float | None:
 
 
 class _Writer:
-    def __init__(self, questionnaire: Questionnaire, languages: list[str]):
+    def __init__(self, questionnaire: Questionnaire, languages: list[str], words):
         self.q = questionnaire
         self.languages = languages
+        self.words = {key: words.get(key, Text(english)) for key, english in WORDS.items()}
 
     def columns(self, *names: str) -> list[str]:
         return [language_column(name, code) for name in names for code in self.languages]
@@ -249,7 +265,7 @@ class _Writer:
         if any(q.allow_na for q in self.q.questions()):
             choices.append(
                 {"list_name": NOT_APPLICABLE_LIST, "name": NOT_APPLICABLE}
-                | self.texts("label", Text("Not applicable"))
+                | self.texts("label", self.words["not_applicable"])
             )
         return survey, choices
 
@@ -283,14 +299,14 @@ class _Writer:
             "name": f"{q.id}_na",
             "relevant": shown,
             "asus_role": ROLE_NOT_APPLICABLE,
-        } | self.texts("label", Text("If this question does not apply to the city, tick here"))
+        } | self.texts("label", self.words["tick"])
         reason = {
             "type": "text",
             "name": f"{q.id}_na_reason",
             "required": "yes",
             "relevant": _all_of(shown, ticked),
             "asus_role": ROLE_REASON,
-        } | self.texts("label", Text("Why does it not apply?"))
+        } | self.texts("label", self.words["reason"])
         return [tick, row | {"relevant": _all_of(shown, f"not({ticked})")}, reason]
 
     def limits(self, q: Question) -> dict:
@@ -323,8 +339,8 @@ class _Writer:
             options = [(str(lv.number), lv.descriptor, lv.number, False) for lv in q.levels]
         elif q.type == "yes_no":
             options = [
-                ("yes", Text("Yes"), q.yes_points, False),
-                ("no", Text("No"), q.no_points, False),
+                ("yes", self.words["yes"], q.yes_points, False),
+                ("no", self.words["no"], q.no_points, False),
             ]
         else:
             options = [(c.id, c.label, c.points, c.exclusive) for c in q.choices]

@@ -138,6 +138,12 @@ def test_the_commands_export_and_import_a_questionnaire(tmp_path, shipped):
     exported = run("questionnaire", "export-xlsform", "asus-quick", "--output", str(workbook))
     assert exported.exit_code == 0, exported.output
     assert exported.output == f"{workbook}: asus-quick 2026.2, 39 questions, in en, id, vi, th\n"
+    book = openpyxl.load_workbook(workbook)
+    tick = next(
+        row for row in book["survey"].iter_rows(values_only=True) if row[0].endswith("asus_na")
+    )
+    thai = next(i for i, c in enumerate(next(book["survey"].values)) if c == "label::Thai (th)")
+    assert tick[thai] == "ไม่เกี่ยวข้องกับเมืองของเรา"  # the web form's words, from its catalogue
 
     only_thai = tmp_path / "thai.xlsx"
     run("questionnaire", "export-xlsform", "asus-quick", "--version", "2026.1", "--output",

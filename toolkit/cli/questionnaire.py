@@ -9,6 +9,7 @@ from pathlib import Path
 
 import click
 import yaml
+from babel.messages.pofile import read_po
 
 import questionnaires
 from questionnaires import (
@@ -24,7 +25,7 @@ from questionnaires import (
 )
 from questionnaires.scoring import scorecard_as_dict
 from questionnaires.versions import changelog, check_versions
-from toolkit.i18n.languages import CODES
+from toolkit.i18n.languages import CODES, catalogue_path
 
 AREA_SHORT = {
     "civic_social": "CS",
@@ -223,13 +224,34 @@ def export_xlsform_command(questionnaire_id, version, output, languages):
     chosen = [code for code in offered if code in languages] if languages else offered
     path = Path(output or f"{questionnaire.id}-{questionnaire.version}.xlsx")
     try:
-        xlsform.to_xlsform(questionnaire, chosen).save(path)
+        xlsform.to_xlsform(questionnaire, chosen, _form_words(chosen)).save(path)
     except OSError as error:
         raise click.ClickException(f"{path} cannot be written: {error.strerror}") from None
     click.echo(
         f"{path}: {questionnaire.id} {questionnaire.version}, "
         f"{len(list(questionnaire.questions()))} questions, in " + ", ".join(["en", *chosen])
     )
+
+
+def _form_words(codes) -> dict[str, questionnaires.Text]:
+    """The XLSForm's own words (yes, no, not applicable) in each language, as the interface's
+    catalogues translate them for the web form."""
+    found = {}
+    for code in codes:
+        path = catalogue_path(code)
+        if path.exists():
+            with path.open("rb") as file:
+                found[code] = read_po(file)
+    words = {}
+    for key, english in xlsform.WORDS.items():
+        messages = {code: catalogue.get(english) for code, catalogue in found.items()}
+        translated = tuple(
+            (code, message.string)
+            for code, message in sorted(messages.items())
+            if message is not None and message.string and not message.fuzzy
+        )
+        words[key] = questionnaires.Text(english, translated)
+    return words
 
 
 @questionnaire_cli.command("import-xlsform")
