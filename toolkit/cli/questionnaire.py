@@ -281,7 +281,11 @@ def import_xlsform_command(file, output, folder):
     document = imported.document
     path = Path(output or f"{document['id']}-{document['version']}.yaml")
     try:
-        path.write_text(xlsform.dump_yaml(document), encoding="utf-8")
+        header = f"# Read from {Path(file).name} by toolkit questionnaire import-xlsform. "
+        path.write_text(
+            header + "Format: questionnaires/FORMAT.md.\n" + xlsform.dump_yaml(document),
+            encoding="utf-8",
+        )
     except OSError as error:
         raise click.ClickException(f"{path} cannot be written: {error.strerror}") from None
     try:
