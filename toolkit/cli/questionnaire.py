@@ -1,4 +1,5 @@
-"""`toolkit questionnaire ...`: list, check and score questionnaires from the command line."""
+"""`toolkit questionnaire ...`: list, check, score, export and import questionnaires from the
+command line."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from pathlib import Path
 
 import click
 import yaml
+from babel.messages.pofile import read_po
 
 import questionnaires
 from questionnaires import (
@@ -19,10 +21,11 @@ from questionnaires import (
     catalogue,
     load,
     translations,
+    xlsform,
 )
 from questionnaires.scoring import scorecard_as_dict
 from questionnaires.versions import changelog, check_versions
-from toolkit.i18n.languages import CODES
+from toolkit.i18n.languages import CODES, catalogue_path
 
 AREA_SHORT = {
     "civic_social": "CS",
@@ -187,6 +190,135 @@ def translations_update_command(new_languages):
             merged = translations.updated(existing.get(language), template, language)
             translations.write_catalogue(merged, path)
             click.echo(f"{path}: {sum(1 for m in merged if m.id)} texts")
+
+
+@questionnaire_cli.command("export-xlsform")
+@click.argument("questionnaire_id")
+@click.option("--version", "version", help="Questionnaire version (default: the newest).")
+@click.option(
+    "--output",
+    type=click.Path(dir_okay=False, writable=True),
+    help="The .xlsx file to write (default: ID-VERSION.xlsx here).",
+)
+@click.option(
+    "--language",
+    "languages",
+    multiple=True,
+    help="A language of the texts besides English (repeatable; default: every language with "
+    "a catalogue of the questionnaire).",
+)
+def export_xlsform_command(questionnaire_id, version, output, languages):
+    """Write a questionnaire as an XLSForm for Kobo, ODK or a spreadsheet: its texts in English
+    and each language, the rest in extra columns and asus_* sheets (see FORMAT.md, "XLSForm")."""
+    not_offered = sorted(set(languages) - set(CODES[1:]))
+    if not_offered:
+        raise click.ClickException(f"not a language offered: {', '.join(not_offered)}")
+    questionnaire = _find(questionnaire_id, version)
+    offered = [code for code in CODES[1:] if code in translations.catalogues(questionnaire.id)]
+    unknown = [code for code in languages if code not in offered]
+    if unknown:
+        raise click.ClickException(
+            f"no catalogue of {questionnaire.id} in {', '.join(unknown)}; "
+            f"there are: {', '.join(offered) or 'none'}"
+        )
+    chosen = [code for code in offered if code in languages] if languages else offered
+    path = Path(output or f"{questionnaire.id}-{questionnaire.version}.xlsx")
+    try:
+        xlsform.to_xlsform(questionnaire, chosen, _form_words(chosen)).save(path)
+    except OSError as error:
+        raise click.ClickException(f"{path} cannot be written: {error.strerror}") from None
+    click.echo(
+        f"{path}: {questionnaire.id} {questionnaire.version}, "
+        f"{len(list(questionnaire.questions()))} questions, in " + ", ".join(["en", *chosen])
+    )
+
+
+def _form_words(codes) -> dict[str, questionnaires.Text]:
+    """The XLSForm's own words (yes, no, not applicable) in each language, as the interface's
+    catalogues translate them for the web form."""
+    found = {}
+    for code in codes:
+        path = catalogue_path(code)
+        if path.exists():
+            with path.open("rb") as file:
+                found[code] = read_po(file)
+    words = {}
+    for key, english in xlsform.WORDS.items():
+        messages = {code: catalogue.get(english) for code, catalogue in found.items()}
+        translated = tuple(
+            (code, message.string)
+            for code, message in sorted(messages.items())
+            if message is not None and message.string and not message.fuzzy
+        )
+        words[key] = questionnaires.Text(english, translated)
+    return words
+
+
+@questionnaire_cli.command("import-xlsform")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option(
+    "--output",
+    type=click.Path(dir_okay=False, writable=True),
+    help="The questionnaire YAML to write (default: ID-VERSION.yaml here).",
+)
+@click.option(
+    "--translations",
+    "folder",
+    type=click.Path(file_okay=False),
+    help="Also write the texts in other languages into the catalogues under this folder "
+    "(LANGUAGE/ID.po, as questionnaires/translations), keeping their other entries. Without "
+    "it only the English is read back.",
+)
+def import_xlsform_command(file, output, folder):
+    """Read an XLSForm (as export-xlsform writes it, or edited) back into a questionnaire YAML,
+    checked by the loader. Every problem is listed as FILE:SHEET:ROW: COLUMN: what is wrong
+    (exit status 1)."""
+    try:
+        imported = xlsform.read_xlsform(file)
+    except xlsform.XLSFormError as error:
+        _print_problems(file, error.problems)
+        raise SystemExit(1) from None
+    document = imported.document
+    path = Path(output or f"{document['id']}-{document['version']}.yaml")
+    try:
+        header = f"# Read from {Path(file).name} by toolkit questionnaire import-xlsform. "
+        path.write_text(
+            header + "Format: questionnaires/FORMAT.md.\n" + xlsform.dump_yaml(document),
+            encoding="utf-8",
+        )
+    except OSError as error:
+        raise click.ClickException(f"{path} cannot be written: {error.strerror}") from None
+    try:
+        english = load(path)
+    except QuestionnaireError as error:
+        _print_problems(str(path), error.problems)
+        raise SystemExit(1) from None
+    problems = [p for p in check_versions(_with_replaced(english)) if p.file == english.source]
+    if problems:
+        _print_problems(str(path), problems)
+        raise SystemExit(1)
+    click.echo(
+        f"{path}: ok: {english.id} {english.version}, {len(list(english.questions()))} "
+        f"questions in {len(english.areas)} areas"
+    )
+    if folder:
+        written = xlsform.store_translations(english, imported.translations, Path(folder))
+        for catalogue_path, count in written.items():
+            click.echo(f"{catalogue_path}: {count} texts translated")
+
+
+def _with_replaced(questionnaire) -> list:
+    """The questionnaire and the shipped version it replaces (`ID-VERSION.yaml`), if there is
+    one to check its item map against."""
+    path = (
+        Path(questionnaires.__file__).parent / f"{questionnaire.id}-{questionnaire.replaces}.yaml"
+    )
+    if questionnaire.replaces is None or not path.exists():
+        return [questionnaire]
+    try:
+        return [questionnaire, load(path)]
+    except QuestionnaireError:
+        return [questionnaire]  # a shipped file with problems: `check` lists them
 
 
 def _print_problems(file, problems) -> None:
