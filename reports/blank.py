@@ -16,7 +16,6 @@ class BlankQuestionnaire:
     `language` on `paper`; `city` is printed in the cover's city box when given."""
 
     template = "blank.html"
-    draft = False
 
     questionnaire: Questionnaire
     area_id: str | None = None
