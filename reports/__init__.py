@@ -4,12 +4,14 @@ Knows nothing of Flask or the database: the web app, the command line and backgr
 gather the facts into a `Report` and call `render_html` or `render_pdf`.
 """
 
+from .blank import BlankQuestionnaire
 from .model import AnswerFacts, NetworkReport, NetworkRow, Report
 from .render import PAPER_SIZES, fingerprint, render_html, render_pdf
 
 __all__ = [
     "PAPER_SIZES",
     "AnswerFacts",
+    "BlankQuestionnaire",
     "NetworkReport",
     "NetworkRow",
     "Report",

@@ -16,6 +16,7 @@ from weasyprint import CSS, HTML
 from questionnaires import Text
 
 from . import svgtext, words
+from .blank import BlankQuestionnaire
 from .charts import bars, boxes
 from .fetcher import ASSETS, AssetsOnlyFetcher
 from .model import NetworkReport, Report, canonical
@@ -96,11 +97,11 @@ def lang_attribute(text: str | None, language: str) -> Markup:
     return Markup(' lang="{}"').format(found) if found and found != language else Markup("")
 
 
-def fingerprint(report: Report) -> str:
-    """A digest of everything the PDF of `report` prints: its facts, and the templates,
-    stylesheet and translations that print them. The same digest, the same PDF; any change a
-    reader could see (the city's new name, a comment, the previous cycle's scores) gives
-    another."""
+def fingerprint(report: Report | BlankQuestionnaire) -> str:
+    """A digest of everything the PDF of `report` (or of a blank questionnaire) prints: its
+    facts, and the templates, stylesheets and translations that print them. The same digest,
+    the same PDF; any change a reader could see (the city's new name, a comment, the previous
+    cycle's scores) gives another."""
     look = _look(report.language)
     return hashlib.sha256(f"{look}\n{canonical(report)}".encode()).hexdigest()
 
@@ -149,9 +150,11 @@ def _environment(language: str) -> Environment:
     return environment
 
 
-def render_html(report: Report | NetworkReport, assets_url: str = ASSETS.as_uri() + "/") -> str:
-    """The report (an assessment's or the network's) as one HTML document; its stylesheet is
-    looked up under `assets_url`."""
+def render_html(
+    report: Report | NetworkReport | BlankQuestionnaire, assets_url: str = ASSETS.as_uri() + "/"
+) -> str:
+    """The report (an assessment's or the network's) or the blank questionnaire as one HTML
+    document; its stylesheets are looked up under `assets_url`."""
     template = _environment(report.language).get_template(report.template)
     return template.render(
         report=report,
@@ -162,8 +165,9 @@ def render_html(report: Report | NetworkReport, assets_url: str = ASSETS.as_uri(
     )
 
 
-def render_pdf(report: Report | NetworkReport) -> bytes:
-    """The report as a tagged PDF (PDF/UA-1) with its metadata, bookmarks and fonts embedded.
+def render_pdf(report: Report | NetworkReport | BlankQuestionnaire) -> bytes:
+    """The report (or the blank questionnaire) as a tagged PDF (PDF/UA-1) with its metadata,
+    bookmarks and fonts embedded.
 
     Works without a request or an app: the command line, a view and a background job all call
     it. Only files under reports/assets are ever read (see fetcher.py). Its text reads back as

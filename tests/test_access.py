@@ -54,6 +54,20 @@ ROUTES = {
             expect(admin=404, network=404, lead=404, editor=404),
         ),
     ],
+    # The questionnaire is no city's data: anyone signed in may print it blank.
+    "report.blank": [
+        ("GET", "/questionnaires/asus-quick/2026.2/blank.pdf?area=security", expect()),
+        (
+            "GET",
+            "/questionnaires/asus-quick/1999.9/blank.pdf",
+            expect(admin=404, network=404, lead=404, editor=404),
+        ),
+        (
+            "GET",
+            "/questionnaires/asus-quick/2026.2/blank.pdf?area=nowhere",
+            expect(admin=404, network=404, lead=404, editor=404),
+        ),
+    ],
     "cities.city": [
         ("GET", "/cities/{own}", expect()),
         ("GET", "/cities/{other}", expect(lead=404, editor=404)),
@@ -399,6 +413,7 @@ METHODS = {
     "/": "GET",
     "/reviews": "GET",
     "/questionnaires/<questionnaire_id>/<version>/changes": "GET",
+    "/questionnaires/<questionnaire_id>/<version>/blank.pdf": "GET",
     "/people/": "GET",
     "/people/new": "GET POST",
     "/people/<int:user_id>/edit": "GET POST",

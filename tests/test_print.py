@@ -106,3 +106,73 @@ def test_the_review_page_prints_the_answers_without_the_buttons(answered, open_p
     text = pdf_text(page, tmp_path, "review")
     assert QUESTION in text and CHOSEN in text and COMMENT_LINES[-1] in text
     assert "Send the decision" not in text
+
+
+@pytest.fixture
+def detailed(live_server, db, make_assessment):
+    """Da Nang's detailed assessment with, in Civic and Social, a figure with its year and
+    source, two choices of a multi-choice question, a question not applicable with its reason,
+    and the rest unanswered."""
+    from toolkit.assessments.answering import AnswerInput, save_answers
+    from toolkit.cities.models import City
+
+    base, users = live_server
+    city = db.session.execute(db.select(City).filter_by(slug="da-nang")).scalar_one()
+    assessment = make_assessment(city, "asus-detailed", cycle=2026)
+    save_answers(
+        assessment,
+        {
+            "cs_pb_vote_share": AnswerInput(
+                value=2.5, data_year=2025, data_source="Budget office, adopted budget 2025"
+            ),
+            "cs_data_disaggregation": AnswerInput(value=["sex", "disability"]),
+            "cs_ancestral_domain": AnswerInput(
+                not_applicable=True, reason="No indigenous peoples live in the city."
+            ),
+        },
+        None,
+    )
+    db.session.commit()
+    return base, users, assessment
+
+
+def test_a_printed_area_shows_figures_choices_not_applicable_and_what_is_unanswered(
+    detailed, open_page, tmp_path
+):
+    base, users, assessment = detailed
+    page = open_page()
+    sign_in(page, base, users["editor"].email)
+    page.goto(f"{base}/assessments/{assessment.id}/areas/civic_social")
+    # Answered after the page loaded: printed as answered.
+    page.locator('#q-cs_women_senior_posts input[name="cs_women_senior_posts__value"]').fill("31")
+    page.emulate_media(media="print")
+
+    figure = page.locator("#q-cs_pb_vote_share")
+    expect(figure.locator('input[name="cs_pb_vote_share__value"]')).to_have_value("2.5")
+    expect(figure.get_by_text("Year of the data: 2025")).to_be_visible()
+    expect(figure.locator(".print-unanswered")).to_be_hidden()
+    choices = page.locator("#q-cs_data_disaggregation")
+    expect(choices.locator('input[value="sex"]')).to_be_checked()
+    expect(choices.locator('input[value="disability"]')).to_be_checked()
+    expect(choices.locator('input[value="age"]')).not_to_be_checked()
+    expect(choices.locator(".print-unanswered")).to_be_hidden()
+    not_applicable = page.locator("#q-cs_ancestral_domain")
+    expect(not_applicable.locator('input[name="cs_ancestral_domain__na"]')).to_be_checked()
+    reason = not_applicable.locator('[data-print-of="cs_ancestral_domain__reason"]')
+    expect(reason).to_have_text("No indigenous peoples live in the city.")
+    expect(not_applicable.locator(".print-unanswered")).to_be_hidden()
+    # An unanswered question says so on paper, rather than looking like one left blank.
+    unanswered = page.locator("#q-cs_service_access")
+    expect(unanswered.get_by_text("Not answered yet.")).to_be_visible()
+    typed = page.locator("#q-cs_women_senior_posts")
+    expect(typed.locator(".print-unanswered")).to_be_hidden()
+    # The form to print the area blank is not on paper.
+    expect(page.locator(".blank-questionnaire")).to_be_hidden()
+
+    text = pdf_text(page, tmp_path, "filled")
+    answered = 4  # three saved, one typed
+    assert text.count("Not answered yet.") == 26 - answered
+    assert "Budget office, adopted budget 2025" in text
+    assert "No indigenous peoples live in the city." in text
+    assert "Print this area blank" not in text
+    assert page.errors == []

@@ -34,13 +34,14 @@ from flask_babel import gettext as _
 
 from toolkit.accounts.models import User
 from toolkit.assessments.models import Assessment
+from toolkit.core import instrument
 from toolkit.core.extensions import db
 from toolkit.core.models import utcnow
 from toolkit.core.transaction import after_commit, commit_when_done
 from toolkit.jobs.models import Job
 from toolkit.network import comparison, exports
 from toolkit.network.report import network_pdf
-from toolkit.reporting.service import file_name, report_pdf
+from toolkit.reporting.service import blank_file_name, blank_of, blank_pdf, file_name, report_pdf
 
 log = logging.getLogger("toolkit.jobs")
 
@@ -352,9 +353,16 @@ def _network_report(params: dict) -> tuple[str, str, bytes]:
     return network_pdf(comparison.filter_from(params["filter"]), params["language"])
 
 
+def _blank(params: dict) -> tuple[str, str, bytes]:
+    questionnaire = instrument.questionnaire(params["questionnaire"], params["version"])
+    blank = blank_of(questionnaire, params["area"], params["paper"], params["language"])
+    return blank_file_name(blank), "application/pdf", blank_pdf(blank)
+
+
 KINDS = {
     "report": Kind(_report, items=lambda params: [params["assessment"]], work=_render),
     "reports_zip": Kind(_reports_zip, items=lambda params: params["assessments"], work=_render),
     "export": Kind(_export),
     "network_report": Kind(_network_report),
+    "blank": Kind(_blank),
 }

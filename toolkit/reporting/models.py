@@ -31,3 +31,34 @@ class ReportFile(db.Model):
     render_seconds: Mapped[float]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     report_hash: Mapped[str] = mapped_column(sa.String(64))
+
+
+class BlankQuestionnaireFile(db.Model):
+    """A rendered blank questionnaire (reports.BlankQuestionnaire). It depends only on the
+    questionnaire version, the area, the paper, the language and the look of the documents, all
+    in `file_hash` (reports.fingerprint): kept so that a second download is instant and every
+    app host serves the same file; one per questionnaire, area, paper and language, replaced
+    when what it prints changes."""
+
+    __table_args__ = (
+        sa.UniqueConstraint(
+            "questionnaire_id",
+            "questionnaire_version",
+            "area_id",
+            "paper",
+            "language",
+            name="one_per_blank",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    questionnaire_id: Mapped[str] = mapped_column(sa.String(64))
+    questionnaire_version: Mapped[str] = mapped_column(sa.String(32))
+    # "" for the whole questionnaire (a NULL would not be unique on PostgreSQL).
+    area_id: Mapped[str] = mapped_column(sa.String(64))
+    paper: Mapped[str] = mapped_column(sa.String(10))
+    language: Mapped[str] = mapped_column(sa.String(10))
+    file_hash: Mapped[str] = mapped_column(sa.String(64))
+    pdf: Mapped[bytes] = mapped_column(sa.LargeBinary)
+    render_seconds: Mapped[float]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -7,8 +7,9 @@ from datetime import date
 
 from sqlalchemy.exc import IntegrityError
 
+from questionnaires import Questionnaire
 from questionnaires.translations import untranslated
-from reports import PAPER_SIZES, AnswerFacts, Report, fingerprint, render_pdf
+from reports import PAPER_SIZES, AnswerFacts, BlankQuestionnaire, Report, fingerprint, render_pdf
 from toolkit.assessments.models import Assessment
 from toolkit.assessments.scores import (
     comparison_with,
@@ -18,7 +19,7 @@ from toolkit.assessments.scores import (
 )
 from toolkit.core.extensions import db
 from toolkit.i18n.languages import translation_state
-from toolkit.reporting.models import ReportFile
+from toolkit.reporting.models import BlankQuestionnaireFile, ReportFile
 
 
 def report_of(assessment: Assessment, paper: str = "A4", language: str = "en") -> Report:
@@ -132,3 +133,76 @@ def file_name(assessment: Assessment, language: str = "en") -> str:
     return (
         f"asus-{assessment.city.slug}-{assessment.cycle}-{assessment.questionnaire_id}{suffix}.pdf"
     )
+
+
+def blank_of(
+    questionnaire: Questionnaire,
+    area_id: str | None = None,
+    paper: str = "A4",
+    language: str = "en",
+    city: str | None = None,
+) -> BlankQuestionnaire:
+    """The blank questionnaire (the whole, or one area) to print; KeyError for an area the
+    questionnaire does not have, ValueError for an unknown paper size."""
+    if paper not in PAPER_SIZES:
+        raise ValueError(f"paper must be one of {', '.join(PAPER_SIZES)}")
+    return BlankQuestionnaire(questionnaire, area_id, language, paper, city)
+
+
+def blank_pdf(blank: BlankQuestionnaire) -> bytes:
+    """The PDF of the blank questionnaire: from the store when it was rendered before as it
+    would print now, else rendered and stored."""
+    stored = stored_blank(blank)
+    return stored if stored is not None else render_and_store_blank(blank)
+
+
+def _blank_key(blank: BlankQuestionnaire) -> dict:
+    return {
+        "questionnaire_id": blank.questionnaire.id,
+        "questionnaire_version": blank.questionnaire.version,
+        "area_id": blank.area_id or "",
+        "paper": blank.paper,
+        "language": blank.language,
+    }
+
+
+def stored_blank(blank: BlankQuestionnaire) -> bytes | None:
+    """The stored PDF of the blank questionnaire if it prints what it would print now (its
+    templates, stylesheets and translations unchanged), else None."""
+    return db.session.execute(
+        db.select(BlankQuestionnaireFile.pdf).filter_by(
+            **_blank_key(blank), file_hash=fingerprint(blank)
+        )
+    ).scalar_one_or_none()
+
+
+def render_and_store_blank(blank: BlankQuestionnaire) -> bytes:
+    """Render the blank questionnaire and keep it in place of the file it makes stale."""
+    start = time.perf_counter()
+    pdf = render_pdf(blank)
+    key = _blank_key(blank)
+    db.session.execute(db.delete(BlankQuestionnaireFile).filter_by(**key))
+    try:
+        with db.session.begin_nested():
+            db.session.add(
+                BlankQuestionnaireFile(
+                    **key,
+                    file_hash=fingerprint(blank),
+                    pdf=pdf,
+                    render_seconds=time.perf_counter() - start,
+                )
+            )
+    except IntegrityError:
+        pass  # another request stored it meanwhile
+    return pdf
+
+
+def blank_file_name(blank: BlankQuestionnaire) -> str:
+    """<questionnaire>-<version>[-<area>]-blank[-<language>].pdf"""
+    parts = [blank.questionnaire.id, blank.questionnaire.version]
+    if blank.area_id:
+        parts.append(blank.area_id.replace("_", "-"))
+    parts.append("blank")
+    if blank.language != "en":
+        parts.append(blank.language)
+    return "-".join(parts) + ".pdf"
