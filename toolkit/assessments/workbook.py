@@ -139,15 +139,13 @@ def build_workbook(
         book = Workbook()
         styles = _Styles()
         _readme(book.active, assessment, questionnaire, user, areas, language, styles)
-        lists = book.create_sheet(LISTS_SHEET)
-        lists.sheet_state = "hidden"
+        lists = _Lists(book.create_sheet(LISTS_SHEET))
         titles = {book.active.title}
         for area in areas:
             title = _sheet_title(area.name.get(language), titles)
             titles.add(title.lower())
             _area_sheet(book.create_sheet(title), lists, questionnaire, area, answers, styles)
         _identity(book.create_sheet(IDENTITY_SHEET), assessment, area_id, language)
-        lists.protection.sheet = True
         out = io.BytesIO()
         book.save(out)
     return out.getvalue()
@@ -163,6 +161,28 @@ class _Styles:
         self.header = PatternFill("solid", fgColor="DDE4EE")
         self.fill = PatternFill("solid", fgColor="FFF7D6")
         self.unlocked = Protection(locked=False)
+
+
+class _Lists:
+    """The hidden sheet of the drop-downs' answers, a column per list (questions with the same
+    answers share one): Excel takes at most 255 characters of answers written in the rule."""
+
+    def __init__(self, sheet):
+        self.sheet = sheet
+        self.ranges: dict[tuple[str, ...], str] = {}
+        sheet.sheet_state = "hidden"
+        sheet.protection.sheet = True
+
+    def range_of(self, labels: list[str]) -> str:
+        """The cells that hold these answers, as a formula's range."""
+        key = tuple(labels)
+        if key not in self.ranges:
+            column = len(self.ranges) + 1
+            for row, label in enumerate(labels, start=1):
+                self.sheet.cell(row, column, label).data_type = "s"
+            letter = get_column_letter(column)
+            self.ranges[key] = f"{quote_sheetname(LISTS_SHEET)}!${letter}$1:${letter}${len(labels)}"
+        return self.ranges[key]
 
 
 def _sheet_title(name: str, taken: set[str]) -> str:
@@ -463,20 +483,12 @@ def _answer_value(cell, q: Question, value, language: str) -> None:
     cell.data_type = "s"
 
 
-def _answer_validation(sheet, lists, q: Question, cell, language: str) -> None:
-    """The drop-down of a question's answers (on the hidden lists sheet: Excel takes at most
-    255 characters of answers written in the rule itself), or a number's limits."""
+def _answer_validation(sheet, lists: _Lists, q: Question, cell, language: str) -> None:
+    """The drop-down of a question's answers, or a number's limits."""
     if q.type in ("level", "yes_no", "choice"):
-        options = _options(q, language)
-        column = lists.max_column + 1 if lists.max_row > 1 or lists["A1"].value else 1
-        for row, (label, _value) in enumerate(options, start=1):
-            lists.cell(row, column, label).data_type = "s"
-        letter = get_column_letter(column)
-        formula = f"{quote_sheetname(LISTS_SHEET)}!${letter}$1:${letter}${len(options)}"
-        allowed = ", ".join(label for label, _value in options)
-        _validation(
-            sheet, formula, _("Choose one of the allowed answers: %(answers)s", answers=allowed)
-        ).add(cell)
+        labels = [label for label, _value in _options(q, language)]
+        message = _("Choose one of the allowed answers: %(answers)s", answers=", ".join(labels))
+        _validation(sheet, lists.range_of(labels), message).add(cell)
     elif q.type == "number" and (q.minimum is not None or q.maximum is not None):
         if q.minimum is not None and q.maximum is not None:
             rule = {"operator": "between", "formula1": repr(q.minimum), "formula2": repr(q.maximum)}
@@ -637,8 +649,11 @@ class _Reader:
         if sheet.title in (IDENTITY_SHEET, LISTS_SHEET):
             return
         rows = sheet.iter_rows(values_only=True)
-        keys = None
+        keys, headers = None, None
         for number_, values in enumerate(rows, start=1):
+            if headers is None and keys is not None:
+                headers = number_  # the visible column names, under the keys
+                continue
             if keys is None:
                 if values and "question_id" in values:
                     keys = {str(v): i for i, v in enumerate(values) if v is not None}

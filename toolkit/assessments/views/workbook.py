@@ -26,6 +26,7 @@ from toolkit.assessments.workflow import EDITABLE, STATUS_NAMES
 from toolkit.core.access import authorize
 from toolkit.core.audit import record
 from toolkit.core.downloads import attachment
+from toolkit.core.guards import takes_files
 from toolkit.i18n.service import language_code
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -58,6 +59,7 @@ def _download(assessment: Assessment, area_id: str | None):
 
 
 @bp.route("/assessments/<int:assessment_id>/workbook/upload", methods=["GET", "POST"])
+@takes_files
 @login_required
 def upload_workbook(assessment_id: int):
     """Upload a filled workbook: its problems, all at once (400), or the preview of every
