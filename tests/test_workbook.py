@@ -307,8 +307,10 @@ def test_an_answer_changed_on_the_web_since_the_download_is_a_conflict_not_overw
     assert "The workbook changes 1 answer." in page
     assert "1 more answer was changed by someone else" in page
     drr = question("se_drr_plan")
-    assert f"Their answer (kept): level 3: {drr.levels[3].descriptor.en}" in page
-    assert f"Yours, from the workbook (not saved): level 2: {drr.levels[2].descriptor.en}" in page
+    assert (
+        f"Answer: changed by both of you. Theirs, kept: level 3: {drr.levels[3].descriptor.en} · "
+        f"Yours, from the workbook, not saved: level 2: {drr.levels[2].descriptor.en}"
+    ) in page
     assert "Changed by Lan Lead" in page
 
     done = confirm(client, assessment, preview)

@@ -18,7 +18,7 @@ import math
 import re
 import unicodedata
 import zipfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from flask_babel import force_locale, get_translations
@@ -39,7 +39,7 @@ from toolkit.assessments.models import MAX_SOURCE, Assessment, WorkbookUpload
 from toolkit.assessments.scores import questionnaire_of
 from toolkit.core.extensions import db
 from toolkit.core.models import utcnow
-from toolkit.core.templating import city_time_zone, describe_snapshot, format_when, number
+from toolkit.core.templating import city_time_zone, format_when, number
 from toolkit.i18n.service import language_code
 
 # The machine keys of an area sheet's hidden first row, in the order the columns are written.
@@ -109,8 +109,6 @@ class Conflict:
 
     question: Question
     differences: list[dict]
-    theirs: str
-    yours: str
     by: User | None
     at: datetime | None
 
@@ -559,8 +557,6 @@ def _save(assessment: Assessment, given: dict[str, AnswerInput], user: User) -> 
             Conflict(
                 q,
                 differences(q, conflict),
-                describe_snapshot(q, conflict.theirs),
-                describe_snapshot(q, conflict.yours),
                 people.get(conflict.answer.updated_by_id),
                 conflict.answer.updated_at,
             )
@@ -587,7 +583,18 @@ def workbook_answers(data: bytes, assessment: Assessment) -> dict[str, AnswerInp
         reader.problems.append(_("The workbook has no question rows: was it made by the toolkit?"))
     if reader.problems:
         raise WorkbookProblems(reader.problems)
-    return reader.given
+    return _as_stored(assessment, reader.given)
+
+
+def _as_stored(assessment: Assessment, given: dict[str, AnswerInput]) -> dict[str, AnswerInput]:
+    """`given` with the stored figure where the workbook holds it as a spreadsheet does, to 15
+    significant digits: 14.285714285714286 comes back 14.28571428571429, the same figure."""
+    figures = [qid for qid, item in given.items() if isinstance(item.value, float)]
+    for qid, answer in answers_to(assessment, figures).items():
+        stored, read = answer.value, given[qid].value
+        if isinstance(stored, int | float) and math.isclose(stored, read, rel_tol=1e-14):
+            given[qid] = replace(given[qid], value=stored)
+    return given
 
 
 def _open(data: bytes):
