@@ -61,7 +61,16 @@ KEYS = (
 HIDDEN_KEYS = ("question_id", "based_on")
 # The cells a person fills; the others are locked.
 FILLED = ("answer", "not_applicable", "reason", "comment", "evidence", "data_year", "data_source")
-WIDTHS = {"question": 50, "about": 45, "allowed": 45, "answer": 28, "reason": 30}
+WIDTHS = {
+    "question": 50,
+    "about": 45,
+    "allowed": 45,
+    "answer": 28,
+    "reason": 30,
+    "comment": 30,
+    "evidence": 40,
+    "data_source": 25,
+}
 IDENTITY_SHEET = "_workbook"
 LISTS_SHEET = "_lists"
 # Several choices of a multi-choice question go in one cell, separated by this.
