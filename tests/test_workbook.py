@@ -7,6 +7,7 @@ import io
 import os
 import re
 import zipfile
+from datetime import timedelta
 from html import unescape
 
 import pytest
@@ -14,6 +15,7 @@ from openpyxl import Workbook, load_workbook
 
 from toolkit.assessments.models import Answer, AnswerRevision, StoredAreaScore, WorkbookUpload
 from toolkit.core import instrument
+from toolkit.core.models import utcnow
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -542,3 +544,36 @@ def test_a_submitted_assessment_is_downloaded_but_not_uploaded(
     assessment.status = "draft"
     db.session.commit()
     assert upload(client, assessment, data).status_code == 403  # network staff do not answer
+
+
+def test_a_question_shown_after_an_earlier_answer_says_when_it_applies(
+    client, login, da_nang, make_assessment
+):
+    city, _lead, editor = da_nang
+    assessment = make_assessment(city, "asus-detailed")
+    login(client, editor)
+    questionnaire = instrument.latest("asus-detailed")
+    q = next(q for q in questionnaire.questions() if q.show_if)
+    controller = questionnaire.question(q.show_if.question)
+    sheet, row = find(download(client, assessment, q.area_id), q.text.en)
+    keys = [c.value for c in sheet[1]]
+    about = sheet.cell(row, keys.index("about") + 1).value
+    assert f"Applies only when the answer to “{controller.text.en}” is one of:" in about
+
+
+def test_an_upload_waits_a_day_for_its_confirmation(client, login, da_nang, make_assessment, db):
+    city, _lead, editor = da_nang
+    assessment = make_assessment(city)
+    login(client, editor)
+    book = download(client, assessment)
+    fill(book, question("se_drr_plan").text.en, Answer=2)
+    preview = upload(client, assessment, book)
+    kept = db.session.execute(db.select(WorkbookUpload)).scalar_one()
+    assert kept.user_id == editor.id and len(kept.sha256) == 64
+    kept.created_at -= timedelta(days=2)
+    db.session.commit()
+    assert confirm(client, assessment, preview).status_code == 404
+    assert "se_drr_plan" not in answers_of(db, assessment)
+    upload(client, assessment, book)  # a new upload drops the old one
+    left = db.session.execute(db.select(WorkbookUpload.created_at)).scalars().all()
+    assert len(left) == 1 and left[0] > utcnow() - timedelta(hours=1)
