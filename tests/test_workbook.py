@@ -142,12 +142,13 @@ def test_the_workbook_explains_itself_and_opens_the_answer_cells_only(
     answer = sheet[f"{headers['Answer']}{row}"]
     assert answer.value.startswith("2: ")  # the level with its meaning
     assert not answer.protection.locked
-    assert sheet[f"{headers['Question']}{row}"].protection.locked
+    question_cell = sheet[f"{headers['Question']}{row}"]
+    assert question_cell.protection.locked and question_cell.alignment.wrap_text
     assert sheet.column_dimensions["A"].hidden and sheet.column_dimensions["B"].hidden
     assert sheet[f"B{row}"].value == 1  # the answer version the row was made from
-    rules = {str(r.sqref): r for r in sheet.data_validations.dataValidation}
-    assert rules[answer.coordinate].type == "list"
-    drop_down = rules[answer.coordinate].formula1
+    rule = next(r for r in sheet.data_validations.dataValidation if answer.coordinate in r.sqref)
+    assert rule.type == "list"
+    drop_down = rule.formula1
     lists, cells = drop_down.split("!")
     column = lists.strip("'")
     first, last = cells.replace("$", "").split(":")

@@ -18,6 +18,7 @@ import math
 import re
 import unicodedata
 import zipfile
+from copy import copy
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
@@ -159,7 +160,8 @@ def build_workbook(
 
 
 class _Styles:
-    """The few styles a workbook uses, made once (openpyxl keeps one copy of each)."""
+    """The few styles a workbook uses, made once; a cell of a kind takes a copy of the first
+    such cell's style (setting each part on each cell costs most of a workbook's time)."""
 
     def __init__(self):
         self.wrap = Alignment(wrap_text=True, vertical="top")
@@ -168,6 +170,23 @@ class _Styles:
         self.header = PatternFill("solid", fgColor="DDE4EE")
         self.fill = PatternFill("solid", fgColor="FFF7D6")
         self.unlocked = Protection(locked=False)
+        self.made: dict[str, object] = {}
+
+    def open(self, cell) -> None:
+        """A cell the person fills: unlocked, yellow, wrapped."""
+        self._style(cell, "open", protection=self.unlocked, fill=self.fill, alignment=self.wrap)
+
+    def text(self, cell) -> None:
+        """A locked text, wrapped."""
+        self._style(cell, "text", alignment=self.wrap)
+
+    def _style(self, cell, kind: str, **parts) -> None:
+        if kind in self.made:
+            cell._style = copy(self.made[kind])
+            return
+        for name, value in parts.items():
+            setattr(cell, name, value)
+        self.made[kind] = copy(cell._style)
 
 
 class _Lists:
@@ -333,6 +352,8 @@ def _area_sheet(sheet, lists, questionnaire, area, answers, styles) -> None:
     year = DataValidation(type="whole", operator="between", formula1="1950", formula2="2100")
     sheet.add_data_validation(year)
     language = language_code()
+    phrases = _Words()
+    drop_downs: dict[str, DataValidation] = {}
     row = 2
     for sub_area in area.sub_areas:
         for q in sub_area.questions:
@@ -341,19 +362,19 @@ def _area_sheet(sheet, lists, questionnaire, area, answers, styles) -> None:
             snapshot = answer.snapshot() if answer is not None else None
             sheet.cell(row, column["question_id"], q.id)
             sheet.cell(row, column["based_on"], answer.version if answer is not None else 0)
-            _text_cell(
-                sheet,
-                row,
-                column["question"],
-                f"{sub_area.name.get(language)}\n{q.text.get(language)}",
-            )
-            _text_cell(sheet, row, column["about"], _about(questionnaire, q, language))
-            _text_cell(sheet, row, column["allowed"], _allowed(q, language))
+            texts = {
+                "question": f"{sub_area.name.get(language)}\n{q.text.get(language)}",
+                "about": _about(questionnaire, q, language, phrases),
+                "allowed": _allowed(q, language),
+            }
+            for key, text in texts.items():
+                _text_cell(sheet, row, column[key], text)
+                styles.text(sheet.cell(row, column[key]))
             _text_cell(sheet, row, column["unit"], q.unit.get(language) if q.unit else "")
             answer_cell = sheet.cell(row, column["answer"])
             if snapshot is not None and snapshot["value"] is not None:
                 _answer_value(answer_cell, q, snapshot["value"], language)
-            _answer_validation(sheet, lists, q, answer_cell, language)
+            _answer_validation(sheet, lists, drop_downs, q, answer_cell, language)
             if snapshot is not None:
                 if snapshot["not_applicable"]:
                     sheet.cell(row, column["not_applicable"], yes)
@@ -363,14 +384,9 @@ def _area_sheet(sheet, lists, questionnaire, area, answers, styles) -> None:
                 if q.type == "number":
                     sheet.cell(row, column["data_year"], snapshot["data_year"])
                     _text_cell(sheet, row, column["data_source"], snapshot["data_source"])
-            open_keys = [k for k in FILLED if _fillable(q, k)]
-            for key in open_keys:
-                cell = sheet.cell(row, column[key])
-                cell.protection, cell.fill, cell.alignment = (
-                    styles.unlocked,
-                    styles.fill,
-                    styles.wrap,
-                )
+            for key in FILLED:
+                if _fillable(q, key):
+                    styles.open(sheet.cell(row, column[key]))
             if q.allow_na:
                 not_applicable.add(sheet.cell(row, column["not_applicable"]))
             if q.type == "number":
@@ -399,24 +415,32 @@ def _text_cell(sheet, row: int, column: int, text: str | None) -> None:
     cell.data_type = "s"
 
 
-def _about(questionnaire: Questionnaire, q: Question, language: str) -> str:
+class _Words:
+    """The words every question's help may use, translated once per sheet."""
+
+    def __init__(self):
+        self.ask = _("Who usually holds the answer:")
+        self.evidence = _("Evidence expected:")
+        self.several = _(
+            "Several answers may be given, separated by “%(separator)s”.", separator=SEPARATOR
+        )
+        self.not_applicable = _("May be marked not applicable, with the reason.")
+        self.optional = _("Optional.")
+
+
+def _about(questionnaire: Questionnaire, q: Question, language: str, phrases: _Words) -> str:
     """The question's help, what it expects and when it applies, in words."""
     parts = [q.help.get(language) if q.help else ""]
     if q.ask:
-        parts.append(_("Who usually holds the answer:") + " " + q.ask.get(language))
+        parts.append(phrases.ask + " " + q.ask.get(language))
     if q.evidence:
-        parts.append(_("Evidence expected:") + " " + q.evidence.get(language))
+        parts.append(phrases.evidence + " " + q.evidence.get(language))
     if q.type == "number" and (q.minimum is not None or q.maximum is not None):
         parts.append(_limits(q))
     if q.type == "multi_choice":
-        parts.append(
-            _(
-                "Several answers may be given, separated by “%(separator)s”.",
-                separator=SEPARATOR,
-            )
-        )
+        parts.append(phrases.several)
     if q.allow_na:
-        parts.append(_("May be marked not applicable, with the reason."))
+        parts.append(phrases.not_applicable)
     if q.show_if:
         controller = questionnaire.question(q.show_if.question)
         values = [
@@ -431,7 +455,7 @@ def _about(questionnaire: Questionnaire, q: Question, language: str) -> str:
             )
         )
     if not q.required:
-        parts.append(_("Optional."))
+        parts.append(phrases.optional)
     return "\n".join(p for p in parts if p)
 
 
@@ -490,12 +514,18 @@ def _answer_value(cell, q: Question, value, language: str) -> None:
     cell.data_type = "s"
 
 
-def _answer_validation(sheet, lists: _Lists, q: Question, cell, language: str) -> None:
-    """The drop-down of a question's answers, or a number's limits."""
+def _answer_validation(
+    sheet, lists: _Lists, drop_downs: dict, q: Question, cell, language: str
+) -> None:
+    """The drop-down of a question's answers (one rule for the questions of a sheet with the
+    same answers), or a number's limits."""
     if q.type in ("level", "yes_no", "choice"):
         labels = [label for label, _value in _options(q, language)]
-        message = _("Choose one of the allowed answers: %(answers)s", answers=", ".join(labels))
-        _validation(sheet, lists.range_of(labels), message).add(cell)
+        formula = lists.range_of(labels)
+        if formula not in drop_downs:
+            message = _("Choose one of the allowed answers: %(answers)s", answers=", ".join(labels))
+            drop_downs[formula] = _validation(sheet, formula, message)
+        drop_downs[formula].add(cell)
     elif q.type == "number" and (q.minimum is not None or q.maximum is not None):
         if q.minimum is not None and q.maximum is not None:
             rule = {"operator": "between", "formula1": repr(q.minimum), "formula2": repr(q.maximum)}
