@@ -578,3 +578,13 @@ def test_an_upload_waits_a_day_for_its_confirmation(client, login, da_nang, make
     upload(client, assessment, book)  # a new upload drops the old one
     left = db.session.execute(db.select(WorkbookUpload.created_at)).scalars().all()
     assert len(left) == 1 and left[0] > utcnow() - timedelta(hours=1)
+
+
+def test_a_figure_of_more_digits_than_a_spreadsheet_keeps_is_not_a_change(
+    client, login, da_nang, make_assessment
+):
+    city, _lead, editor = da_nang
+    assessment = make_assessment(city, answers={"cs_women_senior_posts": 100 / 7})
+    login(client, editor)
+    unchanged = upload(client, assessment, download(client, assessment))
+    assert "The workbook changes no answer" in text_of(unchanged)

@@ -572,10 +572,9 @@ def apply_workbook(data: bytes, assessment: Assessment, user: User) -> WorkbookC
 def _save(assessment: Assessment, given: dict[str, AnswerInput], user: User) -> WorkbookChanges:
     """Save `given`, and say what changed in words (read before the savepoint may go)."""
     questionnaire = questionnaire_of(assessment)
-    before = {
-        qid: (a.snapshot(), a.updated_by_id, a.updated_at)
-        for qid, a in answers_to(assessment, list(given)).items()
-    }
+    stored = answers_to(assessment, list(given))
+    given = _as_stored(given, stored)
+    before = {qid: (a.snapshot(), a.updated_by_id, a.updated_at) for qid, a in stored.items()}
     result = save_answers(assessment, given, user)
     ids = {by for _snapshot, by, _at in before.values()}
     ids |= {c.answer.updated_by_id for c in result.conflicts}
@@ -622,17 +621,20 @@ def workbook_answers(data: bytes, assessment: Assessment) -> dict[str, AnswerInp
         reader.problems.append(_("The workbook has no question rows: was it made by the toolkit?"))
     if reader.problems:
         raise WorkbookProblems(reader.problems)
-    return _as_stored(assessment, reader.given)
+    return reader.given
 
 
-def _as_stored(assessment: Assessment, given: dict[str, AnswerInput]) -> dict[str, AnswerInput]:
-    """`given` with the stored figure where the workbook holds it as a spreadsheet does, to 15
-    significant digits: 14.285714285714286 comes back 14.28571428571429, the same figure."""
-    figures = [qid for qid, item in given.items() if isinstance(item.value, float)]
-    for qid, answer in answers_to(assessment, figures).items():
-        stored, read = answer.value, given[qid].value
-        if isinstance(stored, int | float) and math.isclose(stored, read, rel_tol=1e-14):
-            given[qid] = replace(given[qid], value=stored)
+def _as_stored(given: dict[str, AnswerInput], stored: dict) -> dict[str, AnswerInput]:
+    """`given` with the `stored` figure where the workbook holds it as a spreadsheet does, to
+    15 significant digits: 14.285714285714286 comes back 14.28571428571429, the same figure."""
+    for qid, item in given.items():
+        answer = stored.get(qid)
+        if answer is None or not isinstance(item.value, float):
+            continue
+        if isinstance(answer.value, int | float) and math.isclose(
+            answer.value, item.value, rel_tol=1e-14
+        ):
+            given[qid] = replace(item, value=answer.value)
     return given
 
 
