@@ -126,6 +126,62 @@ ROUTES = {
             expect(admin=403, network=403, lead=403, editor=403),
         ),
     ],
+    # Whoever reads an assessment may download it as a workbook; those who answer it upload.
+    "assessments.workbook": [
+        ("GET", "/assessments/{own_assessment}/workbook", expect()),
+        ("GET", "/assessments/{other_assessment}/workbook", expect(lead=404, editor=404)),
+        ("GET", "/assessments/{own_approved}/workbook", expect()),
+    ],
+    "assessments.area_workbook": [
+        ("GET", "/assessments/{own_assessment}/areas/security/workbook", expect()),
+        (
+            "GET",
+            "/assessments/{other_assessment}/areas/security/workbook",
+            expect(lead=404, editor=404),
+        ),
+        (
+            "GET",
+            "/assessments/{own_assessment}/areas/nowhere/workbook",
+            expect(LOGIN, 404, 404, 404, 404),
+        ),
+    ],
+    "assessments.upload_workbook": [
+        ("GET", "/assessments/{own_assessment}/workbook/upload", expect(network=403)),
+        (
+            "GET",
+            "/assessments/{other_assessment}/workbook/upload",
+            expect(network=403, lead=404, editor=404),
+        ),
+        # Without a file the form comes back with its error.
+        (
+            "POST",
+            "/assessments/{own_assessment}/workbook/upload",
+            expect(admin=400, network=403, lead=400, editor=400),
+        ),
+        (
+            "POST",
+            "/assessments/{other_assessment}/workbook/upload",
+            expect(admin=400, network=403, lead=404, editor=404),
+        ),
+        (
+            "POST",
+            "/assessments/{own_submitted}/workbook/upload",
+            expect(admin=403, network=403, lead=403, editor=403),
+        ),
+    ],
+    "assessments.confirm_workbook": [
+        # Only the uploader's own upload is found.
+        (
+            "POST",
+            "/assessments/{own_assessment}/workbook/uploads/999999",
+            expect(admin=404, network=403, lead=404, editor=404),
+        ),
+        (
+            "POST",
+            "/assessments/{other_assessment}/workbook/uploads/999999",
+            expect(admin=404, network=403, lead=404, editor=404),
+        ),
+    ],
     # Who is signed in and their CSRF token, for answers.js after a new sign-in.
     "assessments.signed_in": [("GET", "/assessments/signed-in", expect())],
     "assessments.save_answer": [
@@ -428,6 +484,10 @@ METHODS = {
     "/cities/<slug>/assessments/new": "GET POST",
     "/assessments/<int:assessment_id>": "GET",
     "/assessments/<int:assessment_id>/areas/<area_id>": "GET POST",
+    "/assessments/<int:assessment_id>/workbook": "GET",
+    "/assessments/<int:assessment_id>/areas/<area_id>/workbook": "GET",
+    "/assessments/<int:assessment_id>/workbook/upload": "GET POST",
+    "/assessments/<int:assessment_id>/workbook/uploads/<int:upload_id>": "POST",
     "/assessments/signed-in": "GET",
     "/assessments/<int:assessment_id>/questions/<question_id>": "POST",
     "/assessments/<int:assessment_id>/questions/<question_id>/history": "GET",

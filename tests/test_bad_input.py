@@ -63,9 +63,11 @@ def world(db, make_city, make_user, make_assessment):
         "user_id": str(editor.id),
         "cohort_id": str(cohort.id),
         "token_id": str(token.id),
-        # No session or note of these ids: their routes answer 404 for the real values too.
+        # No session, note or workbook upload of these ids: their routes answer 404 for the
+        # real values too.
         "session_id": "1",
         "note_id": "1",
+        "upload_id": "1",
         "job_id": job.id,
         "slug": "da-nang",
         "area_id": "civic_social",

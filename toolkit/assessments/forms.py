@@ -13,6 +13,7 @@ from functools import cache
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
     FloatField,
@@ -424,3 +425,16 @@ class ReplyForm(Form):
         _l("Your reply to the reviewer"),
         validators=[DataRequired(message=_l("Write your reply first.")), Length(max=MAX_TEXT)],
     )
+
+
+class WorkbookUploadForm(Form):
+    """A filled workbook of the assessment, to preview before its answers are saved."""
+
+    workbook = FileField(
+        _l("Workbook (.xlsx)"),
+        validators=[FileRequired(message=_l("Choose the workbook file to upload."))],
+    )
+
+
+class ConfirmForm(Form):
+    """A confirmation: a button, and the CSRF token."""

@@ -244,3 +244,18 @@ class StoredAreaScore(db.Model):
     computed_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     assessment: Mapped[Assessment] = relationship(back_populates="area_scores")
+
+
+class WorkbookUpload(db.Model):
+    """A workbook a person uploaded, kept between its preview and their confirmation (a day at
+    most): the confirmation applies exactly the file that was previewed."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assessment_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("assessment.id", ondelete="CASCADE"), index=True
+    )
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    applied_at: Mapped[datetime | None]
+    data: Mapped[bytes] = mapped_column(sa.LargeBinary)
+    sha256: Mapped[str] = mapped_column(sa.String(64))

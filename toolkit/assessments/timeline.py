@@ -73,6 +73,7 @@ class _Words:
         self.phrases: dict[str, Callable[[dict], str]] = {
             "assessment_created": self.created,
             "answers_saved": self.saved,
+            "workbook_applied": self.from_workbook,
             "areas_assigned": self.assigned,
             "assessment_submitted": lambda d: _("Sent to the network for review."),
             "assessment_approved": lambda d: self.with_comment(
@@ -111,6 +112,15 @@ class _Words:
                 earlier=d["carried_over_from"],
             )
         return _("For the %(cycle)s cycle, with empty answers.", cycle=d.get("cycle"))
+
+    def from_workbook(self, d: dict) -> str:
+        saved = ngettext("%(num)d answer saved", "%(num)d answers saved", d.get("saved") or 0)
+        left = ngettext(
+            "%(num)d changed by someone else meanwhile, left to settle.",
+            "%(num)d changed by someone else meanwhile, left to settle.",
+            d.get("conflicts") or 0,
+        )
+        return f"{saved}; {left}" if d.get("conflicts") else f"{saved}."
 
     def saved(self, d: dict) -> str:
         return ngettext(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from flask import Flask, abort, request
+from flask import Flask, abort, current_app, request
 from flask_babel import gettext as _
 from werkzeug.routing import IntegerConverter
 
@@ -41,10 +41,17 @@ def register(app: Flask) -> None:
     app.before_request(refuse_unstorable_input)
 
 
+def takes_files(view):
+    """Mark a view whose form takes a file (the guard refuses files everywhere else)."""
+    view.takes_files = True
+    return view
+
+
 def refuse_unstorable_input() -> None:
-    """400 for a NUL character in the path, the query string or a form field, and for files:
-    no form of the toolkit takes one."""
-    if request.files:
+    """400 for a NUL character in the path, the query string or a form field, and for files
+    sent to a view not marked `takes_files`."""
+    view = current_app.view_functions.get(request.endpoint)
+    if request.files and not getattr(view, "takes_files", False):
         abort(400, _("This form does not take files. Send it again without one."))
     texts = [request.path]
     for pairs in (request.args, request.form):

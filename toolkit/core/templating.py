@@ -36,6 +36,7 @@ ROLE_NAMES = {
 EVENT_NAMES = {
     "assessment_created": _l("Started"),
     "answers_saved": _l("Answers saved"),
+    "workbook_applied": _l("Answers saved from a workbook"),
     "areas_assigned": _l("Areas assigned"),
     "cohort_saved": _l("Cohort saved"),
     "assessment_submitted": _l("Submitted for review"),

@@ -11,7 +11,6 @@ from babel import Locale
 from flask import abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
@@ -32,6 +31,7 @@ from toolkit.assessments.answering import (
     take_offer,
     work_order,
 )
+from toolkit.assessments.differences import differences
 from toolkit.assessments.forms import (
     StartForm,
     answer_fields,
@@ -170,7 +170,7 @@ def area(assessment_id: int, area_id: str):
                 conflicts[question.id] = (
                     conflict,
                     people.get(conflict.answer.updated_by_id),
-                    _differences(question, conflict),
+                    differences(question, conflict),
                 )
                 # The form keeps this person's answer with the other person's changes to the
                 # other parts: saving the page again keeps theirs, knowingly, and loses nothing.
@@ -343,7 +343,7 @@ def save_answer(assessment_id: int, question_id: str):
                 "fields": stored_fields(question, theirs),
             },
             yours={"text": describe_snapshot(question, conflict.yours)},
-            differences=_differences(question, conflict),
+            differences=differences(question, conflict),
             # What the page sends for either choice, with every other change of both kept.
             keep=answer_fields(question, conflict.resolved("yours"), theirs.version),
             take=answer_fields(question, conflict.resolved("theirs"), theirs.version),
@@ -399,45 +399,3 @@ def _area(questionnaire, area_id: str) -> Area:
         return questionnaire.area(area_id)
     except KeyError:
         abort(404)
-
-
-PART_NAMES = {
-    "value": _l("Answer"),
-    "not_applicable": _l("Not applicable to our city"),
-    "comment": _l("Comment"),
-    "evidence": _l("Evidence links"),
-    "data": _l("Year and source of the data"),
-}
-
-
-def _differences(q: Question, conflict) -> list[dict]:
-    """Each part in which the two answers of a conflict differ, both in words, and whose change
-    is kept whatever the person chooses ("yours", "theirs"; None where they must choose)."""
-    return [
-        {
-            "part": str(PART_NAMES[part]),
-            "theirs": _describe_part(q, part, conflict.theirs),
-            "yours": _describe_part(q, part, conflict.yours),
-            "kept": kept,
-        }
-        for part, kept in conflict.differences()
-    ]
-
-
-def _describe_part(q: Question, part: str, snapshot: dict) -> str:
-    if part == "value":
-        return describe_snapshot(q, {**snapshot, "not_applicable": False})
-    if part == "not_applicable":
-        if not snapshot["not_applicable"]:
-            return _("No")
-        return _("Yes: %(reason)s", reason=snapshot["reason"] or "")
-    if part == "data":
-        year, source = snapshot.get("data_year"), snapshot.get("data_source")
-        return "; ".join(
-            [
-                _("Year of the data: %(year)s", year=year) if year else _("No year given"),
-                _("Source: %(source)s", source=source) if source else _("No source given"),
-            ]
-        )
-    text = "; ".join(snapshot["evidence"]) if part == "evidence" else snapshot["comment"]
-    return text or _("none")
