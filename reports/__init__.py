@@ -4,12 +4,13 @@ Knows nothing of Flask or the database: the web app, the command line and backgr
 gather the facts into a `Report` and call `render_html` or `render_pdf`.
 """
 
-from .model import AnswerFacts, NetworkReport, NetworkRow, Report
+from .model import AnswerFacts, FileFacts, NetworkReport, NetworkRow, Report
 from .render import PAPER_SIZES, fingerprint, render_html, render_pdf
 
 __all__ = [
     "PAPER_SIZES",
     "AnswerFacts",
+    "FileFacts",
     "NetworkReport",
     "NetworkRow",
     "Report",

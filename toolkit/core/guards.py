@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from flask import Flask, abort, request
+from flask import Flask, abort, current_app, request
 from flask_babel import gettext as _
 from werkzeug.routing import IntegerConverter
 
@@ -41,13 +41,22 @@ def register(app: Flask) -> None:
     app.before_request(refuse_unstorable_input)
 
 
+def takes_files(view):
+    """Mark a view that takes files: the guard leaves the request's body to it, since the
+    view sets how large a body it takes before reading it (and checks what it reads)."""
+    view.takes_files = True
+    return view
+
+
 def refuse_unstorable_input() -> None:
     """400 for a NUL character in the path, the query string or a form field, and for files:
-    no form of the toolkit takes one."""
-    if request.files:
+    no form of the toolkit takes one, but those of views marked `takes_files`."""
+    view = current_app.view_functions.get(request.endpoint)
+    body = not getattr(view, "takes_files", False)
+    if body and request.files:
         abort(400, _("This form does not take files. Send it again without one."))
     texts = [request.path]
-    for pairs in (request.args, request.form):
+    for pairs in (request.args, request.form) if body else (request.args,):
         for key, values in pairs.lists():
             texts.append(key)
             texts.extend(values)
