@@ -17,15 +17,15 @@ from pathlib import Path
 import pytest
 from conftest import add_assessment, add_city, add_user, new_postgres_database, sign_in
 from playwright.sync_api import expect
-from werkzeug.datastructures import FileStorage, MultiDict
-from werkzeug.test import encode_multipart
 from test_backup import every_row, run, upgraded
 from test_reports import pdftotext
+from werkzeug.datastructures import FileStorage, MultiDict
+from werkzeug.test import encode_multipart
 
 from reports import fingerprint
 from toolkit.assessments.answering import create_assessment
 from toolkit.assessments.models import Answer, Assessment
-from toolkit.core import instrument
+from toolkit.core import extensions, instrument
 from toolkit.core.templating import file_changes
 from toolkit.evidence import service
 from toolkit.evidence.models import EvidenceContent, EvidenceFile
@@ -509,7 +509,7 @@ def test_a_file_store_keeps_the_files_on_disk_and_the_database_their_facts(
     assert client.get(f"/assessments/{assessment.id}/files/{file.id}").data == PDF
 
 
-def fill(store: Path | None) -> dict[str, bytes]:
+def fill() -> dict[str, bytes]:
     """A city whose answer has two files (one of 3 MB); returns their contents by hash."""
     city = add_city("da-nang", name="Da Nang")
     editor = add_user("city_editor", city, name="Eddy Editor")
@@ -517,9 +517,7 @@ def fill(store: Path | None) -> dict[str, bytes]:
     large = big_pdf(3 * 1024 * 1024)
     checked = [service.check("plan.pdf", large), service.check("photo.png", png())]
     service.attach(assessment, QUESTION, checked, editor)
-    from toolkit.core.extensions import db
-
-    db.session.commit()
+    extensions.db.session.commit()
     return {c.sha256: c.data for c in checked}
 
 
@@ -527,10 +525,9 @@ def fill(store: Path | None) -> dict[str, bytes]:
 @pytest.mark.parametrize("in_store", [False, True], ids=["in-the-database", "in-a-file-store"])
 def test_backup_and_restore_keep_the_files(tmp_path, in_store):
     archive = tmp_path / "toolkit.zip"
-    source_store = tmp_path / "store" if in_store else None
     with upgraded(f"sqlite:///{tmp_path / 'source.db'}") as source:
-        source.config["EVIDENCE_STORE"] = str(source_store) if in_store else None
-        contents = fill(source_store)
+        source.config["EVIDENCE_STORE"] = str(tmp_path / "store") if in_store else None
+        contents = fill()
         before = every_row()
         result = run(source, "backup", archive)
     assert result.exit_code == 0, result.output
@@ -561,7 +558,7 @@ def test_a_restore_of_store_files_without_a_store_is_refused(tmp_path):
     archive = tmp_path / "toolkit.zip"
     with upgraded(f"sqlite:///{tmp_path / 'source.db'}") as source:
         source.config["EVIDENCE_STORE"] = str(tmp_path / "store")
-        fill(tmp_path / "store")
+        fill()
         assert run(source, "backup", archive).exit_code == 0
     with upgraded(f"sqlite:///{tmp_path / 'target.db'}") as target:
         result = run(target, "restore", archive)
