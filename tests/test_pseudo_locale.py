@@ -307,7 +307,13 @@ class Visit:
 
 # Files, not pages; the PDFs' HTML is checked on its own (a long report would start a job,
 # whose thread does not belong in a rolled-back test).
-SKIPPED_ENDPOINTS = {"static", "report.static", "report.pdf", "network.network_report"}
+SKIPPED_ENDPOINTS = {
+    "static",
+    "report.static",
+    "report.pdf",
+    "network.network_report",
+    "evidence.download",
+}
 
 
 def get_urls(app, world: World, actor: str) -> list[str]:
