@@ -21,6 +21,15 @@ STRENGTHS = 3
 
 
 @dataclass(frozen=True)
+class FileFacts:
+    """A file attached to an answer as evidence, as the report names it (the report is read
+    offline: it lists the file, it does not link to it)."""
+
+    name: str
+    size: int
+
+
+@dataclass(frozen=True)
 class AnswerFacts:
     """One stored answer as the report shows it."""
 
@@ -29,6 +38,7 @@ class AnswerFacts:
     reason: str | None = None
     comment: str | None = None
     evidence: tuple[str, ...] = ()
+    files: tuple[FileFacts, ...] = ()
     # Number answers (indicators): the year the figure describes and where it comes from.
     data_year: int | None = None
     data_source: str | None = None

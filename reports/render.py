@@ -58,6 +58,14 @@ def number(value: float | None, language: str = "en") -> str:
     return "–" if value is None else decimal_sign(f"{value:g}", language)
 
 
+def file_size(size: int, language: str = "en") -> str:
+    """A file's size as people read it: whole kB under a megabyte ("240 kB"), else MB with one
+    decimal ("2.5 MB"), with the language's decimal sign."""
+    if size < 1024 * 1024:
+        return f"{max(1, round(size / 1024))} kB"
+    return decimal_sign(f"{size / (1024 * 1024):.1f}", language) + " MB"
+
+
 def decimal_sign(number: str, language: str) -> str:
     """A number written in Python (rounded the same whatever the language: a score never
     depends on it) with the language's decimal sign."""
@@ -142,6 +150,7 @@ def _environment(language: str) -> Environment:
         percent=partial(percent, language=language),
         signed=partial(signed, language=language),
         number=partial(number, language=language),
+        file_size=partial(file_size, language=language),
         lang_attribute=lang_attribute,
         localized=partial(localized, language=language),
     )

@@ -10,7 +10,9 @@ import pytest
 from conftest import _make_app, add_assessment, add_city, add_user
 
 from toolkit.accounts.models import User
+from toolkit.assessments.models import Assessment
 from toolkit.core.extensions import db
+from toolkit.evidence import service as evidence
 
 ACTORS = ("anonymous", "admin", "network", "lead", "editor")
 LOGIN = 302  # anonymous users are sent to the sign-in page
@@ -317,6 +319,52 @@ ROUTES = {
         ("GET", "/assessments/{own_assessment}/timeline", expect()),
         ("GET", "/assessments/{other_assessment}/timeline", expect(lead=404, editor=404)),
     ],
+    # Evidence files: read as the answers are, attached and removed as they are changed.
+    "evidence.download": [
+        ("GET", "/assessments/{own_assessment}/files/{own_file}", expect()),
+        ("GET", "/assessments/{other_assessment}/files/{other_file}", expect(lead=404, editor=404)),
+        # A file of another assessment, under this one's address.
+        (
+            "GET",
+            "/assessments/{own_assessment}/files/{other_file}",
+            expect(LOGIN, 404, 404, 404, 404),
+        ),
+    ],
+    "evidence.attach": [
+        # No file chosen: back to the question, saying so.
+        (
+            "POST",
+            "/assessments/{own_assessment}/questions/se_risk_assessment/files",
+            expect(admin=303, network=403, lead=303, editor=303),
+        ),
+        (
+            "POST",
+            "/assessments/{other_assessment}/questions/se_risk_assessment/files",
+            expect(admin=303, network=403, lead=404, editor=404),
+        ),
+        (
+            "POST",
+            "/assessments/{own_submitted}/questions/se_risk_assessment/files",
+            expect(admin=403, network=403, lead=403, editor=403),
+        ),
+        (
+            "POST",
+            "/assessments/{own_assessment}/questions/no_such_question/files",
+            expect(LOGIN, 404, 403, 404, 404),
+        ),
+    ],
+    "evidence.remove": [
+        (
+            "POST",
+            "/assessments/{own_assessment}/files/{own_file}/remove",
+            expect(admin=303, network=403, lead=303, editor=303),
+        ),
+        (
+            "POST",
+            "/assessments/{other_assessment}/files/{other_file}/remove",
+            expect(admin=303, network=403, lead=404, editor=404),
+        ),
+    ],
     "report.pdf": [
         ("GET", "/assessments/{own_assessment}/report.pdf", expect()),
         ("GET", "/assessments/{other_assessment}/report.pdf", expect(lead=404, editor=404)),
@@ -499,6 +547,9 @@ METHODS = {
     "/assessments/<int:assessment_id>/notes": "GET",
     "/assessments/<int:assessment_id>/notes/<int:note_id>/replies": "POST",
     "/assessments/<int:assessment_id>/timeline": "GET",
+    "/assessments/<int:assessment_id>/questions/<question_id>/files": "POST",
+    "/assessments/<int:assessment_id>/files/<int:file_id>/remove": "POST",
+    "/assessments/<int:assessment_id>/files/<int:file_id>": "GET",
     "/report-assets/<path:filename>": "GET",
     "/assessments/<int:assessment_id>/report.pdf": "GET",
     "/assessments/<int:assessment_id>/report": "GET",
@@ -582,6 +633,11 @@ def build_world():
         "own_approved": add_assessment(own, "asus-detailed", cycle=2025, status="approved").id,
         "other_assessment": add_assessment(other).id,
     }
+    for city in ("own", "other"):
+        assessment = db.session.get(Assessment, names[f"{city}_assessment"])
+        plan = evidence.check("plan.pdf", b"%PDF-1.4\n%%EOF\n")
+        answer = evidence.attach(assessment, "se_risk_assessment", [plan], people["admin"])
+        names[f"{city}_file"] = answer.files[0].id
     return people, names
 
 

@@ -21,6 +21,7 @@ from toolkit.cli import main
 from toolkit.cli.backup import FORMAT_VERSION
 from toolkit.cli.demo import load_demo
 from toolkit.core.extensions import db
+from toolkit.evidence import service as evidence
 from toolkit.jobs.models import Job
 from toolkit.reporting.service import report_pdf
 
@@ -74,6 +75,8 @@ def fill_every_table():
     assessment = db.session.execute(db.select(Assessment).order_by(Assessment.id)).scalars().first()
     report_pdf(assessment)
     admin = accounts.find_user("admin@example.org")
+    plan = evidence.check("plan.pdf", b"%PDF-1.4\n%%EOF\n")
+    evidence.attach(assessment, "cs_participation", [plan], admin)
     accounts.issue_link(accounts.find_user("network@example.org"), "reset", admin)
     db.session.add(
         Job(

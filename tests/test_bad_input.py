@@ -15,6 +15,7 @@ import pytest
 
 from toolkit.api.models import ApiToken
 from toolkit.assessments.models import Answer
+from toolkit.evidence import service as evidence
 from toolkit.jobs.models import Job
 from toolkit.network.models import Cohort
 
@@ -57,6 +58,8 @@ def world(db, make_city, make_user, make_assessment):
     token = ApiToken(user_id=users["lead"].id, name="script", token_hash="0" * 64)
     job = Job(id="a" * 32, kind="csv", title="Export", requested_by_id=users["admin"].id)
     db.session.add_all([cohort, token, job])
+    plan = evidence.check("plan.pdf", b"%PDF-1.4\n%%EOF\n")
+    attached = evidence.attach(assessment, "se_drr_plan", [plan], users["lead"])
     db.session.commit()
     real = {
         "assessment_id": str(assessment.id),
@@ -68,6 +71,7 @@ def world(db, make_city, make_user, make_assessment):
         "session_id": "1",
         "note_id": "1",
         "upload_id": "1",
+        "file_id": str(attached.files[0].id),
         "job_id": job.id,
         "slug": "da-nang",
         "area_id": "civic_social",

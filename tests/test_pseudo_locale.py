@@ -313,6 +313,7 @@ SKIPPED_ENDPOINTS = {
     "report.pdf",
     "report.blank",
     "network.network_report",
+    "evidence.download",
 }
 
 

@@ -63,6 +63,7 @@ def create_app(config: dict | None = None) -> Flask:
     from toolkit.cli.demo import demo_command
     from toolkit.cli.serve import serve_command
     from toolkit.core import guards, health, logs, templating
+    from toolkit.evidence import views as evidence
     from toolkit.home import views as home
     from toolkit.i18n import views as i18n
     from toolkit.i18n.cli import i18n_cli
@@ -85,6 +86,7 @@ def create_app(config: dict | None = None) -> Flask:
         people.bp,
         cities.bp,
         assessments.bp,
+        evidence.bp,
         reporting.bp,
         network.bp,
         jobs.bp,
@@ -154,7 +156,9 @@ def _commit_and_secure(response):
     # proxy's, not the browser's (the back button after signing out on a shared computer).
     # Static files (the site's, the report's) stay cacheable.
     static = (request.endpoint or "").rpartition(".")[2] == "static"
-    if request.path.startswith("/api/") or (not static and signed_in):
+    if (request.path.startswith("/api/") or (not static and signed_in)) and "no-store" not in (
+        response.headers.get("Cache-Control", "")
+    ):
         response.headers["Cache-Control"] = "no-store"
     if not static:  # a page's language follows the browser's until the person chooses
         response.vary.add("Accept-Language")

@@ -7,12 +7,13 @@ Services flush; the request (or command) boundary commits.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 
 import sqlalchemy as sa
 from flask_babel import get_translations
 from flask_babel import gettext as _
+from sqlalchemy.orm import selectinload
 
 from questionnaires import Question, Questionnaire, Scorecard
 from questionnaires.scoring import AreaScore
@@ -26,6 +27,7 @@ from toolkit.core import instrument
 from toolkit.core.audit import record
 from toolkit.core.extensions import db
 from toolkit.core.models import utcnow
+from toolkit.evidence.models import EvidenceFile
 from toolkit.i18n.service import language_code
 
 EMPTY = {
@@ -36,6 +38,7 @@ EMPTY = {
     "evidence": [],
     "data_year": None,
     "data_source": None,
+    "files": [],
 }
 
 
@@ -207,7 +210,7 @@ def _carry_over(
     if link is None and source.questionnaire_version != questionnaire.version:
         return 0  # nothing says which of its answers still mean the same
     by_question = {a.question_id: a for a in source.answers}
-    count = 0
+    carried = []
     for question in questionnaire.questions():
         old = by_question.get(link.copies.get(question.id) if link else question.id)
         if old is None or (old.not_applicable and not question.allow_na):
@@ -229,7 +232,23 @@ def _carry_over(
             updated_by_id=by.id if by else None,
             updated_at=now,
             carried_over=True,
+            # The files too: new rows sharing the content, as attached the cycle before.
+            files=[
+                EvidenceFile(
+                    name=f.name,
+                    size=f.size,
+                    content_type=f.content_type,
+                    sha256=f.sha256,
+                    uploaded_by_id=f.uploaded_by_id,
+                    uploaded_at=f.uploaded_at,
+                )
+                for f in old.attached_files
+            ],
         )
+        db.session.add(answer)
+        carried.append(answer)
+    db.session.flush()  # the files' ids, for the revisions' snapshots
+    for answer in carried:
         answer.revisions.append(
             AnswerRevision(
                 changed_by_id=answer.updated_by_id,
@@ -239,10 +258,8 @@ def _carry_over(
                 kind="carried_over",
             )
         )
-        db.session.add(answer)
-        count += 1
     db.session.flush()
-    return count
+    return len(carried)
 
 
 def _link(source: Assessment, questionnaire: Questionnaire) -> Bridge | None:
@@ -419,8 +436,10 @@ def save_answers(
             value = _storable(question.parse_answer(item.value))
         if question.type != "number" and (item.data_year or item.data_source):
             raise ValueError(f"{question_id} is not a number: it has no year or source of data")
-        new = _snapshot(value, item)
         answer = existing.get(question_id)
+        # The form never sends the files (they are attached and removed on their own), so a
+        # save keeps those the answer has: it neither drops them nor conflicts over them.
+        new = _snapshot(value, item, answer.snapshot()["files"] if answer else [])
         if answer is None and new == EMPTY:
             continue
         if answer is not None and answer.snapshot() == new:
@@ -474,6 +493,40 @@ def save_answers(
     return result
 
 
+def change_files(
+    assessment: Assessment, question_id: str, change: Callable[[Answer], None], by: User | None
+) -> Answer:
+    """Attach files to, or remove files from, the answer to a question (creating the answer
+    when the question has none yet), as `change` does to the answer: a change of the answer
+    like any other, with its revision and author, and a new version of the answer and of the
+    assessment. Files do not score: the stored scores stay as they are."""
+    questionnaire_of(assessment).question(question_id)  # KeyError for a question it has not
+    lock(assessment)
+    answer = answers_to(assessment, [question_id], fresh=True).get(question_id)
+    old = answer.snapshot() if answer is not None else None
+    if answer is None:
+        answer = Answer(assessment_id=assessment.id, question_id=question_id, version=0)
+        db.session.add(answer)
+    change(answer)
+    db.session.flush()  # the new files' ids, for the snapshot
+    at = utcnow()
+    answer.updated_by_id = by.id if by else None
+    answer.updated_at = at
+    answer.version += 1
+    db.session.add(
+        AnswerRevision(
+            answer=answer,
+            changed_by_id=answer.updated_by_id,
+            changed_at=at,
+            old=old,
+            new=answer.snapshot(),
+            kind="changed",
+        )
+    )
+    assessment.version += 1
+    return answer
+
+
 def _as_it_was(answer: Answer, version: int) -> dict | None:
     """The answer at an earlier `version`, from its revisions (each change raised the version
     by one and left one), or None when they do not reach back there."""
@@ -497,8 +550,10 @@ def answers_to(assessment: Assessment, question_ids, fresh: bool = False) -> dic
 
     `fresh` reads them again from the database even where this session already holds them.
     """
-    query = db.select(Answer).where(
-        Answer.assessment_id == assessment.id, Answer.question_id.in_(list(question_ids))
+    query = (
+        db.select(Answer)
+        .where(Answer.assessment_id == assessment.id, Answer.question_id.in_(list(question_ids)))
+        .options(selectinload(Answer.files).joinedload(EvidenceFile.uploaded_by))
     )
     if fresh:
         query = query.execution_options(populate_existing=True)
@@ -602,8 +657,9 @@ def _storable(value):
     return list(value) if isinstance(value, tuple) else value
 
 
-def _snapshot(value, item: AnswerInput) -> dict:
-    """The same shape as Answer.snapshot(), for comparing and for revisions."""
+def _snapshot(value, item: AnswerInput, files: list[dict]) -> dict:
+    """The same shape as Answer.snapshot(), for comparing and for revisions; `files` are the
+    answer's attached files as its snapshot lists them."""
     return {
         "value": value,
         "not_applicable": item.not_applicable,
@@ -612,4 +668,5 @@ def _snapshot(value, item: AnswerInput) -> dict:
         "evidence": list(item.evidence),
         "data_year": None if item.not_applicable else item.data_year,
         "data_source": None if item.not_applicable else (item.data_source or None),
+        "files": files,
     }

@@ -15,6 +15,7 @@ from toolkit.core.models import sql_in, utcnow
 if TYPE_CHECKING:
     from toolkit.accounts.models import User
     from toolkit.cities.models import City
+    from toolkit.evidence.models import EvidenceFile
 
 
 STATUSES = ("draft", "submitted", "returned", "approved")
@@ -108,6 +109,15 @@ class Answer(db.Model):
     revisions: Mapped[list[AnswerRevision]] = relationship(
         back_populates="answer", cascade="all, delete-orphan", order_by="AnswerRevision.id"
     )
+    # Removed ones too (kept for the history): `attached_files` are those attached now.
+    files: Mapped[list[EvidenceFile]] = relationship(
+        back_populates="answer", cascade="all, delete-orphan", order_by="EvidenceFile.id"
+    )
+
+    @property
+    def attached_files(self) -> list[EvidenceFile]:
+        """The files attached to the answer now, oldest first."""
+        return [f for f in self.files if f.removed_at is None]
 
     def snapshot(self) -> dict:
         """What the answer says, as stored in a revision."""
@@ -119,6 +129,7 @@ class Answer(db.Model):
             "evidence": list(self.evidence or []),
             "data_year": self.data_year,
             "data_source": self.data_source,
+            "files": [{"id": f.id, "name": f.name, "size": f.size} for f in self.attached_files],
         }
 
     @property

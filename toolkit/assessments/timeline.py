@@ -85,6 +85,16 @@ class _Words:
                 reason=d.get("reason") or "",
             ),
             "review_note_replied": self.replied,
+            "evidence_attached": lambda d: _(
+                "%(names)s, to question %(question)s.",
+                names=", ".join(f.get("name", "") for f in d.get("files") or []),
+                question=d.get("question"),
+            ),
+            "evidence_removed": lambda d: _(
+                "%(name)s, from question %(question)s.",
+                name=(d.get("file") or {}).get("name", ""),
+                question=d.get("question"),
+            ),
             "demo_assessment_loaded": lambda d: _(
                 "Demo data, loaded as %(status)s.",
                 status=STATUS_NAMES.get(d.get("status"), d.get("status")),

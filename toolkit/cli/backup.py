@@ -1,17 +1,21 @@
 """`toolkit backup FILE | restore FILE`: every table of the database in one portable archive.
 
 The archive is a ZIP file with `manifest.json` (format version, app version, Alembic revision,
-creation time, rows per table) and one JSON Lines file per table, `tables/<name>.jsonl`, one
-object per row. Values are JSON: datetimes as ISO strings, bytes as `{"$base64": "..."}`. The
-same archive restores into SQLite or PostgreSQL, into an empty database whose schema
-`toolkit db upgrade` has built at the archive's revision.
+creation time, rows per table, evidence files) and one JSON Lines file per table,
+`tables/<name>.jsonl`, one object per row. Values are JSON: datetimes as ISO strings, bytes as
+`{"$base64": "..."}`. Evidence files kept in a file store (config EVIDENCE_STORE) rather than
+in the database are in the archive as `evidence/<sha256[:2]>/<sha256>`. The same archive
+restores into SQLite or PostgreSQL, into an empty database whose schema `toolkit db upgrade`
+has built at the archive's revision.
 """
 
 from __future__ import annotations
 
 import base64
+import hashlib
 import io
 import json
+import re
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -26,6 +30,7 @@ from alembic.migration import MigrationContext
 from flask.cli import with_appcontext
 
 from toolkit.core.extensions import db
+from toolkit.evidence.service import file_store, stored_path, write_to_store
 
 FORMAT = "asus-toolkit-backup"
 FORMAT_VERSION = 1
@@ -33,6 +38,7 @@ MANIFEST = "manifest.json"
 BATCH = 1000  # rows per fetch and per insert
 FILE_BATCH = 1  # the same for tables holding files (PDFs, ZIPs): one file in memory at a time
 BINARY = "$base64"
+EVIDENCE = "evidence/"  # the files of the evidence store (EVIDENCE_STORE), by SHA-256
 
 
 class BackupError(Exception):
@@ -72,6 +78,7 @@ def write_backup(path: str | Path) -> Summary:
         with archive:
             for table in db.metadata.sorted_tables:
                 rows[table.name] = _write_table(connection, table, archive)
+            stored = _write_evidence_store(connection, archive)
             manifest = {
                 "format": FORMAT,
                 "format_version": FORMAT_VERSION,
@@ -80,6 +87,7 @@ def write_backup(path: str | Path) -> Summary:
                 "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
                 "database": engine.dialect.name,
                 "tables": rows,
+                "evidence_files": stored,
             }
             archive.writestr(MANIFEST, json.dumps(manifest, indent=2) + "\n")
     return Summary(revision, rows, Path(path).stat().st_size)
@@ -112,8 +120,16 @@ def restore_backup(path: str | Path) -> Summary:
                     f"the database is not empty (rows in {', '.join(filled)}): "
                     "restore only into a new, empty database"
                 )
+            stored = _evidence_members(archive)
+            if stored and file_store() is None:
+                raise BackupError(
+                    f"{archive.filename} holds {len(stored)} evidence files of a file store: "
+                    "set EVIDENCE_STORE to the directory to restore them into"
+                )
             for table in db.metadata.sorted_tables:
                 _restore_table(connection, table, archive, manifest["tables"][table.name])
+            for member in stored:
+                _restore_evidence_file(archive, member)
             if connection.dialect.name == "postgresql":
                 _reset_sequences(connection)
     return Summary(revision, manifest["tables"], Path(path).stat().st_size)
@@ -219,6 +235,49 @@ def _manifest(archive: zipfile.ZipFile) -> dict:
     if not isinstance(tables, dict) or set(tables) != {t.name for t in db.metadata.sorted_tables}:
         raise BackupError(f"{name}: the archive's tables differ from the database's")
     return manifest
+
+
+def _write_evidence_store(connection: sa.Connection, archive: zipfile.ZipFile) -> int:
+    """Copy the evidence files kept in the file store (config EVIDENCE_STORE; their database
+    row has no data) into the archive as `evidence/<sha256[:2]>/<sha256>`; return how many."""
+    content = db.metadata.tables["evidence_content"]
+    hashes = connection.execute(
+        sa.select(content.c.sha256).where(content.c.data.is_(None)).order_by(content.c.sha256)
+    ).scalars()
+    count = 0
+    for sha256 in hashes:
+        path = stored_path(sha256)
+        if path is None:
+            raise BackupError(
+                f"evidence file {sha256} is kept in a file store, but EVIDENCE_STORE is not set"
+            )
+        if not path.is_file():
+            raise BackupError(f"evidence file {sha256} is missing from the file store ({path})")
+        archive.write(path, f"{EVIDENCE}{sha256[:2]}/{sha256}")
+        count += 1
+    return count
+
+
+def _evidence_members(archive: zipfile.ZipFile) -> list[str]:
+    """The archive's evidence files (`evidence/<sha256[:2]>/<sha256>`); any other name under
+    evidence/ is a damaged archive."""
+    members = [n for n in archive.namelist() if n.startswith(EVIDENCE)]
+    for name in members:
+        if not re.fullmatch(rf"{EVIDENCE}([0-9a-f]{{2}})/\1[0-9a-f]{{62}}", name):
+            raise BackupError(f"{archive.filename}: {name} is not an evidence file's name")
+    return members
+
+
+def _restore_evidence_file(archive: zipfile.ZipFile, member: str) -> None:
+    """Write one evidence file back into the file store, checked against its SHA-256."""
+    sha256 = member.rpartition("/")[2]
+    try:
+        data = archive.read(member)
+    except (zipfile.BadZipFile, OSError) as error:
+        raise BackupError(f"{archive.filename}: {member} is damaged ({error})") from None
+    if hashlib.sha256(data).hexdigest() != sha256:
+        raise BackupError(f"{archive.filename}: {member} does not hold the file it names")
+    write_to_store(sha256, data)
 
 
 def _has_rows(connection: sa.Connection, table: sa.Table) -> bool:

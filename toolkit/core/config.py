@@ -45,6 +45,14 @@ DEFAULTS = {
     # detailed questionnaire's review page: 138 notes of 4000 characters, in Thai sent
     # percent-encoded (9 bytes a character), is 5 MB.
     "MAX_CONTENT_LENGTH": 6 * 1024 * 1024,
+    # Files attached to answers (toolkit/evidence/): the largest, in MB (the upload alone may
+    # be that large); where they are kept (None: in the database, else a directory); a virus
+    # scanner run with each file on its standard input (exit 0 clean, 1 infected) and how long
+    # it may take.
+    "EVIDENCE_MAX_MB": 10,
+    "EVIDENCE_STORE": None,
+    "EVIDENCE_SCAN_COMMAND": None,
+    "EVIDENCE_SCAN_SECONDS": 60,
     # How many reverse proxies in front of the app set X-Forwarded-For/-Proto/-Host.
     "TRUSTED_PROXIES": 0,
 }

@@ -42,19 +42,21 @@ def register(app: Flask) -> None:
 
 
 def takes_files(view):
-    """Mark a view whose form takes a file (the guard refuses files everywhere else)."""
+    """Mark a view that takes files: the guard leaves the request's body to it, since the
+    view sets how large a body it takes before reading it (and checks what it reads)."""
     view.takes_files = True
     return view
 
 
 def refuse_unstorable_input() -> None:
-    """400 for a NUL character in the path, the query string or a form field, and for files
-    sent to a view not marked `takes_files`."""
+    """400 for a NUL character in the path, the query string or a form field, and for files:
+    no form of the toolkit takes one, but those of views marked `takes_files`."""
     view = current_app.view_functions.get(request.endpoint)
-    if request.files and not getattr(view, "takes_files", False):
+    body = not getattr(view, "takes_files", False)
+    if body and request.files:
         abort(400, _("This form does not take files. Send it again without one."))
     texts = [request.path]
-    for pairs in (request.args, request.form):
+    for pairs in (request.args, request.form) if body else (request.args,):
         for key, values in pairs.lists():
             texts.append(key)
             texts.extend(values)

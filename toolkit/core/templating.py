@@ -18,8 +18,8 @@ from jinja2 import pass_context
 from questionnaires import Question, Text
 from questionnaires.translations import question_texts
 from reports import words
+from reports.render import file_size, percent, score
 from reports.render import number as figure
-from reports.render import percent, score
 from toolkit.assessments.models import Assessment
 from toolkit.assessments.workflow import STATUS_NAMES
 from toolkit.cities.models import City
@@ -44,6 +44,8 @@ EVENT_NAMES = {
     "assessment_returned": _l("Returned with comments"),
     "assessment_reopened": _l("Reopened"),
     "review_note_replied": _l("Reply to a reviewer's note"),
+    "evidence_attached": _l("File attached"),
+    "evidence_removed": _l("File removed"),
     "demo_assessment_loaded": _l("Demo data loaded"),
 }
 
@@ -106,10 +108,12 @@ def register(app: Flask) -> None:
         score=lambda value: score(value, language_code()),
         percent=lambda value: percent(value, language_code()),
     )
+    app.jinja_env.filters["file_size"] = lambda size: file_size(size, language_code())
     app.jinja_env.filters["thousands"] = thousands
     app.jinja_env.filters["number"] = number
     app.jinja_env.filters["localized"] = localized
     app.jinja_env.globals["describe"] = describe_snapshot
+    app.jinja_env.globals["file_changes"] = file_changes
     app.jinja_env.globals["points_words"] = lambda question, points: words.points_words(
         question, points, _translations(), language_code()
     )
@@ -223,3 +227,17 @@ def describe_snapshot(question, snapshot: dict) -> str:
     if question.type == "multi_choice":
         value = tuple(value)
     return words.answer_words(question, value, _translations(), language_code())
+
+
+def file_changes(old: dict | None, new: dict) -> list[str]:
+    """The files a revision attached or removed, in words ("File attached: plan.pdf"). A
+    revision made before files could be attached lists none: it changed none."""
+    before = {f["id"]: f for f in (old or {}).get("files") or []}
+    after = {f["id"]: f for f in new.get("files") or []}
+    removed = [
+        _("File removed: %(name)s", name=f["name"]) for i, f in before.items() if i not in after
+    ]
+    added = [
+        _("File attached: %(name)s", name=f["name"]) for i, f in after.items() if i not in before
+    ]
+    return removed + added

@@ -9,8 +9,16 @@ from sqlalchemy.exc import IntegrityError
 
 from questionnaires import Questionnaire
 from questionnaires.translations import untranslated
-from reports import PAPER_SIZES, AnswerFacts, BlankQuestionnaire, Report, fingerprint, render_pdf
-from toolkit.assessments.models import Assessment
+from reports import (
+    PAPER_SIZES,
+    AnswerFacts,
+    BlankQuestionnaire,
+    FileFacts,
+    Report,
+    fingerprint,
+    render_pdf,
+)
+from toolkit.assessments.models import Answer, Assessment
 from toolkit.assessments.scores import (
     comparison_with,
     previous_assessment,
@@ -18,6 +26,7 @@ from toolkit.assessments.scores import (
     scorecard,
 )
 from toolkit.core.extensions import db
+from toolkit.evidence.models import EvidenceFile
 from toolkit.i18n.languages import translation_state
 from toolkit.reporting.models import BlankQuestionnaireFile, ReportFile
 
@@ -27,6 +36,7 @@ def report_of(assessment: Assessment, paper: str = "A4", language: str = "en") -
     if paper not in PAPER_SIZES:
         raise ValueError(f"paper must be one of {', '.join(PAPER_SIZES)}")
     previous = previous_assessment(assessment)
+    files = attached_files(assessment)
     return Report(
         city=assessment.city.name,
         country=assessment.city.country.name,
@@ -42,6 +52,7 @@ def report_of(assessment: Assessment, paper: str = "A4", language: str = "en") -
                 reason=a.not_applicable_reason,
                 comment=a.comment,
                 evidence=tuple(a.evidence or ()),
+                files=files.get(a.id, ()),
                 data_year=a.data_year,
                 data_source=a.data_source,
                 carried_over=a.carried_over,
@@ -61,6 +72,20 @@ def report_of(assessment: Assessment, paper: str = "A4", language: str = "en") -
         translation=translation_state(language),
         in_english=untranslated(questionnaire_of(assessment), language),
     )
+
+
+def attached_files(assessment: Assessment) -> dict[int, tuple[FileFacts, ...]]:
+    """The files attached to the assessment's answers now, by answer id, in one query."""
+    found: dict[int, list[FileFacts]] = {}
+    rows = db.session.execute(
+        db.select(EvidenceFile.answer_id, EvidenceFile.name, EvidenceFile.size)
+        .join(Answer, EvidenceFile.answer_id == Answer.id)
+        .where(Answer.assessment_id == assessment.id, EvidenceFile.removed_at.is_(None))
+        .order_by(EvidenceFile.id)
+    )
+    for answer_id, name, size in rows:
+        found.setdefault(answer_id, []).append(FileFacts(name, size))
+    return {answer_id: tuple(files) for answer_id, files in found.items()}
 
 
 def as_of(assessment: Assessment) -> date:

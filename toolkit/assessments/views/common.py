@@ -6,7 +6,7 @@ from flask import Blueprint, abort
 from sqlalchemy.orm import joinedload, selectinload
 
 from toolkit.accounts.models import User
-from toolkit.assessments.models import Assessment
+from toolkit.assessments.models import Answer, Assessment
 from toolkit.cities.models import City
 from toolkit.core.access import authorize
 from toolkit.core.extensions import db
@@ -25,7 +25,7 @@ def load_assessment(
         .options(joinedload(Assessment.city).joinedload(City.country), *load)
     )
     if with_answers:
-        query = query.options(selectinload(Assessment.answers))
+        query = query.options(selectinload(Assessment.answers).selectinload(Answer.files))
     if scores:
         query = query.options(joinedload(Assessment.area_scores))
     assessment = db.session.execute(query).unique().scalar_one_or_none()

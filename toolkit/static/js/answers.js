@@ -17,7 +17,8 @@
   function valuesOf(question) {
     var result = [];
     question.querySelectorAll("input, textarea, select").forEach(function (input) {
-      if (!input.name || input.disabled) return;
+      // A file input belongs to the question's own upload form, not to its answer.
+      if (!input.name || input.disabled || input.type === "file") return;
       if ((input.type === "radio" || input.type === "checkbox") && !input.checked) return;
       result.push([input.name, input.value]);
     });
@@ -437,7 +438,7 @@
 
   function schedule(event) {
     var question = event.target.closest("[data-question]");
-    if (!question || !event.target.name) return;
+    if (!question || !event.target.name || event.target.type === "file") return;
     var id = question.dataset.question;
     clearTimeout(timers[id]);
     var typing = event.type === "input";
@@ -510,7 +511,9 @@
       fields[pair[0]] = pair[0] in fields ? [].concat(fields[pair[0]], pair[1]) : pair[1];
     });
     question.querySelectorAll("input, textarea").forEach(function (input) {
-      if (input.name && !(input.name in fields) && input.type !== "hidden") fields[input.name] = null;
+      if (input.name && !(input.name in fields) && input.type !== "hidden" && input.type !== "file") {
+        fields[input.name] = null;
+      }
     });
     fill(question, fields);
   });

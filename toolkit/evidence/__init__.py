@@ -1,0 +1,1 @@
+"""Files attached to answers as evidence: the plan as a PDF, a photo, a spreadsheet."""
