@@ -16,14 +16,16 @@ from toolkit.accounts import service as accounts
 from toolkit.accounts.models import User
 from toolkit.api.models import ApiToken
 from toolkit.assessments.models import Assessment, ReviewDecision, ReviewNote, ReviewReply
+from toolkit.assessments.workbook import build_workbook, keep_upload
 from toolkit.cities.models import Country
 from toolkit.cli import main
 from toolkit.cli.backup import FORMAT_VERSION
 from toolkit.cli.demo import load_demo
+from toolkit.core import instrument
 from toolkit.core.extensions import db
 from toolkit.evidence import service as evidence
 from toolkit.jobs.models import Job
-from toolkit.reporting.service import report_pdf
+from toolkit.reporting.service import blank_of, blank_pdf, report_pdf
 
 # Backup and restore read and write on connections of their own.
 pytestmark = pytest.mark.usefixtures("real_commits")
@@ -77,6 +79,8 @@ def fill_every_table():
     admin = accounts.find_user("admin@example.org")
     plan = evidence.check("plan.pdf", b"%PDF-1.4\n%%EOF\n")
     evidence.attach(assessment, "cs_participation", [plan], admin)
+    blank_pdf(blank_of(instrument.latest("asus-quick"), "security"))
+    keep_upload(assessment, admin, build_workbook(assessment, admin, "security", "en"))
     accounts.issue_link(accounts.find_user("network@example.org"), "reset", admin)
     db.session.add(
         Job(
