@@ -326,6 +326,9 @@ def save_answer(assessment_id: int, question_id: str):
     if not form.validate():
         errors = {name: field.errors for name, field in form._fields.items() if field.errors}
         return jsonify(status="invalid", question=question_id, errors=errors), 400
+    # Read before the save: after it, reading the city could flush the save inside the view,
+    # where a failing write would not be reported as the commit's.
+    zone = city_time_zone(assessment.city)
     result = save_answers(assessment, given_answers([question], form), current_user)
     if result.conflicts:
         conflict = result.conflicts[0]
@@ -338,7 +341,7 @@ def save_answer(assessment_id: int, question_id: str):
                 "text": describe_snapshot(question, conflict.theirs),
                 "by": who.name if who else None,
                 "at": theirs.updated_at.isoformat() + "Z",
-                "at_text": format_when(theirs.updated_at, city_time_zone(assessment.city)),
+                "at_text": format_when(theirs.updated_at, zone),
                 "version": theirs.version,
                 "fields": stored_fields(question, theirs),
             },
@@ -363,7 +366,7 @@ def save_answer(assessment_id: int, question_id: str):
         version=answer.version if answer else 0,
         saved_at=saved_at.isoformat() + "Z",
         # As the page shows times (answers.js shows this, not the browser's clock).
-        saved_at_text=format_when(saved_at, city_time_zone(assessment.city)),
+        saved_at_text=format_when(saved_at, zone),
         carried_over=bool(answer and answer.carried_over),
         merged=stored_fields(question, answer) if question_id in result.merged else None,
         area={
