@@ -38,6 +38,10 @@ from .model import (
 MAX_BYTES = 2_000_000
 MAX_DEPTH = 40
 ID_PATTERN = re.compile(r"^[a-z][a-z0-9_-]{0,63}$")
+# A version names the questionnaire's file (ID-VERSION.yaml) and fills a 32-character column.
+VERSION_PATTERN = re.compile(r"[0-9A-Za-z][0-9A-Za-z._-]{0,31}")
+ID_RULE = "must be an id of lowercase letters, digits, _ or -"
+VERSION_RULE = "must be at most 32 letters, digits, ., _ or -, starting with a letter or digit"
 LANGUAGE_PATTERN = re.compile(r"^[a-z]{2,3}(-[a-z0-9]{2,8})?$")
 
 COMMON_KEYS = {"id", "type", "text", "help", "weight", "required", "allow_na", "evidence"}
@@ -308,9 +312,7 @@ class _Reader:
     def ident(self, node, path) -> str | None:
         value = node.value if isinstance(node, yaml.ScalarNode) else None
         if value is None or not ID_PATTERN.match(value):
-            self.error(
-                node, path, f"must be an id of lowercase letters, digits, _ or -, got {_got(node)}"
-            )
+            self.error(node, path, f"{ID_RULE}, got {_got(node)}")
             return None
         return value
 
@@ -441,6 +443,9 @@ class _Reader:
         version = None
         if "version" in f:
             version = self.plain_text(f["version"], "version")
+            if version is not None and not VERSION_PATTERN.fullmatch(version):
+                self.error(f["version"], "version", f"{VERSION_RULE}, got {_got(f['version'])}")
+                version = None
         title = self.text(f["title"], "title") if "title" in f else None
         description = self.text(f["description"], "description") if "description" in f else None
         scale = self.levels(f["levels"], "levels", ladder=True) if "levels" in f else ()

@@ -26,6 +26,7 @@ from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.workbook import Workbook
 
 from . import translations
+from .loader import ID_PATTERN, ID_RULE, VERSION_PATTERN, VERSION_RULE
 from .model import Question, Questionnaire, ShowIf, SubArea, Text
 
 ENGLISH = "en"
@@ -619,10 +620,16 @@ class _Reader:
                 self.error("settings", 2, "form_id", "the row of settings is missing")
             else:
                 row = settings.rows[0]
-                for key, column in (("id", "form_id"), ("version", "version")):
+                # Checked here, before the id and version name a file to write.
+                for key, column, pattern, rule in (
+                    ("id", "form_id", ID_PATTERN, ID_RULE),
+                    ("version", "version", VERSION_PATTERN, VERSION_RULE),
+                ):
                     value = self.plain(row, column)
                     if value is None:
                         self.fail(row, column, "must not be empty")
+                    elif not pattern.fullmatch(value):
+                        self.fail(row, column, f"{rule}, got {value[:60]!r}")
                     document[key] = value
         document |= self.metadata()
         levels = self.scale()

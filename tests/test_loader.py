@@ -45,6 +45,18 @@ PLANTED = [
         [(None, "version: is required")],
     ),
     (
+        "version that is no file name",
+        'version: "2026.1"',
+        'version: "../2026.1"',
+        [
+            (
+                'version: "../',
+                "version: must be at most 32 letters, digits, ., _ or -, starting with a letter "
+                "or digit, got '../2026.1'",
+            )
+        ],
+    ),
+    (
         "missing question text",
         "            text: How do residents take part in deciding the city budget?\n",
         "",

@@ -12,10 +12,12 @@ from html import unescape
 
 import pytest
 from openpyxl import Workbook, load_workbook
+from sqlalchemy.orm.attributes import set_committed_value
 
 from toolkit.assessments.models import Answer, AnswerRevision, StoredAreaScore, WorkbookUpload
+from toolkit.assessments.workbook import apply_upload
 from toolkit.core import instrument
-from toolkit.core.models import utcnow
+from toolkit.core.models import AuditEvent, utcnow
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -70,9 +72,13 @@ def upload(client, assessment, data, name="answers.xlsx", **fields):
     )
 
 
+def confirm_path(preview) -> str:
+    """Where the preview's form confirms the upload."""
+    return re.search(r'action="(/assessments/\d+/workbook/uploads/\d+)"', preview.text).group(1)
+
+
 def confirm(client, assessment, preview):
-    action = re.search(r'action="(/assessments/\d+/workbook/uploads/\d+)"', preview.text).group(1)
-    return client.post(action)
+    return client.post(confirm_path(preview))
 
 
 def find(book, question_text):
@@ -578,6 +584,115 @@ def test_an_upload_waits_a_day_for_its_confirmation(client, login, da_nang, make
     upload(client, assessment, book)  # a new upload drops the old one
     left = db.session.execute(db.select(WorkbookUpload.created_at)).scalars().all()
     assert len(left) == 1 and left[0] > utcnow() - timedelta(hours=1)
+
+
+def test_a_person_keeps_one_upload_to_confirm_and_none_once_confirmed(
+    client, login, da_nang, make_assessment, db
+):
+    city, lead, editor = da_nang
+    assessment = make_assessment(city)
+    login(client, lead)
+    book = download(client, assessment)
+    upload(client, assessment, book)  # the lead's upload is not the editor's to replace
+    login(client, editor)
+    fill(book, question("se_drr_plan").text.en, Answer=2)
+    first = upload(client, assessment, book)
+    fill(book, question("se_drr_plan").text.en, Answer=3)
+    second = upload(client, assessment, book)
+    kept = db.session.execute(db.select(WorkbookUpload).filter_by(user_id=editor.id)).scalars()
+    assert [u.id for u in kept] == [int(confirm_path(second).rsplit("/", 1)[1])]
+    assert db.session.execute(db.select(WorkbookUpload).filter_by(user_id=lead.id)).scalar_one()
+    assert confirm(client, assessment, first).status_code == 404  # replaced by the second
+
+    assert confirm(client, assessment, second).status_code == 200
+    assert answers_of(db, assessment)["se_drr_plan"].value == 3
+    applied = db.session.execute(db.select(WorkbookUpload).filter_by(user_id=editor.id))
+    applied = applied.scalar_one()
+    assert applied.applied_at is not None and applied.data == b""  # the file is not kept
+
+
+def test_a_workbook_confirmed_meanwhile_is_applied_and_recorded_once(
+    client, login, da_nang, make_assessment, db
+):
+    city, _lead, editor = da_nang
+    assessment = make_assessment(city)
+    login(client, editor)
+    book = download(client, assessment)
+    fill(book, question("se_drr_plan").text.en, Answer=2)
+    preview = upload(client, assessment, book)
+    stale = db.session.execute(db.select(WorkbookUpload)).scalar_one()
+    assert confirm(client, assessment, preview).status_code == 200
+    assert "saved already" in text_of(confirm(client, assessment, preview))
+    events = db.select(AuditEvent).filter_by(action="workbook_applied")
+    assert len(db.session.execute(events).all()) == 1
+
+    # A confirmation that read the upload before another applied it waits for the lock and
+    # reads it again: it applies nothing.
+    set_committed_value(stale, "applied_at", None)
+    assert apply_upload(stale, assessment, editor) is None
+    assert answers_of(db, assessment)["se_drr_plan"].version == 1
+
+
+@pytest.mark.parametrize("damage", [b"abc", b"&#0;"])
+def test_a_workbook_with_a_damaged_cell_is_not_an_xlsx(
+    client, login, da_nang, make_assessment, db, damage
+):
+    city, _lead, editor = da_nang
+    assessment = make_assessment(city, answers={"se_drr_plan": 1})
+    login(client, editor)
+    book = download(client, assessment)
+    sheet, row = find(book, question("se_drr_plan").text.en)
+    index = book.sheetnames.index(sheet.title)
+    good, bad = io.BytesIO(saved(book)), io.BytesIO()
+    with zipfile.ZipFile(good) as source, zipfile.ZipFile(bad, "w") as target:
+        for info in source.infolist():
+            part = source.read(info)
+            if info.filename == f"xl/worksheets/sheet{index + 1}.xml":
+                part, count = re.subn(
+                    rb'(<c r="B%d"[^>]*><v>)1(</v>)' % row, rb"\g<1>" + damage + rb"\g<2>", part
+                )
+                assert count == 1
+            target.writestr(info, part)
+
+    response = upload(client, assessment, bad.getvalue())
+    assert response.status_code == 400
+    assert "This file is not an Excel workbook (.xlsx)" in text_of(response)
+    assert db.session.execute(db.select(WorkbookUpload)).first() is None
+    assert answers_of(db, assessment)["se_drr_plan"].version == 1
+
+
+@pytest.mark.parametrize("language", ["zz_ZZ", "not a locale!", ""])
+def test_a_workbook_whose_hidden_language_was_changed_is_read_in_english(
+    client, login, da_nang, make_assessment, db, language
+):
+    city, _lead, editor = da_nang
+    assessment = make_assessment(city)
+    login(client, editor)
+    book = download(client, assessment)
+    book["_workbook"]["B5"] = language
+    fill(
+        book,
+        question("cs_social_registry").text.en,
+        **{"Not applicable": "Yes", "Why it does not apply": "The province keeps the registry"},
+    )
+    preview = upload(client, assessment, book)
+    assert preview.status_code == 200, text_of(preview)
+    assert "The workbook changes 1 answer." in text_of(preview)
+
+
+@pytest.mark.parametrize("version", [-1, 2.5, "one", "1" * 11, True])
+def test_a_changed_hidden_answer_version_is_refused(
+    client, login, da_nang, make_assessment, db, version
+):
+    city, _lead, editor = da_nang
+    assessment = make_assessment(city, answers={"se_drr_plan": 1})
+    login(client, editor)
+    book = download(client, assessment)
+    sheet, row = find(book, question("se_drr_plan").text.en)
+    sheet[f"B{row}"] = version
+    response = upload(client, assessment, book)
+    assert response.status_code == 400
+    assert f"{sheet.title}!B{row}: the hidden answer version was changed" in text_of(response)
 
 
 def test_a_figure_of_more_digits_than_a_spreadsheet_keeps_is_not_a_change(

@@ -209,6 +209,35 @@ def test_a_bad_workbook_gets_every_problem_with_its_sheet_row_and_column(tmp_pat
     assert not (tmp_path / "x.yaml").exists()
 
 
+@pytest.mark.parametrize(
+    "form_id, version, column, message",
+    [
+        ("../../escaped", "2026.2", "form_id", "must be an id of lowercase letters"),
+        ("asus-quick", "../../../tmp/escaped", "version", "must be at most 32 letters"),
+        ("/tmp/escaped", "/x", "form_id", "must be an id of lowercase letters"),
+    ],
+)
+def test_an_id_or_version_that_is_no_file_name_is_refused_before_anything_is_written(
+    tmp_path, shipped, monkeypatch, form_id, version, column, message
+):
+    path = tmp_path / "form.xlsx"
+    book = xlsform.to_xlsform(shipped["asus-quick-2026.2.yaml"])
+    settings = book["settings"]
+    columns = {cell.value: cell.column for cell in settings[1]}
+    settings.cell(2, columns["form_id"], form_id)
+    settings.cell(2, columns["version"], version)
+    book.save(path)
+    here = tmp_path / "a" / "b" / "c"
+    here.mkdir(parents=True)
+    monkeypatch.chdir(here)
+
+    result = run("questionnaire", "import-xlsform", str(path))
+    assert result.exit_code == 1
+    problems = result.output.splitlines()[1:]
+    assert problems[0].startswith(f"  {path}:settings:2: {column}: {message}")
+    assert [p.name for p in tmp_path.rglob("*") if p.is_file()] == ["form.xlsx"]
+
+
 def test_a_workbook_without_survey_sheet_or_columns_and_a_file_that_is_none(tmp_path, shipped):
     path = tmp_path / "no-survey.xlsx"
     book = xlsform.to_xlsform(shipped["asus-quick-2026.2.yaml"])

@@ -33,14 +33,16 @@ from wtforms import ValidationError
 from questionnaires import Question, Questionnaire
 from reports import words
 from toolkit.accounts.models import User
-from toolkit.assessments.answering import AnswerInput, answers_to, save_answers
+from toolkit.assessments.answering import AnswerInput, answers_to, lock, save_answers
 from toolkit.assessments.differences import changes, differences
 from toolkit.assessments.forms import MAX_TEXT, data_year, parse_evidence, show_if_values
 from toolkit.assessments.models import MAX_SOURCE, Assessment, WorkbookUpload
 from toolkit.assessments.scores import questionnaire_of
 from toolkit.core.extensions import db
+from toolkit.core.guards import MAX_ID, whole_number
 from toolkit.core.models import utcnow
 from toolkit.core.templating import city_time_zone, format_when, number
+from toolkit.i18n.languages import CODES
 from toolkit.i18n.service import language_code
 
 # The machine keys of an area sheet's hidden first row, in the order the columns are written.
@@ -607,16 +609,22 @@ def workbook_answers(data: bytes, assessment: Assessment) -> dict[str, AnswerInp
     version the row was made from. Raises WorkbookProblems listing every problem found, or
     NotThisAssessment for a workbook of another assessment."""
     book = _open(data)
-    identity = _identity_of(book)
-    if identity.get("assessment_id") != str(assessment.id) or identity.get("city_id") != str(
-        assessment.city_id
-    ):
-        raise NotThisAssessment
-    questionnaire = questionnaire_of(assessment)
-    reader = _Reader(questionnaire, identity.get("language") or "en")
-    for sheet in book.worksheets:
-        reader.sheet(sheet)
-    book.close()
+    try:
+        identity = _identity_of(book)
+        if identity.get("assessment_id") != str(assessment.id) or identity.get("city_id") != str(
+            assessment.city_id
+        ):
+            raise NotThisAssessment
+        language = identity.get("language")
+        reader = _Reader(questionnaire_of(assessment), language if language in CODES else "en")
+        for sheet in book.worksheets:
+            reader.sheet(sheet)
+    except (WorkbookProblems, NotThisAssessment):
+        raise
+    except Exception as error:  # read-only openpyxl parses a sheet (and its damage) as it reads
+        raise _not_xlsx() from error
+    finally:
+        book.close()
     if not reader.rows and not reader.problems:
         reader.problems.append(_("The workbook has no question rows: was it made by the toolkit?"))
     if reader.problems:
@@ -638,21 +646,29 @@ def _as_stored(given: dict[str, AnswerInput], stored: dict) -> dict[str, AnswerI
     return given
 
 
+def _not_xlsx() -> WorkbookProblems:
+    """The refusal of a file that is not an xlsx, or not one that can be read."""
+    return WorkbookProblems(
+        [
+            _(
+                "This file is not an Excel workbook (.xlsx). Upload the workbook downloaded from "
+                "this assessment, saved as .xlsx."
+            )
+        ]
+    )
+
+
 def _open(data: bytes):
     """The uploaded bytes as a workbook to read; WorkbookProblems when they are not one."""
-    not_xlsx = _(
-        "This file is not an Excel workbook (.xlsx). Upload the workbook downloaded from this "
-        "assessment, saved as .xlsx."
-    )
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             if sum(info.file_size for info in archive.infolist()) > MAX_UNPACKED:
-                raise WorkbookProblems([not_xlsx])
+                raise _not_xlsx()
         return load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except WorkbookProblems:
         raise
     except Exception as error:  # openpyxl raises many kinds on what is not an xlsx
-        raise WorkbookProblems([not_xlsx]) from error
+        raise _not_xlsx() from error
 
 
 def _identity_of(book) -> dict[str, str]:
@@ -763,8 +779,8 @@ class _Reader:
             return
         self.rows[question_id] = where("question_id")
         found = len(self.problems)
-        based_on = _whole_number(cell("based_on"))
-        if based_on is None or based_on < 0:
+        based_on = whole_number(cell("based_on"), MAX_ID, smallest=0)
+        if based_on is None:
             self.problems.append(
                 _(
                     "%(cell)s: the hidden answer version was changed; download the workbook again.",
@@ -808,7 +824,7 @@ class _Reader:
                 )
             else:
                 raw = cell("data_year")
-                whole = _whole_number(raw)
+                whole = whole_number(raw, MAX_ID)
                 try:
                     year = data_year(str(whole) if whole is not None else str(raw))
                 except ValidationError as error:
@@ -940,7 +956,7 @@ class _Reader:
         if text.casefold() in options:
             return options[text.casefold()]
         if q.type == "level":
-            whole = _whole_number(raw) if not isinstance(raw, str) else None
+            whole = whole_number(raw, MAX_ID) if not isinstance(raw, str) else None
             match = re.match(r"\s*(\d+)\s*(:|$)", text)
             number_ = whole if whole is not None else (int(match.group(1)) if match else None)
             return number_ if number_ in [lv.number for lv in q.levels] else None
@@ -982,18 +998,6 @@ class _Reader:
         return text or None
 
 
-def _whole_number(raw) -> int | None:
-    if isinstance(raw, bool):
-        return None
-    if isinstance(raw, int):
-        return raw
-    if isinstance(raw, float) and raw.is_integer():
-        return int(raw)
-    if isinstance(raw, str) and raw.strip().isdigit() and raw.strip().isascii():
-        return int(raw.strip())
-    return None
-
-
 def _shown_number(value: float) -> str:
     return str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
 
@@ -1008,7 +1012,8 @@ def _shown(raw) -> str:
 
 
 def keep_upload(assessment: Assessment, user: User, data: bytes) -> WorkbookUpload:
-    """Keep an uploaded workbook for its confirmation; uploads older than a day go."""
+    """Keep an uploaded workbook for its confirmation, in place of the person's earlier ones
+    to this assessment not yet confirmed; uploads older than a day go."""
     db.session.execute(db.delete(WorkbookUpload).where(WorkbookUpload.created_at < utcnow() - KEPT))
     upload = WorkbookUpload(
         assessment_id=assessment.id,
@@ -1018,6 +1023,16 @@ def keep_upload(assessment: Assessment, user: User, data: bytes) -> WorkbookUplo
     )
     db.session.add(upload)
     db.session.flush()
+    # Deleted after the new one is added: SQLite would give a deleted last id to the new one,
+    # and the earlier preview's form would then confirm this file.
+    db.session.execute(
+        db.delete(WorkbookUpload).where(
+            WorkbookUpload.assessment_id == assessment.id,
+            WorkbookUpload.user_id == user.id,
+            WorkbookUpload.applied_at.is_(None),
+            WorkbookUpload.id != upload.id,
+        )
+    )
     return upload
 
 
@@ -1033,10 +1048,21 @@ def kept_upload(assessment: Assessment, user: User, upload_id: int) -> WorkbookU
     ).scalar_one_or_none()
 
 
-def apply_upload(upload: WorkbookUpload, assessment: Assessment, user: User) -> WorkbookChanges:
-    """Apply a kept upload once (see apply_workbook); applying it again saves nothing."""
+def apply_upload(
+    upload: WorkbookUpload, assessment: Assessment, user: User
+) -> WorkbookChanges | None:
+    """Apply a kept upload once (see apply_workbook), then let its file go; None when it was
+    applied already. Confirmations of one upload wait for each other on the assessment's lock
+    and read the upload afresh, so only the first applies it."""
+    lock(assessment)
+    upload = db.session.execute(
+        db.select(WorkbookUpload)
+        .where(WorkbookUpload.id == upload.id)
+        .execution_options(populate_existing=True)
+    ).scalar_one()
     if upload.applied_at is not None:
-        return WorkbookChanges()
+        return None
     changed = apply_workbook(upload.data, assessment, user)
     upload.applied_at = utcnow()
+    upload.data = b""
     return changed

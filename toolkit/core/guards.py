@@ -16,12 +16,17 @@ from werkzeug.routing import IntegerConverter
 MAX_ID = 2**31 - 1
 
 
-def whole_number(raw: str, largest: int) -> int | None:
-    """`raw` as a whole number from 1 to `largest`, or None when it is anything else (ASCII
-    digits only, at most ten of them: a longer string never reaches int())."""
-    if not re.fullmatch(r"[0-9]{1,10}", raw) or not 1 <= int(raw) <= largest:
+def whole_number(raw: object, largest: int, smallest: int = 1) -> int | None:
+    """`raw` as a whole number from `smallest` to `largest`, or None when it is anything else
+    (ASCII digits only, at most ten of them: a longer string never reaches int()). A number as
+    a spreadsheet cell holds it (5 or 5.0) counts as its digits; True and False do not."""
+    if isinstance(raw, float) and raw.is_integer():
+        raw = int(raw)
+    if isinstance(raw, int) and not isinstance(raw, bool):
+        raw = str(raw)
+    if not isinstance(raw, str) or not re.fullmatch(r"[0-9]{1,10}", raw):
         return None
-    return int(raw)
+    return int(raw) if smallest <= int(raw) <= largest else None
 
 
 class IdConverter(IntegerConverter):

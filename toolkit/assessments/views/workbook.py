@@ -15,6 +15,7 @@ from toolkit.assessments.views.common import bp, load_assessment
 from toolkit.assessments.workbook import (
     MAX_WORKBOOK,
     NotThisAssessment,
+    WorkbookChanges,
     WorkbookProblems,
     apply_upload,
     build_workbook,
@@ -53,9 +54,7 @@ def _download(assessment: Assessment, area_id: str | None):
     data = build_workbook(assessment, current_user, area_id, language_code())
     parts = [assessment.city.slug, assessment.questionnaire_id, str(assessment.cycle), area_id]
     name = "-".join(p for p in parts if p) + ".xlsx"
-    response = attachment(data, XLSX, name)
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return attachment(data, XLSX, name)
 
 
 @bp.route("/assessments/<int:assessment_id>/workbook/upload", methods=["GET", "POST"])
@@ -111,9 +110,9 @@ def confirm_workbook(assessment_id: int, upload_id: int):
         abort(404)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    again = upload.applied_at is not None
     found = apply_upload(upload, assessment, current_user)
-    if again:
+    if found is None:
+        found = WorkbookChanges()
         flash(_("This workbook was saved already: nothing more to save."), "success")
     else:
         record(
