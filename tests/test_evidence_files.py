@@ -26,6 +26,7 @@ from reports import fingerprint
 from toolkit.assessments.answering import create_assessment
 from toolkit.assessments.models import Answer, Assessment
 from toolkit.core import extensions, instrument
+from toolkit.core.models import AuditEvent
 from toolkit.core.templating import file_changes
 from toolkit.evidence import service
 from toolkit.evidence.models import EvidenceContent, EvidenceFile
@@ -349,7 +350,6 @@ def test_removing_keeps_a_revision_with_the_remover_and_the_history_says_both(
     assert [f["name"] for f in revision.old["files"]] == ["plan.pdf"] and revision.new[
         "files"
     ] == []
-    assert client.post(f"/assessments/{assessment.id}/files/{file.id}/remove").status_code == 404
 
     history = page_text(client.get(f"/assessments/{assessment.id}/questions/{QUESTION}/history"))
     assert re.search(r"Lan Lead Changed File removed: plan\.pdf", history)
@@ -359,6 +359,31 @@ def test_removing_keeps_a_revision_with_the_remover_and_the_history_says_both(
     timeline = page_text(client.get(f"/assessments/{assessment.id}/timeline"))
     assert "plan.pdf, from question cs_participation." in timeline
     assert "plan.pdf, to question cs_participation." in timeline
+
+
+def test_removing_a_removed_file_again_changes_nothing(client, login, da_nang, db):
+    # A double click on Remove: the second request finds the file removed once it holds the
+    # assessment's lock, and leaves it as the first one left it.
+    assessment, lead, editor = da_nang
+    login(client, editor)
+    attach(client, assessment, ("plan.pdf", PDF))
+    (file,) = files_of(db, assessment)
+    remove = f"/assessments/{assessment.id}/files/{file.id}/remove"
+    client.post(remove)
+    removed_at = files_of(db, assessment)[0].removed_at
+    answer = answer_of(db, assessment)
+    versions = answer.version, db.session.get(Assessment, assessment.id).version
+    revisions = len(answer.revisions)
+    login(client, lead)
+    again = client.post(remove, follow_redirects=True)
+    assert "Removed plan.pdf. The answer's history keeps it." in page_text(again)
+    (file,) = files_of(db, assessment)
+    assert file.removed_at == removed_at and file.removed_by_id == editor.id
+    answer = answer_of(db, assessment)
+    assert (answer.version, db.session.get(Assessment, assessment.id).version) == versions
+    assert len(answer.revisions) == revisions
+    removals = db.select(AuditEvent).filter_by(action="evidence_removed")
+    assert [e.user_id for e in db.session.execute(removals).scalars()] == [editor.id]
 
 
 def test_a_text_autosave_after_the_upload_keeps_the_file_without_a_conflict(

@@ -107,10 +107,11 @@ def attach(assessment_id: int, question_id: str):
 @bp.post("/assessments/<int:assessment_id>/files/<int:file_id>/remove")
 @login_required
 def remove(assessment_id: int, file_id: int):
-    """Remove a file from its answer; it stays in the answer's history."""
+    """Remove a file from its answer; it stays in the answer's history. A file removed
+    already (a double click) is left as it is, with the same message."""
     assessment = _assessment(assessment_id, "edit_assessment")
     file = service.find_file(assessment, file_id)
-    if file is None or file.removed_at is not None:
+    if file is None:
         abort(404)
     question = questionnaire_of(assessment).find(file.answer.question_id)
     if not RemoveForm().validate_on_submit():
