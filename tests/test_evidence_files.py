@@ -18,6 +18,7 @@ import pytest
 from conftest import add_assessment, add_city, add_user, new_postgres_database, sign_in
 from playwright.sync_api import expect
 from test_backup import every_row, run, upgraded
+from test_exports import saved_as
 from test_reports import pdftotext
 from werkzeug.datastructures import FileStorage, MultiDict
 from werkzeug.test import encode_multipart
@@ -185,6 +186,26 @@ def test_a_pdf_and_a_png_are_attached_listed_and_downloaded_as_they_were(
     ]
     assert disposition.startswith("attachment;")
     assert "filename*=UTF-8''Adopted%20plan%202025.pdf" in disposition
+
+
+@pytest.mark.parametrize(
+    "sent, name, fallback",
+    [
+        ("แผนพัฒนาเมือง 2026.pdf", "แผนพัฒนาเมือง 2026.pdf", "_" * 13 + " 2026.pdf"),
+        # A browser sends a quote in a file's name as %22 (HTML's form encoding).
+        ("plan %22final%22.pdf", 'plan "final".pdf', "plan 'final'.pdf"),
+    ],
+)
+def test_a_thai_name_or_a_quote_reaches_the_saved_file_whole(
+    client, login, da_nang, db, sent, name, fallback
+):
+    assessment, _lead, editor = da_nang
+    login(client, editor)
+    attach(client, assessment, (sent, PDF))
+    (file,) = files_of(db, assessment)
+    assert file.name == name
+    download = client.get(f"/assessments/{assessment.id}/files/{file.id}")
+    assert saved_as(download) == (name, fallback)
 
 
 def test_a_file_that_is_not_what_its_name_says_or_empty_is_refused_and_nothing_is_kept(

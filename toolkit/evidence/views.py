@@ -3,9 +3,7 @@ download. Blueprint `evidence`."""
 
 from __future__ import annotations
 
-from urllib.parse import quote
-
-from flask import Blueprint, Response, abort, current_app, flash, redirect, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_required
@@ -15,6 +13,7 @@ from questionnaires import Question
 from toolkit.assessments.models import Assessment
 from toolkit.assessments.scores import questionnaire_of
 from toolkit.core.access import authorize
+from toolkit.core.downloads import attachment
 from toolkit.core.extensions import csrf, db
 from toolkit.core.guards import takes_files
 from toolkit.evidence import service
@@ -132,15 +131,8 @@ def download(assessment_id: int, file_id: int):
     data = service.content_of(file) if file is not None else None
     if data is None:
         abort(404)
-    response = Response(data, mimetype=file.content_type)
-    response.headers["Content-Disposition"] = disposition(file.name)
+    response = attachment(data, file.content_type, file.name)
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Content-Security-Policy"] = SANDBOX
     response.headers["Cache-Control"] = "private, no-store"
     return response
-
-
-def disposition(name: str) -> str:
-    """`attachment` with the name in UTF-8 (RFC 6266), and in ASCII for old browsers."""
-    ascii_name = name.encode("ascii", "replace").decode().replace('"', "'").replace("\\", "_")
-    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name, safe='')}"
