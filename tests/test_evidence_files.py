@@ -208,6 +208,15 @@ def test_a_thai_name_or_a_quote_reaches_the_saved_file_whole(
     assert saved_as(download) == (name, fallback)
 
 
+def test_an_upload_without_its_form_token_attaches_nothing(make_app, login, da_nang, db):
+    assessment, _lead, editor = da_nang
+    client = make_app(WTF_CSRF_ENABLED=True).test_client()
+    login(client, editor)
+    refused = attach(client, assessment, ("plan.pdf", PDF))
+    assert "The form has expired. Reload the page and attach the file again." in page_text(refused)
+    assert files_of(db, assessment) == []
+
+
 def test_a_file_that_is_not_what_its_name_says_or_empty_is_refused_and_nothing_is_kept(
     client, login, da_nang, db
 ):

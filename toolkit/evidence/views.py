@@ -15,9 +15,10 @@ from toolkit.assessments.scores import questionnaire_of
 from toolkit.core.access import authorize
 from toolkit.core.downloads import attachment
 from toolkit.core.extensions import csrf, db
+from toolkit.core.forms import Form
 from toolkit.core.guards import takes_files
 from toolkit.evidence import service
-from toolkit.evidence.forms import AttachForm, RemoveForm
+from toolkit.evidence.forms import AttachForm
 
 bp = Blueprint("evidence", __name__)
 
@@ -113,7 +114,7 @@ def remove(assessment_id: int, file_id: int):
     if file is None:
         abort(404)
     question = questionnaire_of(assessment).find(file.answer.question_id)
-    if not RemoveForm().validate_on_submit():
+    if not Form().validate_on_submit():
         flash(_("The form has expired. Reload the page and remove the file again."), "error")
         return _back(assessment, question)
     service.remove(assessment, file, current_user)
