@@ -98,12 +98,12 @@ def da_nang(make_city, make_user, make_assessment, db):
     return assessment, lead, editor
 
 
-def attach(client, assessment, *files, question=QUESTION, follow=True):
-    """POST files as the area page's "Attach" button does: (name, bytes) pairs."""
+def attach(client, assessment, *files, question=QUESTION, follow=True, fields=()):
+    """POST files as the area page's "Attach" button does: (name, bytes) pairs, and the
+    form's other `fields` as (name, value) pairs."""
     # Encoded here: the test client would spool a large body to a file it never closes.
-    boundary, body = encode_multipart(
-        MultiDict([("files", FileStorage(io.BytesIO(content), name)) for name, content in files])
-    )
+    parts = [("files", FileStorage(io.BytesIO(content), name)) for name, content in files]
+    boundary, body = encode_multipart(MultiDict([*fields, *parts]))
     return client.post(
         f"/assessments/{assessment.id}/questions/{question}/files",
         data=body,
@@ -357,6 +357,11 @@ def test_a_file_of_another_assessment_huge_ids_and_nul_are_404(
     assert (
         attach(client, assessment, ("x.pdf", PDF), question="nope", follow=False).status_code == 404
     )
+    # The guard leaves an upload's body to the view, which refuses a NUL in its fields too.
+    nul = attach(client, assessment, ("x.pdf", PDF), fields=[("csrf_token", "a\x00b")])
+    assert nul.status_code == 400
+    assert "contains a null character (U+0000)" in page_text(nul)
+    assert [f.name for f in files_of(db, assessment)] == ["plan.pdf"]
 
 
 def test_removing_keeps_a_revision_with_the_remover_and_the_history_says_both(

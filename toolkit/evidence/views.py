@@ -16,7 +16,7 @@ from toolkit.core.access import authorize
 from toolkit.core.downloads import attachment
 from toolkit.core.extensions import csrf, db
 from toolkit.core.forms import Form
-from toolkit.core.guards import takes_files
+from toolkit.core.guards import check_texts, takes_files
 from toolkit.evidence import service
 from toolkit.evidence.forms import AttachForm
 
@@ -63,6 +63,7 @@ def attach(assessment_id: int, question_id: str):
     # An upload may be larger than other forms: the file's limit and room for the form.
     request.max_content_length = service.largest() + FORM_ROOM
     try:
+        check_texts()
         form = AttachForm()
         valid = form.validate_on_submit()
         uploads = [(f.filename, f.read()) for f in form.files.data or [] if f and f.filename]
