@@ -650,3 +650,27 @@ def test_an_editor_attaches_a_file_on_the_area_page_in_a_browser(
     question.get_by_role("button", name="Remove Adopted plan.pdf").click()
     expect(page.locator(".flash").first).to_contain_text("Removed Adopted plan.pdf.")
     assert page.errors == []
+
+
+def test_a_comment_typed_just_before_attaching_is_saved_first_in_a_browser(
+    live_server, open_page, db, tmp_path
+):
+    base, users = live_server
+    assessment = db.session.execute(db.select(Assessment)).scalar_one()
+    plan = tmp_path / "plan.pdf"
+    plan.write_bytes(PDF)
+    page = open_page()
+    sign_in(page, base, users["editor"].email)
+    page.goto(f"{base}/assessments/{assessment.id}/areas/{AREA}")
+    question = page.locator(f"#q-{QUESTION}")
+    question.locator("summary").click()
+    question.get_by_label("Attach files").set_input_files(str(plan))
+    # Attached at once, before the pause after typing that would have saved the comment.
+    question.locator(f"textarea[name='{QUESTION}__comment']").fill("See the adopted plan")
+    question.get_by_role("button", name=f"Attach to question {QUESTION}").click()
+    expect(page.locator(".flash").first).to_contain_text("Attached 1 file: plan.pdf.")
+    answer = answer_of(db, assessment)
+    assert answer.comment == "See the adopted plan"
+    assert [f.name for f in answer.attached_files] == ["plan.pdf"]
+    assert page.evaluate("Object.keys(localStorage)") == []
+    assert page.errors == []
