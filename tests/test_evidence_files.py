@@ -18,6 +18,7 @@ import pytest
 from conftest import add_assessment, add_city, add_user, new_postgres_database, sign_in
 from playwright.sync_api import expect
 from test_backup import every_row, run, upgraded
+from test_exports import saved_as
 from test_reports import pdftotext
 from werkzeug.datastructures import FileStorage, MultiDict
 from werkzeug.test import encode_multipart
@@ -26,6 +27,7 @@ from reports import fingerprint
 from toolkit.assessments.answering import create_assessment
 from toolkit.assessments.models import Answer, Assessment
 from toolkit.core import extensions, instrument
+from toolkit.core.models import AuditEvent
 from toolkit.core.templating import file_changes
 from toolkit.evidence import service
 from toolkit.evidence.models import EvidenceContent, EvidenceFile
@@ -96,12 +98,12 @@ def da_nang(make_city, make_user, make_assessment, db):
     return assessment, lead, editor
 
 
-def attach(client, assessment, *files, question=QUESTION, follow=True):
-    """POST files as the area page's "Attach" button does: (name, bytes) pairs."""
+def attach(client, assessment, *files, question=QUESTION, follow=True, fields=()):
+    """POST files as the area page's "Attach" button does: (name, bytes) pairs, and the
+    form's other `fields` as (name, value) pairs."""
     # Encoded here: the test client would spool a large body to a file it never closes.
-    boundary, body = encode_multipart(
-        MultiDict([("files", FileStorage(io.BytesIO(content), name)) for name, content in files])
-    )
+    parts = [("files", FileStorage(io.BytesIO(content), name)) for name, content in files]
+    boundary, body = encode_multipart(MultiDict([*fields, *parts]))
     return client.post(
         f"/assessments/{assessment.id}/questions/{question}/files",
         data=body,
@@ -184,6 +186,35 @@ def test_a_pdf_and_a_png_are_attached_listed_and_downloaded_as_they_were(
     ]
     assert disposition.startswith("attachment;")
     assert "filename*=UTF-8''Adopted%20plan%202025.pdf" in disposition
+
+
+@pytest.mark.parametrize(
+    "sent, name, fallback",
+    [
+        ("แผนพัฒนาเมือง 2026.pdf", "แผนพัฒนาเมือง 2026.pdf", "_" * 13 + " 2026.pdf"),
+        # A browser sends a quote in a file's name as %22 (HTML's form encoding).
+        ("plan %22final%22.pdf", 'plan "final".pdf', "plan 'final'.pdf"),
+    ],
+)
+def test_a_thai_name_or_a_quote_reaches_the_saved_file_whole(
+    client, login, da_nang, db, sent, name, fallback
+):
+    assessment, _lead, editor = da_nang
+    login(client, editor)
+    attach(client, assessment, (sent, PDF))
+    (file,) = files_of(db, assessment)
+    assert file.name == name
+    download = client.get(f"/assessments/{assessment.id}/files/{file.id}")
+    assert saved_as(download) == (name, fallback)
+
+
+def test_an_upload_without_its_form_token_attaches_nothing(make_app, login, da_nang, db):
+    assessment, _lead, editor = da_nang
+    client = make_app(WTF_CSRF_ENABLED=True).test_client()
+    login(client, editor)
+    refused = attach(client, assessment, ("plan.pdf", PDF))
+    assert "The form has expired. Reload the page and attach the file again." in page_text(refused)
+    assert files_of(db, assessment) == []
 
 
 def test_a_file_that_is_not_what_its_name_says_or_empty_is_refused_and_nothing_is_kept(
@@ -326,6 +357,11 @@ def test_a_file_of_another_assessment_huge_ids_and_nul_are_404(
     assert (
         attach(client, assessment, ("x.pdf", PDF), question="nope", follow=False).status_code == 404
     )
+    # The guard leaves an upload's body to the view, which refuses a NUL in its fields too.
+    nul = attach(client, assessment, ("x.pdf", PDF), fields=[("csrf_token", "a\x00b")])
+    assert nul.status_code == 400
+    assert "contains a null character (U+0000)" in page_text(nul)
+    assert [f.name for f in files_of(db, assessment)] == ["plan.pdf"]
 
 
 def test_removing_keeps_a_revision_with_the_remover_and_the_history_says_both(
@@ -349,7 +385,6 @@ def test_removing_keeps_a_revision_with_the_remover_and_the_history_says_both(
     assert [f["name"] for f in revision.old["files"]] == ["plan.pdf"] and revision.new[
         "files"
     ] == []
-    assert client.post(f"/assessments/{assessment.id}/files/{file.id}/remove").status_code == 404
 
     history = page_text(client.get(f"/assessments/{assessment.id}/questions/{QUESTION}/history"))
     assert re.search(r"Lan Lead Changed File removed: plan\.pdf", history)
@@ -359,6 +394,31 @@ def test_removing_keeps_a_revision_with_the_remover_and_the_history_says_both(
     timeline = page_text(client.get(f"/assessments/{assessment.id}/timeline"))
     assert "plan.pdf, from question cs_participation." in timeline
     assert "plan.pdf, to question cs_participation." in timeline
+
+
+def test_removing_a_removed_file_again_changes_nothing(client, login, da_nang, db):
+    # A double click on Remove: the second request finds the file removed once it holds the
+    # assessment's lock, and leaves it as the first one left it.
+    assessment, lead, editor = da_nang
+    login(client, editor)
+    attach(client, assessment, ("plan.pdf", PDF))
+    (file,) = files_of(db, assessment)
+    remove = f"/assessments/{assessment.id}/files/{file.id}/remove"
+    client.post(remove)
+    removed_at = files_of(db, assessment)[0].removed_at
+    answer = answer_of(db, assessment)
+    versions = answer.version, db.session.get(Assessment, assessment.id).version
+    revisions = len(answer.revisions)
+    login(client, lead)
+    again = client.post(remove, follow_redirects=True)
+    assert "Removed plan.pdf. The answer's history keeps it." in page_text(again)
+    (file,) = files_of(db, assessment)
+    assert file.removed_at == removed_at and file.removed_by_id == editor.id
+    answer = answer_of(db, assessment)
+    assert (answer.version, db.session.get(Assessment, assessment.id).version) == versions
+    assert len(answer.revisions) == revisions
+    removals = db.select(AuditEvent).filter_by(action="evidence_removed")
+    assert [e.user_id for e in db.session.execute(removals).scalars()] == [editor.id]
 
 
 def test_a_text_autosave_after_the_upload_keeps_the_file_without_a_conflict(
@@ -589,4 +649,28 @@ def test_an_editor_attaches_a_file_on_the_area_page_in_a_browser(
     expect(page.locator(f"#{QUESTION}-state")).to_have_text(re.compile(r"^Saved at"))
     question.get_by_role("button", name="Remove Adopted plan.pdf").click()
     expect(page.locator(".flash").first).to_contain_text("Removed Adopted plan.pdf.")
+    assert page.errors == []
+
+
+def test_a_comment_typed_just_before_attaching_is_saved_first_in_a_browser(
+    live_server, open_page, db, tmp_path
+):
+    base, users = live_server
+    assessment = db.session.execute(db.select(Assessment)).scalar_one()
+    plan = tmp_path / "plan.pdf"
+    plan.write_bytes(PDF)
+    page = open_page()
+    sign_in(page, base, users["editor"].email)
+    page.goto(f"{base}/assessments/{assessment.id}/areas/{AREA}")
+    question = page.locator(f"#q-{QUESTION}")
+    question.locator("summary").click()
+    question.get_by_label("Attach files").set_input_files(str(plan))
+    # Attached at once, before the pause after typing that would have saved the comment.
+    question.locator(f"textarea[name='{QUESTION}__comment']").fill("See the adopted plan")
+    question.get_by_role("button", name=f"Attach to question {QUESTION}").click()
+    expect(page.locator(".flash").first).to_contain_text("Attached 1 file: plan.pdf.")
+    answer = answer_of(db, assessment)
+    assert answer.comment == "See the adopted plan"
+    assert [f.name for f in answer.attached_files] == ["plan.pdf"]
+    assert page.evaluate("Object.keys(localStorage)") == []
     assert page.errors == []

@@ -8,7 +8,10 @@ import io
 
 import pytest
 from openpyxl import load_workbook
+from werkzeug.http import parse_options_header
 
+from toolkit.core.models import utcnow
+from toolkit.jobs.models import Job
 from toolkit.network.models import Cohort
 
 DA_NANG, BANGKOK = "Đà Nẵng", "กรุงเทพมหานคร"
@@ -31,6 +34,16 @@ def exported(make_city, make_user, make_assessment, db):
     staff = make_user("network")
     db.session.commit()
     return staff, cohort, assessments
+
+
+def saved_as(response) -> tuple[str, str]:
+    """The name a browser saves a download under (`filename*`, RFC 6266), and the ASCII one
+    of `filename` for those that do not read it."""
+    assert response.status_code == 200, response.data[:300]
+    header = response.headers["Content-Disposition"]
+    assert header.isascii() and header.startswith("attachment;")
+    fallback = parse_options_header(header.split("; filename*=")[0])[1]["filename"]
+    return parse_options_header(header)[1]["filename"], fallback
 
 
 def workbook(response):
@@ -182,3 +195,23 @@ def test_a_large_export_made_in_the_background_is_the_same_file(make_app, login,
     assert download.data.startswith(b"\xef\xbb\xbfassessment_id,")
     rows = list(csv.DictReader(io.StringIO(download.data.decode("utf-8-sig"))))
     assert {row["city"] for row in rows} == {DA_NANG, BANGKOK}
+
+
+@pytest.mark.parametrize(
+    "name, fallback",
+    [
+        ("รายงาน กรุงเทพมหานคร.csv", "_" * 6 + " " + "_" * 13 + ".csv"),
+        ('the "coast".csv', "the 'coast'.csv"),
+    ],
+)
+def test_a_download_named_in_thai_or_with_a_quote_keeps_its_name(
+    client, login, exported, db, name, fallback
+):
+    staff = exported[0]
+    job = Job(id="named", kind="export", title="Export", requested_by_id=staff.id)
+    job.status, job.finished_at = "finished", utcnow()
+    job.result_name, job.result_type, job.result = name, "text/csv", b"a,b\r\n"
+    db.session.add(job)
+    db.session.commit()
+    login(client, staff)
+    assert saved_as(client.get("/jobs/named/download")) == (name, fallback)

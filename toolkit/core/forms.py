@@ -61,7 +61,8 @@ class _Messages:
 
 class Form(FlaskForm):
     """The base of every form of the toolkit: WTForms' own messages ("This field is
-    required.") are translated like the toolkit's."""
+    required.") are translated like the toolkit's. Alone, it is the form of a button that
+    sends only the CSRF token (removing an evidence file)."""
 
     class Meta:
         def get_translations(self, form):

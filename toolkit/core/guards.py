@@ -48,23 +48,39 @@ def register(app: Flask) -> None:
 
 def takes_files(view):
     """Mark a view that takes files: the guard leaves the request's body to it, since the
-    view sets how large a body it takes before reading it (and checks what it reads)."""
+    view sets how large a body it takes before reading it. It then calls `check_texts` for
+    the form's fields, and checks the files it reads."""
     view.takes_files = True
     return view
 
 
+def check_texts() -> None:
+    """400 for a NUL character in a field of the request's form, as the guard refuses it for
+    other views: for views marked `takes_files`, once they have set how large a body they
+    take (reading the form reads the body)."""
+    _refuse_nul(_texts_of(request.form))
+
+
 def refuse_unstorable_input() -> None:
     """400 for a NUL character in the path, the query string or a form field, and for files:
-    no form of the toolkit takes one, but those of views marked `takes_files`."""
+    no form of the toolkit takes one, but those of views marked `takes_files` (which check
+    their form's fields themselves, `check_texts`)."""
     view = current_app.view_functions.get(request.endpoint)
     body = not getattr(view, "takes_files", False)
     if body and request.files:
         abort(400, _("This form does not take files. Send it again without one."))
-    texts = [request.path]
-    for pairs in (request.args, request.form) if body else (request.args,):
-        for key, values in pairs.lists():
-            texts.append(key)
-            texts.extend(values)
+    texts = [request.path, *_texts_of(request.args)]
+    if body:
+        texts += _texts_of(request.form)
+    _refuse_nul(texts)
+
+
+def _texts_of(pairs) -> list[str]:
+    """The keys and values of a MultiDict."""
+    return [text for key, values in pairs.lists() for text in (key, *values)]
+
+
+def _refuse_nul(texts: list[str]) -> None:
     if any("\x00" in text for text in texts):
         abort(
             400,

@@ -1,16 +1,14 @@
-"""The forms of evidence files: attach files to an answer, remove one."""
+"""The form of evidence files: attach files to an answer. Removing one is the base `Form`
+alone (the CSRF token: the file's id is in the address)."""
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from flask_wtf.file import MultipleFileField
 
+from toolkit.core.forms import Form
 
-class AttachForm(FlaskForm):
+
+class AttachForm(Form):
     """One or several files for the answer to one question."""
 
     files = MultipleFileField()
-
-
-class RemoveForm(FlaskForm):
-    """Remove one file (its id is in the address): the CSRF token alone."""

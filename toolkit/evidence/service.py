@@ -278,15 +278,26 @@ def attach(
     return answer
 
 
-def remove(assessment: Assessment, file: EvidenceFile, by: User | None) -> Answer:
+class _AlreadyRemoved(Exception):
+    """The file was removed meanwhile (a second click on Remove): nothing to change."""
+
+
+def remove(assessment: Assessment, file: EvidenceFile, by: User | None) -> None:
     """Remove a file from its answer: one change of the answer; the file stays in the
-    history."""
+    history. A file removed already is left as it is (no change, no audit record): two
+    requests at once (a double click) both find it attached, and the second one reads it
+    again under the assessment's lock."""
 
     def take_away(answer: Answer) -> None:
         kept = next(f for f in answer.files if f.id == file.id)
+        if kept.removed_at is not None:
+            raise _AlreadyRemoved
         kept.removed_at, kept.removed_by_id = utcnow(), by.id if by else None
 
-    answer = change_files(assessment, file.answer.question_id, take_away, by)
+    try:
+        change_files(assessment, file.answer.question_id, take_away, by)
+    except _AlreadyRemoved:
+        return
     record(
         "evidence_removed",
         assessment,
@@ -294,7 +305,6 @@ def remove(assessment: Assessment, file: EvidenceFile, by: User | None) -> Answe
         question=file.answer.question_id,
         file={"id": file.id, "name": file.name},
     )
-    return answer
 
 
 def find_file(assessment: Assessment, file_id: int) -> EvidenceFile | None:

@@ -3,9 +3,7 @@ download. Blueprint `evidence`."""
 
 from __future__ import annotations
 
-from urllib.parse import quote
-
-from flask import Blueprint, Response, abort, current_app, flash, redirect, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_required
@@ -15,10 +13,12 @@ from questionnaires import Question
 from toolkit.assessments.models import Assessment
 from toolkit.assessments.scores import questionnaire_of
 from toolkit.core.access import authorize
+from toolkit.core.downloads import attachment
 from toolkit.core.extensions import csrf, db
-from toolkit.core.guards import takes_files
+from toolkit.core.forms import Form
+from toolkit.core.guards import check_texts, takes_files
 from toolkit.evidence import service
-from toolkit.evidence.forms import AttachForm, RemoveForm
+from toolkit.evidence.forms import AttachForm
 
 bp = Blueprint("evidence", __name__)
 
@@ -63,6 +63,7 @@ def attach(assessment_id: int, question_id: str):
     # An upload may be larger than other forms: the file's limit and room for the form.
     request.max_content_length = service.largest() + FORM_ROOM
     try:
+        check_texts()
         form = AttachForm()
         valid = form.validate_on_submit()
         uploads = [(f.filename, f.read()) for f in form.files.data or [] if f and f.filename]
@@ -107,13 +108,14 @@ def attach(assessment_id: int, question_id: str):
 @bp.post("/assessments/<int:assessment_id>/files/<int:file_id>/remove")
 @login_required
 def remove(assessment_id: int, file_id: int):
-    """Remove a file from its answer; it stays in the answer's history."""
+    """Remove a file from its answer; it stays in the answer's history. A file removed
+    already (a double click) is left as it is, with the same message."""
     assessment = _assessment(assessment_id, "edit_assessment")
     file = service.find_file(assessment, file_id)
-    if file is None or file.removed_at is not None:
+    if file is None:
         abort(404)
     question = questionnaire_of(assessment).find(file.answer.question_id)
-    if not RemoveForm().validate_on_submit():
+    if not Form().validate_on_submit():
         flash(_("The form has expired. Reload the page and remove the file again."), "error")
         return _back(assessment, question)
     service.remove(assessment, file, current_user)
@@ -131,15 +133,8 @@ def download(assessment_id: int, file_id: int):
     data = service.content_of(file) if file is not None else None
     if data is None:
         abort(404)
-    response = Response(data, mimetype=file.content_type)
-    response.headers["Content-Disposition"] = disposition(file.name)
+    response = attachment(data, file.content_type, file.name)
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Content-Security-Policy"] = SANDBOX
     response.headers["Cache-Control"] = "private, no-store"
     return response
-
-
-def disposition(name: str) -> str:
-    """`attachment` with the name in UTF-8 (RFC 6266), and in ASCII for old browsers."""
-    ascii_name = name.encode("ascii", "replace").decode().replace('"', "'").replace("\\", "_")
-    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name, safe='')}"

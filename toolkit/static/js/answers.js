@@ -465,16 +465,42 @@
     return Promise.all(sent);
   }
 
-  // -- signing out: this person's unsent answers are sent first (those of other pages of the
-  // assessment too); what cannot be sent now is deleted from this browser only if they agree.
-  var signOut = document.querySelector("form[data-sign-out]");
-  function sendBeforeSigningOut() {
+  // Send at once the answers still waiting for the pause after typing; the promise settles
+  // when every answer of the page being sent is saved or refused.
+  function sendPending() {
     Object.keys(timers).forEach(function (id) {
       if (!timers[id]) return;
       clearTimeout(timers[id]);
       timers[id] = null;
       send(id);
     });
+    return Promise.all(Object.keys(inflight).map(function (id) { return inflight[id]; }));
+  }
+
+  // -- attaching or removing a file leaves the page: the answers typed just before are sent
+  // first, or the navigation would cut their saving off (what cannot be sent stays queued in
+  // this browser and is sent from the page it comes back to).
+  document.querySelectorAll("form[data-after-saves]").forEach(function (leaving) {
+    var waiting = false;
+    leaving.addEventListener("submit", function (event) {
+      event.preventDefault();
+      if (waiting) return;
+      waiting = true;
+      var button = event.submitter;
+      sendPending().catch(function () {}).then(function () {
+        if (button && button.hasAttribute("formaction")) leaving.action = button.formAction;
+        leaving.submit();
+      });
+    });
+    // Back to this page from the browser's cache: its buttons work again.
+    window.addEventListener("pageshow", function () { waiting = false; });
+  });
+
+  // -- signing out: this person's unsent answers are sent first (those of other pages of the
+  // assessment too); what cannot be sent now is deleted from this browser only if they agree.
+  var signOut = document.querySelector("form[data-sign-out]");
+  function sendBeforeSigningOut() {
+    sendPending();
     var queue = readQueue();
     return Promise.all(Object.keys(queue).map(function (id) {
       if (questionEl(id)) return send(id);
