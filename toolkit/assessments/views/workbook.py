@@ -3,7 +3,7 @@ see every change it makes, and confirm."""
 
 from __future__ import annotations
 
-from flask import abort, flash, render_template
+from flask import abort, flash, render_template, request
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_required
@@ -27,7 +27,7 @@ from toolkit.assessments.workflow import EDITABLE, STATUS_NAMES
 from toolkit.core.access import authorize
 from toolkit.core.audit import record
 from toolkit.core.downloads import attachment
-from toolkit.core.guards import takes_files
+from toolkit.core.guards import check_texts, takes_files
 from toolkit.i18n.service import language_code
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -64,6 +64,8 @@ def upload_workbook(assessment_id: int):
     """Upload a filled workbook: its problems, all at once (400), or the preview of every
     change it makes, to confirm."""
     assessment = _editable(assessment_id)
+    if request.method == "POST":
+        check_texts()
     form, problems = WorkbookUploadForm(), []
     if form.validate_on_submit():
         data = form.workbook.data.read(MAX_WORKBOOK + 1)
