@@ -84,7 +84,7 @@ def test_a_new_version_carries_unchanged_answers_and_offers_the_changed_ones(
     question = link.new.question(question_id)
     _change, origins = link.offers[question_id]
     area = client.get(f"/assessments/{new.id}/areas/{question.area_id}").data.decode()
-    block = area[area.index(f'id="q-{question_id}"') :].split('class="question"')[0]
+    block = area[area.index(f'id="q-{question_id}"') :].split('<div class="question')[0]
     assert "earlier answer" in block
     assert f"Who usually holds the answer:</strong> {escape(str(question.ask))}" in block
     assert f"This question changed in version {NEW}, so the 2025 answer was not copied." in block
@@ -123,11 +123,12 @@ def test_a_new_version_carries_unchanged_answers_and_offers_the_changed_ones(
     page = client.get(
         f"/assessments/{new.id}/areas/{link.new.question(apart).area_id}"
     ).data.decode()
-    assert f'value="{apart}"' not in page.split('id="q-' + apart)[1].split('class="question"')[0]
+    block = page.split('id="q-' + apart)[1].split('<div class="question')[0]
+    assert f'value="{apart}"' not in block
     # Once answered, the question no longer offers the earlier answer.
     question_id, question = usable, link.new.question(usable)
     area = client.get(f"/assessments/{new.id}/areas/{question.area_id}").data.decode()
-    block = area[area.index(f'id="q-{question_id}"') :].split('class="question"')[0]
+    block = area[area.index(f'id="q-{question_id}"') :].split('<div class="question')[0]
     assert "earlier answer" not in block
 
 
@@ -267,7 +268,7 @@ def test_use_this_answer_never_overwrites_what_someone_else_saved_meanwhile(
     taken = second.post(url, data={"take_offer": question_id, f"{question_id}__version": "0"})
     assert taken.status_code == 302
     page = second.get(url).data.decode()
-    block = page[page.index(f'id="q-{question_id}"') :].split('class="question"')[0]
+    block = page[page.index(f'id="q-{question_id}"') :].split('<div class="question')[0]
     assert "earlier answer" not in block
     db.session.expire_all()
     saved = db.session.execute(
