@@ -10,6 +10,7 @@ import subprocess
 from functools import cache
 
 import pytest
+from conftest import service_missing
 from pypdf import PdfReader
 from test_jobs import wait_for
 from test_reports import pdftotext
@@ -124,7 +125,7 @@ def test_in_thai_the_questions_are_thai_in_the_thai_font():
     assert THAI_QUESTION in "".join(pdftotext(pdf).split())
     assert PdfReader(io.BytesIO(pdf)).trailer["/Root"]["/Lang"] == "th"
     if shutil.which("pdffonts") is None:
-        pytest.skip("poppler's pdffonts (Debian package poppler-utils)")
+        service_missing("poppler's pdffonts (Debian package poppler-utils, installed by make test)")
     fonts = subprocess.run(
         ["pdffonts", "-"], input=pdf, capture_output=True, check=True, text=False
     ).stdout.decode()
