@@ -5,11 +5,12 @@ gather the facts into a `Report` and call `render_html` or `render_pdf`.
 """
 
 from .blank import BlankQuestionnaire
-from .model import AnswerFacts, FileFacts, NetworkReport, NetworkRow, Report
+from .model import ActionFacts, AnswerFacts, FileFacts, NetworkReport, NetworkRow, Report
 from .render import PAPER_SIZES, fingerprint, render_html, render_pdf
 
 __all__ = [
     "PAPER_SIZES",
+    "ActionFacts",
     "AnswerFacts",
     "BlankQuestionnaire",
     "FileFacts",

@@ -58,6 +58,33 @@ class AnswerFacts:
 
 
 @dataclass(frozen=True)
+class ActionFacts:
+    """One action of the city's plan as the report shows it: planned in `planned_in` (a
+    cycle), for the recommendation of `question_id` (None: an action of the city's own)."""
+
+    title: str
+    status: str  # planned, in_progress, done, dropped
+    planned_in: int
+    area_id: str | None = None
+    question_id: str | None = None
+    department: str | None = None
+    responsible: str | None = None
+    start_on: date | None = None
+    due_on: date | None = None
+    # The day it was done or dropped.
+    closed_on: date | None = None
+    dropped_reason: str | None = None
+    budget_line: str | None = None
+    # The amount as written, with its currency ("IDR 250,000,000.00").
+    budget: str | None = None
+    last_note: str | None = None
+
+    @property
+    def open(self) -> bool:
+        return self.status in ("planned", "in_progress")
+
+
+@dataclass(frozen=True)
 class Report:
     """One assessment's report: facts, scores, and what to do first."""
 
@@ -85,6 +112,9 @@ class Report:
     # of the questionnaire's texts it does not translate yet (printed in English), of how many.
     translation: str = "source"
     in_english: tuple[int, int] = (0, 0)
+    # The city's action plan for this cycle: the actions planned in it, and those of earlier
+    # cycles still open when it began or closed since (carried over), by due date.
+    actions: tuple[ActionFacts, ...] = ()
 
     @property
     def draft(self) -> bool:

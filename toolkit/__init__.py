@@ -55,6 +55,7 @@ def create_app(config: dict | None = None) -> Flask:
     login_manager.session_protection = "basic"
 
     from toolkit.accounts import service as accounts
+    from toolkit.actions import models as _actions  # noqa: F401 (its views are to come)
     from toolkit.accounts import views as auth
     from toolkit.accounts.cli import user_cli
     from toolkit.api import views as api

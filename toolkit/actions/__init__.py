@@ -1,0 +1,1 @@
+"""Action plans: what a city does about its recommendations, followed across cycles."""
