@@ -96,7 +96,7 @@ def sheets(report: Report, translations) -> Iterator[tuple[str, list[list]]]:
                             answer_in_words(result, translations, language),
                             None if result.score is None else round(result.score, 1),
                             result.value if number else None,
-                            question.unit if question.type == "number" else None,
+                            question.unit.get(language) if question.unit else None,
                             facts.data_year if number else None,
                             facts.data_source if number else None,
                             "\n".join((*facts.evidence, *(f.name for f in facts.files))) or None,

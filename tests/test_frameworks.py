@@ -108,3 +108,152 @@ def test_every_tagged_question_appears_under_each_of_its_tags_and_nowhere_else(c
     for framework in frameworks:
         tags = [str(t.tag) for t in framework.targets()]
         assert tags == sorted(tags, key=order.get)
+
+
+# -- the page and the export -----------------------------------------------------------------
+
+
+def answered(city, questionnaire_id, status="draft"):
+    """An assessment with every scored question answered: number questions with their year
+    and source, every answer with evidence."""
+    from toolkit.assessments.answering import AnswerInput, create_assessment, save_answers
+    from toolkit.core.extensions import db
+
+    questionnaire = instrument.latest(questionnaire_id)
+    assessment = create_assessment(city, questionnaire, 2026, None)
+    rng = random.Random(questionnaire_id)
+    given = {}
+    for q in questionnaire.questions():
+        if not q.scored:
+            continue
+        number = q.type == "number"
+        given[q.id] = AnswerInput(
+            value=answer_for(q, 0.6, rng),
+            evidence=(EVIDENCE,),
+            data_year=2024 if number else None,
+            data_source=SOURCE if number else None,
+        )
+    save_answers(assessment, given, None)
+    assessment.status = status
+    db.session.flush()
+    return assessment
+
+
+def add_action(assessment, question_id, title):
+    from toolkit.actions.models import Action
+    from toolkit.core.extensions import db
+
+    action = Action(
+        city_id=assessment.city_id,
+        assessment_id=assessment.id,
+        question_id=question_id,
+        title=title,
+    )
+    db.session.add(action)
+    db.session.flush()
+    return action
+
+
+def sections(html: str) -> dict[str, str]:
+    """The page's target sections by tag."""
+    parts = re.split(r'<section class="panel framework-target" id="target-([^"]+)">', html)
+    return dict(zip(parts[1::2], parts[2::2], strict=True))
+
+
+def section_id(tag: str) -> str:
+    return tag.replace(" ", "-").replace(".", "-")
+
+
+@pytest.mark.parametrize("questionnaire_id", QUESTIONNAIRES)
+def test_the_page_and_export_show_every_tagged_question_under_each_of_its_targets(
+    client, db, make_city, make_user, login, questionnaire_id
+):
+    city = make_city("surabaya", "ID")
+    assessment = answered(city, questionnaire_id)
+    questionnaire = instrument.latest(questionnaire_id)
+    tagged = [q for q in questionnaire.questions() if q.tags]
+    number = next(q for q in tagged if q.type == "number")
+    add_action(assessment, number.id, '=HYPERLINK("x") Start the waste census')
+    db.session.commit()
+    login(client, make_user("city_lead", city))
+
+    page = client.get(f"/assessments/{assessment.id}/frameworks")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    found = sections(html)
+    for q in tagged:
+        for tag in q.tags:
+            assert f"Question {q.id}</a>" in found[section_id(tag)], (q.id, tag)
+    for tag in found:
+        assert all(
+            f"Question {q.id}</a>" not in found[tag]
+            for q in tagged
+            if tag not in {section_id(t) for t in q.tags}
+        )
+    # Goals as sections with their number and title; an indicator with its year and source.
+    assert "Goal 11: Sustainable cities and communities" in html
+    block = found[section_id(number.tags[0])]
+    assert "Year of the data: 2024" in block and str(escape(SOURCE)) in block
+    assert "waste-report-2025.pdf" in block
+    assert "Start the waste census" in block
+    for name in ("Sendai Framework", "New Urban Agenda", "Paris Agreement"):
+        assert name in html
+
+    xlsx = client.get(f"/assessments/{assessment.id}/frameworks.xlsx")
+    assert xlsx.status_code == 200
+    assert "attachment" in xlsx.headers["Content-Disposition"]
+    workbook = load_workbook(io.BytesIO(xlsx.data))
+    assert workbook.sheetnames[0] == "SDG"
+    rows = [r for name in workbook.sheetnames for r in workbook[name].iter_rows(values_only=True)]
+    header = rows[0]
+    pairs = {(r[2], r[4]) for r in rows if r != header}
+    for q in tagged:
+        for tag in q.tags:
+            assert (tag, q.id) in pairs
+    row = next(r for r in rows if r[4] == number.id)
+    column = dict(zip(header, row, strict=True))
+    assert column["year of the data"] == 2024 and column["source"] == SOURCE
+    assert column["unit"] == number.unit.get("en") and isinstance(column["value"], int | float)
+    assert EVIDENCE in column["evidence"]
+    # A title a spreadsheet would run as a formula is kept as text.
+    assert column["actions"].startswith("'=HYPERLINK")
+
+    text = client.get(f"/assessments/{assessment.id}/frameworks.csv").get_data(as_text=True)
+    lines = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
+    assert lines[0][0] == "framework"
+    assert {(line[3], line[5]) for line in lines[1:]} == pairs
+
+
+def test_another_citys_assessment_is_not_found(client, db, make_city, make_user, login):
+    mine, theirs = make_city("surabaya", "ID"), make_city("da-nang", "VN")
+    assessment = answered(theirs, "asus-quick")
+    db.session.commit()
+    login(client, make_user("city_editor", mine))
+    for url in ("frameworks", "frameworks.xlsx", "frameworks.csv"):
+        assert client.get(f"/assessments/{assessment.id}/{url}").status_code == 404
+    assert client.get("/network/frameworks").status_code == 403
+    assert client.get("/assessments/99999999999999999999/frameworks").status_code == 404
+
+
+# -- the network's view ----------------------------------------------------------------------
+
+
+def test_the_network_view_hides_the_spread_below_five_cities_and_shows_it_at_five(
+    client, db, make_city, make_user, login
+):
+    for n in range(4):
+        answered(make_city(f"city-{n}", "ID"), "asus-quick", status="approved")
+    answered(make_city("draft-city", "ID"), "asus-quick")  # not approved: not counted
+    db.session.commit()
+    login(client, make_user("network"))
+    html = client.get("/network/frameworks").get_data(as_text=True)
+    assert "fewer than 5 cities report on it" in html
+    assert '<td class="number">4</td>' not in html
+
+    answered(make_city("city-4", "ID"), "asus-quick", status="approved")
+    db.session.commit()
+    html = client.get("/network/frameworks").get_data(as_text=True)
+    row = re.search(r"<th scope=\"row\">SDG 11.6 .*?</tr>", html, re.S).group(0)
+    assert '<td class="number">5</td>' in row
+    assert "fewer than" not in row
+    assert client.get("/network/frameworks?status=nonsense").status_code == 400
