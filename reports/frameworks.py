@@ -6,15 +6,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from questionnaires.frameworks import FrameworkGroup, grouped
 from questionnaires.scoring import ANSWERED, QuestionScore
 from reports.model import ActionFacts, AnswerFacts, Report
 from reports.words import answer_words
-
-
-def frameworks_of(report: Report) -> tuple[FrameworkGroup, ...]:
-    """The report's question results by framework, goal and target."""
-    return grouped(report.card)
 
 
 def actions_by_question(actions: tuple[ActionFacts, ...]) -> dict[str, list[ActionFacts]]:
@@ -77,7 +71,7 @@ def sheets(report: Report, translations) -> Iterator[tuple[str, list[list]]]:
     source, evidence and the city's actions for it."""
     language = report.language
     actions = actions_by_question(report.actions)
-    for framework in frameworks_of(report):
+    for framework in report.frameworks:
         rows = []
         for goal in framework.goals:
             for target in goal.targets:

@@ -8,6 +8,8 @@ import csv
 import io
 import random
 import re
+import shutil
+import subprocess
 from dataclasses import replace
 
 import pytest
@@ -257,3 +259,50 @@ def test_the_network_view_hides_the_spread_below_five_cities_and_shows_it_at_fiv
     assert '<td class="number">5</td>' in row
     assert "fewer than" not in row
     assert client.get("/network/frameworks?status=nonsense").status_code == 400
+
+
+# -- the report's chapter --------------------------------------------------------------------
+
+
+def raw_text(pdf: bytes) -> str:
+    """The PDF's text in the order it is drawn (a table cell's lines stay together)."""
+    if shutil.which("pdftotext") is None:
+        from conftest import service_missing
+
+        service_missing("poppler's pdftotext (Debian package poppler-utils)")
+    return subprocess.run(
+        ["pdftotext", "-raw", "-", "-"], input=pdf, capture_output=True, check=True
+    ).stdout.decode()
+
+
+def test_the_report_has_a_compact_frameworks_chapter(app, db, make_city, tmp_path):
+    from reports import render_pdf
+    from toolkit.frameworks.service import framework_report
+
+    assessment = answered(make_city("surabaya", "ID"), "asus-quick")
+    questionnaire = instrument.latest("asus-quick")
+    number = next(q for q in questionnaire.questions() if q.tags and q.type == "number")
+    add_action(assessment, number.id, "Start the waste census")
+    pdf = render_pdf(framework_report(assessment))
+    (tmp_path / "report.pdf").write_bytes(pdf)
+    pages = raw_text(pdf).split("\f")
+    chapter = [
+        n
+        for n, page in enumerate(pages)
+        if "Sustainable Development Goals and other frameworks" in page and "Contents" not in page
+    ]
+    assert chapter, "the chapter is in the report"
+    first = chapter[0]
+    method = next(n for n, page in enumerate(pages) if "Methodology\n" in page and n > first)
+    body = " ".join(" ".join(p.split()) for p in pages[first:method])
+    assert "Goal 11: Sustainable cities and communities" in body
+    assert "11.6 Reduce the environmental impact of cities" in body
+    assert "Sendai Framework for Disaster Risk Reduction" in body
+    assert f"Year of the data: 2024 · Source: {SOURCE}" in body
+    assert "Action: Start the waste census (planned)" in body
+    for q in questionnaire.questions():
+        if q.tags:
+            assert q.id in body
+    # Compact: no page of the chapter but its last is near-empty.
+    for page in pages[first : method - 1]:
+        assert len(page.split()) > 150, page

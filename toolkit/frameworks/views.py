@@ -12,7 +12,6 @@ from reports.frameworks import (
     action_status,
     actions_by_question,
     answer_in_words,
-    frameworks_of,
 )
 from toolkit.assessments.models import Assessment
 from toolkit.core.access import authorize
@@ -37,7 +36,7 @@ def assessment_frameworks(assessment_id: int):
         "frameworks/assessment.html",
         assessment=assessment,
         report=report,
-        frameworks=frameworks_of(report),
+        frameworks=report.frameworks,
         actions=actions_by_question(report.actions),
         answer_words=lambda result: answer_in_words(result, get_translations(), language_code()),
         action_status=lambda status: action_status(status, get_translations()),
