@@ -14,6 +14,7 @@ from pathlib import Path
 
 import yaml
 
+from .frameworks import tag_problem
 from .model import (
     AREA_IDS,
     CHANGES,
@@ -881,6 +882,10 @@ class _Reader:
         for item, item_path in self.sequence(node, path, "tags"):
             tag = self.plain_text(item, item_path)
             if tag is None:
+                return None
+            problem = tag_problem(tag)
+            if problem:
+                self.error(item, item_path, problem)
                 return None
             tags.append(tag)
         return tuple(tags) if isinstance(node, yaml.SequenceNode) else None

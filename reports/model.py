@@ -11,6 +11,7 @@ from functools import cache
 
 from questionnaires import Questionnaire, Scorecard
 from questionnaires import model as instrument
+from questionnaires.frameworks import FrameworkGroup, grouped
 from questionnaires.scoring import ANSWERED, AreaScore, PriorityRecommendation, QuestionScore
 from questionnaires.versions import AreaChange, AreaComparison
 
@@ -161,6 +162,12 @@ class Report:
             and r.status == ANSWERED
             and r.question.id in self.answers
         ]
+
+    @property
+    def frameworks(self) -> tuple[FrameworkGroup, ...]:
+        """The question results by global framework (SDGs, Sendai, New Urban Agenda, Paris),
+        goal and target: the report's frameworks chapter."""
+        return grouped(self.card)
 
     def radar(self, title: str, description: str, no_score: str):
         """The six areas, with the previous cycle dashed where there is one."""

@@ -490,6 +490,21 @@ ROUTES = {
         ("POST", "/people/{own_editor}/reset-link", expect(network=403, editor=403)),
         ("POST", "/people/{other_editor}/reset-link", expect(network=403, lead=404, editor=404)),
     ],
+    # Results by global framework (SDG targets, Sendai, NUA, Paris) and their export: as the
+    # assessment's results; the network's view per SDG target: network staff only.
+    "frameworks.assessment_frameworks": [
+        ("GET", "/assessments/{own_assessment}/frameworks", expect()),
+        ("GET", "/assessments/{other_assessment}/frameworks", expect(lead=404, editor=404)),
+    ],
+    "frameworks.export": [
+        ("GET", "/assessments/{own_assessment}/frameworks.xlsx", expect()),
+        ("GET", "/assessments/{own_assessment}/frameworks.csv", expect()),
+        ("GET", "/assessments/{other_assessment}/frameworks.csv", expect(lead=404, editor=404)),
+    ],
+    "frameworks.network_frameworks": [
+        ("GET", "/network/frameworks", expect(lead=403, editor=403)),
+        ("GET", "/network/frameworks?status=nonsense", expect(LOGIN, 400, 400, 403, 403)),
+    ],
 }
 # Anonymous users of a POST-only route meet the sign-in redirect too.
 CASES = [
@@ -574,6 +589,9 @@ METHODS = {
     "/api/v1/compare": "GET",
     "/account/api-tokens": "GET POST",
     "/account/api-tokens/<int:token_id>/revoke": "POST",
+    "/assessments/<int:assessment_id>/frameworks": "GET",
+    "/assessments/<int:assessment_id>/frameworks.<any(csv, xlsx):kind>": "GET",
+    "/network/frameworks": "GET",
 }
 
 

@@ -322,6 +322,78 @@ PLANTED = [
             )
         ],
     ),
+    (
+        "a misspelt SDG target",
+        "tags: [SDG 6.1]",
+        "tags: [SDG 6.1, SDG 11.12]",
+        [
+            (
+                "tags: [SDG 6.1, SDG 11.12]",
+                "areas[1].sub_areas[0].questions[0].tags[1]: "
+                'unknown tag "SDG 11.12" (did you mean "SDG 11.2", "SDG 11.1", "SDG 17.12"?)',
+            )
+        ],
+    ),
+    (
+        "a misspelt framework",
+        "tags: [SDG 6.1]",
+        "tags: [SDG 6.1, SGD 11.6]",
+        [
+            (
+                "tags: [SDG 6.1, SGD 11.6]",
+                "areas[1].sub_areas[0].questions[0].tags[1]: "
+                'unknown tag "SGD 11.6" (did you mean "SDG 11.6", "SDG 17.6", "SDG 16.6"?)',
+            )
+        ],
+    ),
+    (
+        "a tag in the wrong case",
+        "tags: [SDG 6.1]",
+        "tags: [SDG 6.1, sdg 11.6]",
+        [
+            (
+                "tags: [SDG 6.1, sdg 11.6]",
+                "areas[1].sub_areas[0].questions[0].tags[1]: "
+                'unknown tag "sdg 11.6" (did you mean "SDG 11.6"?)',
+            )
+        ],
+    ),
+    (
+        "a New Urban Agenda paragraph that does not exist",
+        "tags: [SDG 6.1]",
+        "tags: [SDG 6.1, NUA 999]",
+        [
+            (
+                "tags: [SDG 6.1, NUA 999]",
+                "areas[1].sub_areas[0].questions[0].tags[1]: "
+                'unknown tag "NUA 999" (the New Urban Agenda\'s paragraphs run from 1 to 175)',
+            )
+        ],
+    ),
+    (
+        "a Sendai target that does not exist",
+        "tags: [SDG 6.1]",
+        "tags: [SDG 6.1, Sendai H]",
+        [
+            (
+                "tags: [SDG 6.1, Sendai H]",
+                "areas[1].sub_areas[0].questions[0].tags[1]: "
+                'unknown tag "Sendai H" (did you mean "Sendai G", "Sendai F", "Sendai E"?)',
+            )
+        ],
+    ),
+    (
+        "a Paris Agreement article that does not exist",
+        "tags: [SDG 6.1]",
+        "tags: [SDG 6.1, Paris 30]",
+        [
+            (
+                "tags: [SDG 6.1, Paris 30]",
+                "areas[1].sub_areas[0].questions[0].tags[1]: "
+                'unknown tag "Paris 30" (the Paris Agreement\'s articles run from 1 to 29)',
+            )
+        ],
+    ),
 ]
 
 
@@ -500,3 +572,14 @@ def test_fuzz_mutated_example_never_crashes_the_loader(example_text, write_quest
         start %= len(text) + 1
         text = text[:start] + insert + text[start + length :]
     _check_never_crashes(write_questionnaire(text))
+
+
+def test_every_questionnaire_of_the_toolkit_loads_with_its_tags():
+    from questionnaires import catalogue
+    from questionnaires.frameworks import parse_tag
+
+    questionnaires = catalogue()
+    assert {q.id for q in questionnaires} >= {"asus-quick", "asus-detailed"}
+    for questionnaire in questionnaires:
+        tags = [t for q in questionnaire.questions() for t in q.tags]
+        assert tags and all(parse_tag(t) for t in tags)

@@ -65,6 +65,7 @@ def create_app(config: dict | None = None) -> Flask:
     from toolkit.cli.serve import serve_command
     from toolkit.core import guards, health, logs, templating
     from toolkit.evidence import views as evidence
+    from toolkit.frameworks import views as frameworks
     from toolkit.home import views as home
     from toolkit.i18n import views as i18n
     from toolkit.i18n.cli import i18n_cli
@@ -90,6 +91,7 @@ def create_app(config: dict | None = None) -> Flask:
         evidence.bp,
         reporting.bp,
         network.bp,
+        frameworks.bp,
         jobs.bp,
         api.bp,
     ):
