@@ -5,18 +5,29 @@ gather the facts into a `Report` and call `render_html` or `render_pdf`.
 """
 
 from .blank import BlankQuestionnaire
-from .model import ActionFacts, AnswerFacts, FileFacts, NetworkReport, NetworkRow, Report
+from .model import (
+    ActionFacts,
+    AnswerFacts,
+    CohortFacts,
+    FileFacts,
+    NetworkReport,
+    NetworkRow,
+    Report,
+    Spread,
+)
 from .render import PAPER_SIZES, fingerprint, render_html, render_pdf
 
 __all__ = [
     "PAPER_SIZES",
     "ActionFacts",
+    "CohortFacts",
     "AnswerFacts",
     "BlankQuestionnaire",
     "FileFacts",
     "NetworkReport",
     "NetworkRow",
     "Report",
+    "Spread",
     "fingerprint",
     "render_html",
     "render_pdf",
