@@ -20,9 +20,9 @@ from .render import PAPER_SIZES, fingerprint, render_html, render_pdf
 __all__ = [
     "PAPER_SIZES",
     "ActionFacts",
-    "CohortFacts",
     "AnswerFacts",
     "BlankQuestionnaire",
+    "CohortFacts",
     "FileFacts",
     "NetworkReport",
     "NetworkRow",

@@ -134,13 +134,14 @@ def radar(
     height = legend_top + len(legend_rows) * LEGEND_ROW_HEIGHT + PADDING
 
     summary = _summary(axes, series, no_score)
+    # The values always, so that a screen reader hears the chart, not only its title.
+    described = f"{description} {summary}" if description else summary
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {_n(width)} {_n(height)}"'
         f' width="100%" preserveAspectRatio="xMidYMid meet" class="chart radar" role="img"'
         f' aria-labelledby="{chart_id}-title {chart_id}-desc" font-family="sans-serif">',
         f'<title id="{chart_id}-title">{escape(title)}</title>',
-        # The values always, so that a screen reader hears the chart, not only its title.
-        f'<desc id="{chart_id}-desc">{escape(f"{description} {summary}" if description else summary)}</desc>',
+        f'<desc id="{chart_id}-desc">{escape(described)}</desc>',
     ]
     parts += _grid(cx, cy, radius, angles)
     for one in sorted(series, key=lambda one: one.style != "band"):  # bands underneath
