@@ -328,3 +328,25 @@ def test_the_council_page_is_one_page_in_thai_and_burmese_on_a4_and_letter(
     assert "Nguyen Reviewer" in sheet and "Le Van A" in sheet and "Own: repaint" in sheet
     assert "Tran Thi B" in sheet
     assert "Hue" in text_of(pdf, 3) and "Nguyen Reviewer" not in text_of(pdf, 3)
+
+
+def test_a_screen_reader_starts_with_the_cover_and_hears_where_each_contents_link_goes(hue, db):
+    """The running header and the DRAFT mark are not the first structure elements (the header
+    is in the margin boxes, outside the tree; the mark comes last), and the contents page's
+    links carry their words in /Contents, not an id."""
+    from toolkit.reporting.service import report_of
+
+    hue.status = "submitted"
+    db.session.commit()
+    pdf = render_pdf(report_of(hue))
+    reader = PdfReader(io.BytesIO(pdf))
+    document = reader.trailer["/Root"]["/StructTreeRoot"]["/K"]
+    document = document[0] if isinstance(document, list) else document
+    kids = document.get_object()["/K"]
+    first = kids[0].get_object()
+    assert first["/S"] == "/Sect"  # the cover, not the header's words or the mark
+    assert "DRAFT" in text_of(pdf, 1)  # the mark and the header are still on every page
+    contents = page_with(pdf, "Contents")
+    links = [a.get_object().get("/Contents") for a in reader.pages[contents - 1]["/Annots"]]
+    assert "Decisions for council" in links and "Security" in links
+    assert "Executive summary" in links and not any(link.startswith("area-") for link in links)
