@@ -5,7 +5,16 @@ gather the facts into a `Report` and call `render_html` or `render_pdf`.
 """
 
 from .blank import BlankQuestionnaire
-from .model import ActionFacts, AnswerFacts, FileFacts, NetworkReport, NetworkRow, Report
+from .model import (
+    ActionFacts,
+    AnswerFacts,
+    CohortFacts,
+    FileFacts,
+    NetworkReport,
+    NetworkRow,
+    Report,
+    Spread,
+)
 from .render import PAPER_SIZES, fingerprint, render_html, render_pdf
 
 __all__ = [
@@ -13,10 +22,12 @@ __all__ = [
     "ActionFacts",
     "AnswerFacts",
     "BlankQuestionnaire",
+    "CohortFacts",
     "FileFacts",
     "NetworkReport",
     "NetworkRow",
     "Report",
+    "Spread",
     "fingerprint",
     "render_html",
     "render_pdf",

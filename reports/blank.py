@@ -10,6 +10,20 @@ from questionnaires import Questionnaire
 from questionnaires.model import Area, Question
 
 
+def numbers_of(questionnaire: Questionnaire) -> dict[str, str]:
+    """The number people see for each area ("3"), sub-area ("3.2") and question ("3.2.1"):
+    counted over the whole questionnaire, so that one area printed alone keeps the numbers it
+    has in the whole, and no internal id reaches paper."""
+    numbers = {}
+    for a, area in enumerate(questionnaire.areas, 1):
+        numbers[area.id] = str(a)
+        for s, sub_area in enumerate(area.sub_areas, 1):
+            numbers[sub_area.id] = f"{a}.{s}"
+            for q, question in enumerate(sub_area.questions, 1):
+                numbers[question.id] = f"{a}.{s}.{q}"
+    return numbers
+
+
 @dataclass(frozen=True)
 class BlankQuestionnaire:
     """A questionnaire version to print blank: the whole of it, or the area `area_id`, in
@@ -44,17 +58,8 @@ class BlankQuestionnaire:
 
     @cached_property
     def numbers(self) -> dict[str, str]:
-        """The number people see for each area ("3"), sub-area ("3.2") and question ("3.2.1"):
-        counted over the whole questionnaire, so that one area printed alone keeps the numbers
-        it has in the whole, and no internal id reaches paper."""
-        numbers = {}
-        for a, area in enumerate(self.questionnaire.areas, 1):
-            numbers[area.id] = str(a)
-            for s, sub_area in enumerate(area.sub_areas, 1):
-                numbers[sub_area.id] = f"{a}.{s}"
-                for q, question in enumerate(sub_area.questions, 1):
-                    numbers[question.id] = f"{a}.{s}.{q}"
-        return numbers
+        """The numbers people see (see `numbers_of`)."""
+        return numbers_of(self.questionnaire)
 
     def condition(self, question: Question) -> tuple[Question, list] | None:
         """When `question` applies: the question it depends on and the answers to it that show

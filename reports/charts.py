@@ -134,12 +134,14 @@ def radar(
     height = legend_top + len(legend_rows) * LEGEND_ROW_HEIGHT + PADDING
 
     summary = _summary(axes, series, no_score)
+    # The values always, so that a screen reader hears the chart, not only its title.
+    described = f"{description} {summary}" if description else summary
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {_n(width)} {_n(height)}"'
         f' width="100%" preserveAspectRatio="xMidYMid meet" class="chart radar" role="img"'
         f' aria-labelledby="{chart_id}-title {chart_id}-desc" font-family="sans-serif">',
         f'<title id="{chart_id}-title">{escape(title)}</title>',
-        f'<desc id="{chart_id}-desc">{escape(description or summary)}</desc>',
+        f'<desc id="{chart_id}-desc">{escape(described)}</desc>',
     ]
     parts += _grid(cx, cy, radius, angles)
     for one in sorted(series, key=lambda one: one.style != "band"):  # bands underneath
@@ -435,12 +437,15 @@ def _legend(rows: list[list[tuple[Series, float, float]]], width: float, top: fl
 
 
 def _summary(axes: list[str], series: Sequence[Series], no_score: str) -> str:
-    """A plain-text reading of the values, for screen readers when no description is given."""
+    """A plain-text reading of the values of each series (a band's from low to high)."""
     sentences = []
     for one in series:
+        lows = one.lows if one.style == "band" else (None,) * len(one.values)
         values = ", ".join(
             f"{axis} {no_score if value is None else f'{value:.1f}'}"
-            for axis, value in zip(axes, one.values, strict=True)
+            if low is None
+            else f"{axis} {low:.1f}-{value:.1f}"
+            for axis, value, low in zip(axes, one.values, lows, strict=True)
         )
         sentences.append(f"{one.label}: {values}.")
     return " ".join(sentences)

@@ -7,7 +7,7 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields, is_dataclass
 from datetime import date
-from functools import cache
+from functools import cache, cached_property
 
 from questionnaires import Questionnaire, Scorecard
 from questionnaires import model as instrument
@@ -15,10 +15,14 @@ from questionnaires.frameworks import FrameworkGroup, grouped
 from questionnaires.scoring import ANSWERED, AreaScore, PriorityRecommendation, QuestionScore
 from questionnaires.versions import AreaChange, AreaComparison
 
+from .blank import numbers_of
 from .charts import area_radar
 
 TOP_PRIORITIES = 5
 STRENGTHS = 3
+# The council's sheet names at least this many first actions, and at most FIRST_ACTIONS_MAX.
+FIRST_ACTIONS_MIN = 3
+FIRST_ACTIONS_MAX = 5
 
 
 @dataclass(frozen=True)
@@ -86,6 +90,44 @@ class ActionFacts:
 
 
 @dataclass(frozen=True)
+class Spread:
+    """The middle of a cohort's scores in one area (or overall): median and quartiles."""
+
+    lower_quartile: float
+    median: float
+    upper_quartile: float
+
+
+@dataclass(frozen=True)
+class CohortFacts:
+    """The city's cohort in the same questionnaire and cycle (approved assessments): how many
+    cities have a score, and per area id (and overall) its spread, None where fewer than
+    `minimum` cities have a score (no figure then: a single city could be inferred)."""
+
+    name: str
+    cities: int
+    minimum: int
+    areas: Mapping[str, Spread | None] = field(default_factory=dict)
+    overall: Spread | None = None
+
+    @property
+    def enough(self) -> bool:
+        """Whether enough cities have a score for the cohort's figures to be printed."""
+        return self.cities >= self.minimum
+
+
+@dataclass(frozen=True)
+class FirstAction:
+    """One line of the council's first actions: an open action of the plan, or (where the
+    city has none for it yet) a top recommendation without an owner."""
+
+    text: str
+    area: str | None
+    action: ActionFacts | None = None
+    recommendation: PriorityRecommendation | None = None
+
+
+@dataclass(frozen=True)
 class Report:
     """One assessment's report: facts, scores, and what to do first."""
 
@@ -116,6 +158,11 @@ class Report:
     # The city's action plan for this cycle: the actions planned in it, and those of earlier
     # cycles still open when it began or closed since (carried over), by due date.
     actions: tuple[ActionFacts, ...] = ()
+    # Who approved the assessment and when (None for a draft).
+    approved_by: str | None = None
+    approved_on: date | None = None
+    previous_overall: float | None = None
+    cohort: CohortFacts | None = None
 
     @property
     def draft(self) -> bool:
@@ -149,6 +196,92 @@ class Report:
             for a in self.card.areas
         ]
 
+    @cached_property
+    def numbers(self) -> dict[str, str]:
+        """The number people see for each area, sub-area and question ("3.2.1"), never its id."""
+        return numbers_of(self.card.questionnaire)
+
+    @property
+    def overall_change(self) -> float | None:
+        """Overall points gained (or lost) since the previous cycle; None without one, or when
+        an area does not compare across the two cycles' versions."""
+        if self.previous_overall is None or self.card.overall is None:
+            return None
+        if not all(c.comparable for c in self.changes):
+            return None
+        return self.card.overall - self.previous_overall
+
+    @property
+    def fallen(self) -> list[AreaChange]:
+        """The areas whose score fell since the previous cycle, the largest fall first."""
+        fell = [c for c in self.changes if c.change is not None and c.change < 0]
+        return sorted(fell, key=lambda c: c.change)
+
+    def _rank(self, action: ActionFacts) -> int:
+        ranks = {r.question.id: r.rank for r in self.card.recommendations}
+        return ranks.get(action.question_id, len(ranks) + 1)
+
+    @property
+    def first_actions(self) -> list[FirstAction]:
+        """What the council is asked to back first: the open actions, those answering the
+        highest-priority recommendations first, then by due date; where fewer than
+        FIRST_ACTIONS_MIN are open, the top recommendations nobody has an action for yet."""
+        open_actions = sorted(
+            (a for a in self.actions if a.open),
+            key=lambda a: (self._rank(a), a.due_on is None, a.due_on or date.max),
+        )
+        first = [
+            FirstAction(a.title, self._area_name(a.area_id), action=a)
+            for a in open_actions[:FIRST_ACTIONS_MAX]
+        ]
+        planned = {a.question_id for a in open_actions}
+        for r in self.card.recommendations:
+            if len(first) >= FIRST_ACTIONS_MIN:
+                break
+            if r.question.id not in planned:
+                name = r.area.name.get(self.language)
+                first.append(FirstAction(r.text.get(self.language), name, recommendation=r))
+        return first
+
+    def _area_name(self, area_id: str | None) -> str | None:
+        if area_id is None:
+            return None
+        return next(
+            (a.area.name.get(self.language) for a in self.card.areas if a.area.id == area_id),
+            None,
+        )
+
+    def overdue(self, action: ActionFacts) -> bool:
+        """Whether an open action was due before the day the report speaks for."""
+        return action.open and action.due_on is not None and action.due_on < self.as_of
+
+    @property
+    def planned_recommendations(
+        self,
+    ) -> list[tuple[PriorityRecommendation, list[ActionFacts]]]:
+        """Each ranked recommendation with the plan's actions for it (maybe none)."""
+        return [
+            (r, [a for a in self.actions if a.question_id == r.question.id])
+            for r in self.card.recommendations
+        ]
+
+    @property
+    def own_actions(self) -> list[ActionFacts]:
+        """The plan's actions that answer no ranked recommendation: the city's own."""
+        ranked = {r.question.id for r in self.card.recommendations}
+        return [a for a in self.actions if a.question_id not in ranked]
+
+    @property
+    def done_since(self) -> list[tuple[ActionFacts, AreaChange | None]]:
+        """The actions planned in an earlier cycle and done since, each with its area's score
+        then and now (None for an action of no area, or without a previous cycle)."""
+        by_area = {c.area.area.id: c for c in self.changes}
+        return [
+            (a, by_area.get(a.area_id))
+            for a in self.actions
+            if a.planned_in < self.cycle and a.status == "done"
+        ]
+
     @property
     def indicators(self) -> list[tuple[QuestionScore, AnswerFacts]]:
         """Every answered number question (an indicator) with its answer, in questionnaire
@@ -178,6 +311,30 @@ class Report:
             lines.append((str(self.previous_cycle), before, "comparison"))
         areas = {a.area.id: a.area.name.get(self.language) for a in self.card.areas}
         return area_radar(areas, lines, title=title, description=description, no_score=no_score)
+
+    def cohort_radar(
+        self, labels: tuple[str, str, str], title: str, description: str, no_score: str
+    ):
+        """The six areas against the cohort: its median, and its middle half shaded, where the
+        cohort has enough scored cities (`labels`: the city's line, the median's, the band's)."""
+        areas = {a.area.id: a.area.name.get(self.language) for a in self.card.areas}
+        mine, median, middle = labels
+        lines = []
+        band = None
+        spread = self.cohort.areas if self.cohort else {}
+        if all(spread.get(a) for a in areas):
+            band = (
+                middle,
+                {a: spread[a].lower_quartile for a in areas},
+                {a: spread[a].upper_quartile for a in areas},
+            )
+        medians = {a: spread[a].median for a in areas if spread.get(a)}
+        if medians:
+            lines.append((median, medians, "comparison"))
+        lines.append((mine, {a.area.id: a.score for a in self.card.areas}, "primary"))
+        return area_radar(
+            areas, lines, band=band, title=title, description=description, no_score=no_score
+        )
 
 
 def canonical(report: Report) -> str:

@@ -41,6 +41,7 @@ import io
 import logging
 
 import pydyf
+import weasyprint.pdf as pdf_document
 from fontTools.ttLib import TTFont
 from fontTools.ttLib.tables._g_l_y_f import Glyph, GlyphComponent
 from weasyprint.draw import text as draw_text
@@ -92,6 +93,14 @@ def install() -> bool:
             "annotations",
             "tags",
         ],
+        (pdf_document, "add_links"): [
+            "links_and_anchors",
+            "matrix",
+            "pdf",
+            "page",
+            "names",
+            "tags",
+        ],
     }
     for (owner, name), parameters in expected.items():
         function = getattr(owner, name, None)
@@ -101,10 +110,25 @@ def install() -> bool:
     _original["draw"] = draw_text.draw_first_line
     _original["clean"] = pdf_fonts.Font.clean
     _original["tree"] = pdf_tags._build_box_tree
+    _original["links"] = pdf_document.add_links
+    pdf_document.add_links = _add_links
     draw_text.draw_first_line = _draw_first_line
     pdf_fonts.Font.clean = _clean
     pdf_tags._build_box_tree = _build_box_tree
     return True
+
+
+def _add_links(links_and_anchors, matrix, pdf, page, names, tags):
+    # A tagged PDF's link says where it goes in /Contents: WeasyPrint writes its target (an id,
+    # "area-security"); a screen reader should hear the link's words ("Security").
+    _original["links"](links_and_anchors, matrix, pdf, page, names, tags)
+    if tags is None:
+        return
+    for _kind, _target, _rectangle, box in links_and_anchors[0]:
+        annotation = getattr(box, "link_annotation", None)
+        words = " ".join("".join(box.element.itertext()).split()) if box.element is not None else ""
+        if annotation is not None and words:
+            annotation["Contents"] = pydyf.String(words)
 
 
 def _draw_first_line(stream, textbox, text_overflow, block_ellipsis, matrix):

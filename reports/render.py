@@ -98,6 +98,14 @@ def script_language(text: str | None) -> str | None:
     return found.pop() if len(found) == 1 and "" not in found else None
 
 
+def css_string(text: str | None) -> Markup:
+    """`text` as the inside of a CSS string in a `<style>` element: every character but letters,
+    digits and spaces written as a CSS escape, so that no quote, backslash or `</style>` in a
+    city's name can end the string or the element."""
+    plain = text.unescape() if isinstance(text, Markup) else str(text or "")
+    return Markup("".join(c if c.isalnum() or c == " " else f"\\{ord(c):x} " for c in plain))
+
+
 def lang_attribute(text: str | None, language: str) -> Markup:
     """` lang="my"` for an element holding `text` when its script says it is in another
     language than the report's `language`, else nothing."""
@@ -152,6 +160,7 @@ def _environment(language: str) -> Environment:
         number=partial(number, language=language),
         file_size=partial(file_size, language=language),
         lang_attribute=lang_attribute,
+        css_string=css_string,
         localized=partial(localized, language=language),
     )
     # Day, month and year in this order, the month's name in the report's language.

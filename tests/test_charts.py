@@ -88,7 +88,7 @@ def test_title_description_and_role():
     assert root.find(f"{SVG}title").get("id") == title_id
     assert root.find(f"{SVG}title").text == "Scores 2026"
     assert root.find(f"{SVG}desc").get("id") == desc_id
-    assert root.find(f"{SVG}desc").text == "Six areas."
+    assert root.find(f"{SVG}desc").text.startswith("Six areas. 2026: Industry and innovation 72.0,")
 
 
 def test_description_defaults_to_the_values():
@@ -206,7 +206,9 @@ def test_text_is_escaped():
     assert "<i>" not in svg
     root = parse(svg)
     assert root.find(f"{SVG}title").text == "Title & <i>"
-    assert root.find(f"{SVG}desc").text == "x < y"
+    assert root.find(f"{SVG}desc").text == (
+        'x < y A & B <b>: <script>alert(1)</script> 10.0, R&D 20.0, Say "hi" 30.0, Security 40.0.'
+    )
     assert [" ".join(lines) for lines in axis_labels(root)] == axes
     titles = [m.find(f"{SVG}title").text for m in markers(series_groups(root)[0])]
     assert titles[:2] == ["<script>alert(1)</script>: 10.0", "R&D: 20.0"]

@@ -492,6 +492,31 @@ def area_statistics(f: Filter) -> dict[str, AreaStatistics | None]:
     return {area_id: _spread(picked[area_id], counts[area_id]) for area_id in AREA_IDS}
 
 
+def overall_statistics(f: Filter) -> AreaStatistics | None:
+    """Minimum, quartiles, median and maximum of the selected assessments' overall scores, or
+    None where fewer than MIN_COHORT have one."""
+    query = (
+        sa.select(Assessment.overall_score)
+        .join(City, Assessment.city_id == City.id)
+        .join(Country, City.country_id == Country.id)
+        .where(Assessment.overall_score.is_not(None))
+        .order_by(Assessment.overall_score)
+    )
+    scores = db.session.execute(filtered(query, resolved(f))).scalars().all()
+    return _spread(dict(enumerate(scores)), len(scores))
+
+
+def scored_cities(f: Filter) -> int:
+    """How many of the selected assessments have an overall score."""
+    query = (
+        sa.select(sa.func.count(Assessment.id))
+        .join(City, Assessment.city_id == City.id)
+        .join(Country, City.country_id == Country.id)
+        .where(Assessment.overall_score.is_not(None))
+    )
+    return db.session.execute(filtered(query, resolved(f))).scalar_one()
+
+
 def _spread(ranked: dict[int, float], n: int) -> AreaStatistics | None:
     """The statistics from the scores at the ranks SQL picked (0 = lowest)."""
     if n < MIN_COHORT:

@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 from markupsafe import Markup
 
 from questionnaires import Scorecard
+from reports import CohortFacts, Spread
 from reports.charts import area_radar
 from toolkit.assessments.models import Assessment
 from toolkit.assessments.scores import scorecard
@@ -65,11 +66,7 @@ def city_profile(
     latest, scores = cycles[-1] if cycles else (None, {})
     spread, apart = {}, {}
     if latest is not None and cohort is not None:
-        f = comparison.Filter(questionnaire=questionnaire, cycle=latest.cycle, cohort=cohort)
-        spread = comparison.area_statistics(f)
-        mix = comparison.version_mix(f)
-        if mix is not None:
-            apart = mix.apart.get(latest.questionnaire_version, {})
+        spread, apart = cohort_figures(cohort, latest)
     chart = None
     differences = []
     if latest is not None:
@@ -102,6 +99,52 @@ def city_profile(
         )
     return CityProfile(
         cycles, latest, scores, cohorts, cohort, spread, chart, differences, _breaks(cycles), apart
+    )
+
+
+def cohort_figures(
+    cohort: Cohort, assessment: Assessment
+) -> tuple[dict[str, comparison.AreaStatistics | None], dict[str, str]]:
+    """The figures of `cohort` (its approved assessments of the questionnaire and cycle of
+    `assessment`) per area, and the areas in which `assessment`'s version does not compare
+    with them, with the words that say so. The city profile and the city's report use both."""
+    f = comparison.Filter(
+        questionnaire=assessment.questionnaire_id, cycle=assessment.cycle, cohort=cohort
+    )
+    mix = comparison.version_mix(f)
+    apart = mix.apart.get(assessment.questionnaire_version, {}) if mix is not None else {}
+    return comparison.area_statistics(f), apart
+
+
+def report_cohort(assessment: Assessment) -> CohortFacts | None:
+    """The cohort the report of `assessment` compares the city with: the first of the city's
+    cohorts by name with at least MIN_COHORT scored cities, else the one with the most (its
+    figures then withheld); None when the city is in no cohort."""
+    counted = []
+    for cohort in cohorts_of(assessment.city):
+        f = comparison.Filter(
+            questionnaire=assessment.questionnaire_id, cycle=assessment.cycle, cohort=cohort
+        )
+        counted.append((comparison.scored_cities(f), cohort, f))
+        if counted[-1][0] >= comparison.MIN_COHORT:
+            break
+    if not counted:
+        return None
+    cities, cohort, f = max(counted, key=lambda found: found[0])
+    spread, apart = cohort_figures(cohort, assessment)
+    overall = comparison.overall_statistics(f)
+
+    def middle(statistics: comparison.AreaStatistics | None) -> Spread | None:
+        if statistics is None:
+            return None
+        return Spread(statistics.lower_quartile, statistics.median, statistics.upper_quartile)
+
+    return CohortFacts(
+        name=cohort.name,
+        cities=cities,
+        minimum=comparison.MIN_COHORT,
+        areas={a: None if a in apart else middle(s) for a, s in spread.items()},
+        overall=None if apart else middle(overall),
     )
 
 

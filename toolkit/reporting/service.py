@@ -18,6 +18,7 @@ from reports import (
     fingerprint,
     render_pdf,
 )
+from toolkit.accounts.models import User
 from toolkit.assessments.models import Answer, Assessment
 from toolkit.assessments.scores import (
     comparison_with,
@@ -28,6 +29,7 @@ from toolkit.assessments.scores import (
 from toolkit.core.extensions import db
 from toolkit.evidence.models import EvidenceFile
 from toolkit.i18n.languages import translation_state
+from toolkit.network.profile import report_cohort
 from toolkit.reporting.models import BlankQuestionnaireFile, ReportFile
 
 
@@ -37,6 +39,8 @@ def report_of(assessment: Assessment, paper: str = "A4", language: str = "en") -
         raise ValueError(f"paper must be one of {', '.join(PAPER_SIZES)}")
     previous = previous_assessment(assessment)
     files = attached_files(assessment)
+    approved = assessment.status == "approved" and assessment.reviewed_at is not None
+    approver = db.session.get(User, assessment.reviewed_by_id) if approved else None
     return Report(
         city=assessment.city.name,
         country=assessment.city.country.name,
@@ -71,6 +75,10 @@ def report_of(assessment: Assessment, paper: str = "A4", language: str = "en") -
         language=language,
         translation=translation_state(language),
         in_english=untranslated(questionnaire_of(assessment), language),
+        approved_by=approver.name if approver else None,
+        approved_on=assessment.reviewed_at.date() if approved else None,
+        previous_overall=previous.overall_score if previous else None,
+        cohort=report_cohort(assessment),
     )
 
 
