@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 from questionnaires.scoring import ANSWERED, QuestionScore
 from reports.model import ActionFacts, AnswerFacts, Report
-from reports.words import answer_words
+from reports.words import action_status, answer_words
 
 
 def actions_by_question(actions: tuple[ActionFacts, ...]) -> dict[str, list[ActionFacts]]:
@@ -33,15 +33,15 @@ def answer_in_words(result: QuestionScore, translations, language: str) -> str:
     }.get(result.status, result.status)
 
 
-def action_status(status: str, translations) -> str:
-    """An action's status in words."""
+def framework_name(framework: str, translations) -> str:
+    """A framework's name in words."""
     _ = translations.ugettext
     return {
-        "planned": _("planned"),
-        "in_progress": _("in progress"),
-        "done": _("done"),
-        "dropped": _("dropped"),
-    }.get(status, status)
+        "SDG": _("Sustainable Development Goals"),
+        "Sendai": _("Sendai Framework for Disaster Risk Reduction"),
+        "NUA": _("New Urban Agenda"),
+        "Paris": _("Paris Agreement"),
+    }[framework]
 
 
 def header(translations) -> list[str]:
@@ -85,7 +85,7 @@ def sheets(report: Report, translations) -> Iterator[tuple[str, list[list]]]:
                             goal.title,
                             str(target.tag),
                             target.title,
-                            question.id,
+                            report.numbers[question.id],
                             question.text.get(language),
                             answer_in_words(result, translations, language),
                             None if result.score is None else round(result.score, 1),

@@ -15,7 +15,7 @@ from weasyprint import CSS, HTML
 
 from questionnaires import Text
 
-from . import svgtext, words
+from . import frameworks, svgtext, words
 from .blank import BlankQuestionnaire
 from .charts import bars, boxes
 from .fetcher import ASSETS, AssetsOnlyFetcher
@@ -152,6 +152,10 @@ def _environment(language: str) -> Environment:
     environment.install_gettext_translations(translations, newstyle=True)
     environment.globals["points_words"] = partial(
         words.points_words, translations=translations, language=language
+    )
+    environment.globals["action_status"] = partial(words.action_status, translations=translations)
+    environment.globals["framework_name"] = partial(
+        frameworks.framework_name, translations=translations
     )
     environment.filters.update(
         score=partial(score, language=language),

@@ -239,3 +239,14 @@ def _lines(subject, value, formula, inputs, notes, translations) -> str:
 def _number(value: float, question: Question) -> str:
     """A figure with the question's unit."""
     return f"{_fmt(value)} {question.unit or ''}".strip()
+
+
+def action_status(status: str, translations) -> str:
+    """An action's status in words, as a sentence reads it ("in progress")."""
+    _ = translations.ugettext
+    return {
+        "planned": _("planned"),
+        "in_progress": _("in progress"),
+        "done": _("done"),
+        "dropped": _("dropped"),
+    }.get(status, status)

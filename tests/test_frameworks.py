@@ -22,6 +22,7 @@ from questionnaires import score
 from questionnaires.framework_data import SDG_GOALS, SDG_TARGETS
 from questionnaires.frameworks import grouped, parse_tag, tag_problem, vocabulary
 from questionnaires.scoring import ANSWERED, GivenAnswer
+from reports.blank import numbers_of
 from toolkit.cli.demo import answer_for
 from toolkit.core import instrument
 
@@ -174,6 +175,7 @@ def test_the_page_and_export_show_every_tagged_question_under_each_of_its_target
     assessment = answered(city, questionnaire_id)
     questionnaire = instrument.latest(questionnaire_id)
     tagged = [q for q in questionnaire.questions() if q.tags]
+    numbers = numbers_of(questionnaire)
     number = next(q for q in tagged if q.type == "number")
     add_action(assessment, number.id, '=HYPERLINK("x") Start the waste census')
     db.session.commit()
@@ -185,10 +187,10 @@ def test_the_page_and_export_show_every_tagged_question_under_each_of_its_target
     found = sections(html)
     for q in tagged:
         for tag in q.tags:
-            assert f"Question {q.id}</a>" in found[section_id(tag)], (q.id, tag)
+            assert f"Question {numbers[q.id]}</a>" in found[section_id(tag)], (q.id, tag)
     for tag in found:
         assert all(
-            f"Question {q.id}</a>" not in found[tag]
+            f"Question {numbers[q.id]}</a>" not in found[tag]
             for q in tagged
             if tag not in {section_id(t) for t in q.tags}
         )
@@ -200,6 +202,8 @@ def test_the_page_and_export_show_every_tagged_question_under_each_of_its_target
     assert "Start the waste census" in block
     for name in ("Sendai Framework", "New Urban Agenda", "Paris Agreement"):
         assert name in html
+    # People read the questions' numbers, never their ids.
+    assert not any(q.id in html.replace(f"#q-{q.id}", "") for q in tagged)
 
     xlsx = client.get(f"/assessments/{assessment.id}/frameworks.xlsx")
     assert xlsx.status_code == 200
@@ -211,8 +215,8 @@ def test_the_page_and_export_show_every_tagged_question_under_each_of_its_target
     pairs = {(r[2], r[4]) for r in rows if r != header}
     for q in tagged:
         for tag in q.tags:
-            assert (tag, q.id) in pairs
-    row = next(r for r in rows if r[4] == number.id)
+            assert (tag, numbers[q.id]) in pairs
+    row = next(r for r in rows if r[4] == numbers[number.id])
     column = dict(zip(header, row, strict=True))
     assert column["year of the data"] == 2024 and column["source"] == SOURCE
     assert column["unit"] == number.unit.get("en") and isinstance(column["value"], int | float)
@@ -281,6 +285,7 @@ def test_the_report_has_a_compact_frameworks_chapter(app, db, make_city, tmp_pat
 
     assessment = answered(make_city("surabaya", "ID"), "asus-quick")
     questionnaire = instrument.latest("asus-quick")
+    numbers = numbers_of(questionnaire)
     number = next(q for q in questionnaire.questions() if q.tags and q.type == "number")
     add_action(assessment, number.id, "Start the waste census")
     pdf = render_pdf(framework_report(assessment))
@@ -302,7 +307,7 @@ def test_the_report_has_a_compact_frameworks_chapter(app, db, make_city, tmp_pat
     assert "Action: Start the waste census (planned)" in body
     for q in questionnaire.questions():
         if q.tags:
-            assert q.id in body
+            assert numbers[q.id] in body and q.id not in body
     # Compact: no page of the chapter but its last is near-empty.
     for page in pages[first : method - 1]:
         assert len(page.split()) > 150, page

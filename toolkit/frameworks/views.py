@@ -5,14 +5,10 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, render_template, request
 from flask_babel import get_translations
-from flask_babel import gettext as _
 from flask_login import login_required
 
-from reports.frameworks import (
-    action_status,
-    actions_by_question,
-    answer_in_words,
-)
+from reports.frameworks import actions_by_question, answer_in_words, framework_name
+from reports.words import action_status
 from toolkit.assessments.models import Assessment
 from toolkit.core.access import authorize
 from toolkit.core.downloads import attachment
@@ -40,7 +36,7 @@ def assessment_frameworks(assessment_id: int):
         actions=actions_by_question(report.actions),
         answer_words=lambda result: answer_in_words(result, get_translations(), language_code()),
         action_status=lambda status: action_status(status, get_translations()),
-        framework_name=framework_name,
+        framework_name=lambda framework: framework_name(framework, get_translations()),
         area_of={
             r.question.id: a.area.id
             for a in report.card.areas
@@ -82,16 +78,6 @@ def network_frameworks():
         minimum=comparison.MIN_COHORT,
         total=comparison.count(f),
     )
-
-
-def framework_name(framework: str) -> str:
-    """A framework's name in the page's language."""
-    return {
-        "SDG": _("Sustainable Development Goals"),
-        "Sendai": _("Sendai Framework for Disaster Risk Reduction"),
-        "NUA": _("New Urban Agenda"),
-        "Paris": _("Paris Agreement"),
-    }[framework]
 
 
 def _assessment(assessment_id: int) -> Assessment:
