@@ -18,6 +18,7 @@ from reports import (
     fingerprint,
     render_pdf,
 )
+from toolkit.actions.service import action_facts
 from toolkit.assessments.models import Answer, Assessment
 from toolkit.assessments.scores import (
     comparison_with,
@@ -71,6 +72,7 @@ def report_of(assessment: Assessment, paper: str = "A4", language: str = "en") -
         language=language,
         translation=translation_state(language),
         in_english=untranslated(questionnaire_of(assessment), language),
+        actions=action_facts(assessment),
     )
 
 
