@@ -81,7 +81,10 @@ def test_the_form_starts_from_the_recommendation(client, login, city):
     assert '<option selected value="IDR">' in text
     results = client.get(f"/assessments/{assessment.id}/results").data.decode()
     assert f"/assessments/{assessment.id}/actions/new?question=se_drr_plan" in results
-    assert f"/assessments/{assessment.id}/actions" in client.get(f"/assessments/{assessment.id}").data.decode()
+    assert (
+        f"/assessments/{assessment.id}/actions"
+        in client.get(f"/assessments/{assessment.id}").data.decode()
+    )
 
 
 def test_the_form_is_in_the_persons_language(client, login, city):
@@ -125,7 +128,10 @@ def test_a_dropped_action_needs_a_reason(client, login, city, db):
     assert refused.status_code == 400
     assert "Say why the action is dropped." in refused.data.decode()
     assert action_of(db).status == "planned"
-    assert edit(client, action, status="dropped", dropped_reason="The province does it").status_code == 303
+    assert (
+        edit(client, action, status="dropped", dropped_reason="The province does it").status_code
+        == 303
+    )
     action = action_of(db)
     assert (action.status, action.dropped_reason) == ("dropped", "The province does it")
     assert action.closed_on == date.today()
@@ -163,7 +169,9 @@ def test_editors_read_and_note_but_do_not_edit(client, login, city, db):
     assert client.get(f"/assessments/{assessment.id}/actions").status_code == 200
     assert client.get(f"/actions/{action.id}/edit").status_code == 403
     assert edit(client, action, title="Mine").status_code == 403
-    assert client.post(f"/assessments/{assessment.id}/actions/new", data=fields()).status_code == 403
+    assert (
+        client.post(f"/assessments/{assessment.id}/actions/new", data=fields()).status_code == 403
+    )
     noted = client.post(f"/actions/{action.id}/notes", data={"text": "Draft sent to the mayor"})
     assert noted.status_code == 303
     page = client.get(f"/actions/{action.id}").data.decode()
@@ -205,7 +213,9 @@ def test_network_staff_read_but_never_post(client, login, city, db):
     assert client.get(f"/actions/{action.id}").status_code == 200
     assert edit(client, action, title="Theirs").status_code == 403
     assert client.post(f"/actions/{action.id}/notes", data={"text": "x"}).status_code == 403
-    assert client.post(f"/assessments/{assessment.id}/actions/new", data=fields()).status_code == 403
+    assert (
+        client.post(f"/assessments/{assessment.id}/actions/new", data=fields()).status_code == 403
+    )
     assert action_of(db).notes == []
 
 
@@ -236,7 +246,9 @@ def test_filters_and_sort(client, login, city, db):
     _, assessment, people = city
     login(client, people["lead"])
     yesterday = (date.today() - timedelta(days=1)).isoformat()
-    create(client, assessment, title="Late one", start_on="", due_on=yesterday, responsible="Pak Budi")
+    create(
+        client, assessment, title="Late one", start_on="", due_on=yesterday, responsible="Pak Budi"
+    )
     create(client, assessment, title="Later one", start_on="", due_on="2099-01-01")
     url = f"/assessments/{assessment.id}/actions"
     page = client.get(url).data.decode()
@@ -247,7 +259,9 @@ def test_filters_and_sort(client, login, city, db):
     by_person = client.get(url + "?responsible=budi").data.decode()
     assert "Late one" in by_person and "Later one" not in by_person
     assert "Late one" not in client.get(url + "?area=health_wellbeing").data.decode()
-    assert "Late one" in client.get(url + "?area=security&status=planned&sort=priority").data.decode()
+    assert (
+        "Late one" in client.get(url + "?area=security&status=planned&sort=priority").data.decode()
+    )
     # Unknown values filter nothing, rather than failing.
     assert client.get(url + "?sort=nonsense&status=%E0%B9%84").status_code == 200
 
@@ -269,7 +283,11 @@ def test_two_cycles_carry_over_and_done_since(client, login, city, db, make_asse
     assert "from 2026" in row
     done = page[page.index("Done since the last cycle") :]
     assert "Done one" in done
-    assert "0.0 → 2.0" in done.replace("0 → 2", "0.0 → 2.0") or "(up)" in done
+    cells = re.sub(r"\s+", " ", done[: done.index("</table>")])
+    # The area's score and the question's points, then (2026) and now (2027).
+    assert "<td>0.0 → 66.7 <strong>(up)</strong></td>" in cells
+    assert "<td>0.0 → 2.0 <strong>(up)</strong></td>" in cells
+    assert "Still open" not in cells
 
     # A closed action of the earlier cycle is history: read-only.
     closed = action_of(db, "Done one")
@@ -278,7 +296,12 @@ def test_two_cycles_carry_over_and_done_since(client, login, city, db, make_asse
     shown = client.get(f"/actions/{closed.id}").data.decode()
     assert "kept as the record" in shown and f"/actions/{closed.id}/edit" not in shown
     # An open one of the earlier cycle is still the city's to change.
-    assert edit(client, action_of(db, "Still open"), title="Still open", status="in_progress").status_code == 303
+    assert (
+        edit(
+            client, action_of(db, "Still open"), title="Still open", status="in_progress"
+        ).status_code
+        == 303
+    )
     everything = client.get("/cities/surabaya/actions").data.decode()
     assert all(t in everything for t in ("Still open", "Done one", "Dropped one", "New in 2027"))
 
@@ -353,6 +376,9 @@ def test_the_network_page_counts_by_area_and_status(client, login, city, db):
     assert "Done one" in part and "Late one" not in part and "Surabaya" in part
     own = client.get("/network/actions?cycle=2026&area=").data.decode()
     assert "Own one" in own[own.index('id="listed"') :]
-    assert client.get("/network/actions?cycle=2026&country=VN").data.decode().count("0 actions in") == 1
+    assert (
+        client.get("/network/actions?cycle=2026&country=VN").data.decode().count("0 actions in")
+        == 1
+    )
     assert client.get("/network/actions?cohort=abc").status_code == 400
     assert "/network/actions" in client.get("/network/?cycle=2026&status=any").data.decode()
