@@ -68,9 +68,7 @@ class ActionForm(Form):
     start_on = DateField(_l("Start"), validators=[Optional()])
     due_on = DateField(_l("Due"), validators=[Optional()])
     status = SelectField(_l("Status"), choices=[])
-    dropped_reason = TextAreaField(
-        _l("Why it is dropped"), validators=[Length(max=10_000)]
-    )
+    dropped_reason = TextAreaField(_l("Why it is dropped"), validators=[Length(max=10_000)])
     budget_line = StringField(_l("Budget line"), validators=[Optional(), Length(max=MAX_NAME)])
     budget_amount = AmountField(_l("Amount"))
     budget_currency = SelectField(

@@ -143,6 +143,17 @@ class PlanFilter:
     responsible: str = ""
     sort: str = "due"
 
+    def params(self) -> dict[str, str]:
+        """The filter as a query string's values (those it sets), for links to the exports."""
+        values = {
+            "status": self.status,
+            "area": self.area,
+            "overdue": "yes" if self.overdue else "",
+            "responsible": self.responsible,
+            "sort": self.sort,
+        }
+        return {name: value for name, value in values.items() if value}
+
     @classmethod
     def of(cls, args) -> PlanFilter:
         """The filter of a query string; unknown values are ignored (they filter nothing)."""

@@ -211,7 +211,9 @@ def edit(action_id: int):
 def network():
     """Actions across cities by area and status, for network staff; a count's actions below."""
     authorize("view_network")
-    args = {k: v for k, v in request.args.items() if k not in ("status", "sort", "area")}
+    # The network filter's own values: status and area here are the actions'.
+    names = ("questionnaire", "cycle", "country", "cohort")
+    args = {name: request.args[name] for name in names if request.args.get(name)}
     try:
         f = comparison.resolved(replace(comparison.parse_filter(args), status="any"))
     except comparison.FilterError as error:
