@@ -370,7 +370,7 @@ def test_the_network_page_counts_by_area_and_status(client, login, city, db):
     login(client, people["network"])
     page = client.get("/network/actions?cycle=2026").data.decode()
     assert "3 actions in this selection." in page and "1 is overdue." in page
-    assert "1 actions, Security, Planned" in page
+    assert "1 action, Security, Planned" in page
     listed = client.get("/network/actions?cycle=2026&area=security&status=done").data.decode()
     part = listed[listed.index('id="listed"') :]
     assert "Done one" in part and "Late one" not in part and "Surabaya" in part
