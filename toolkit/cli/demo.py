@@ -38,6 +38,7 @@ from toolkit.core.extensions import db
 from toolkit.network.models import Cohort
 
 DATA_FILE = Path(__file__).with_name("demo.yaml")
+NINE_AM = timedelta(hours=9)
 
 
 @dataclass(frozen=True)
@@ -184,11 +185,17 @@ def _action(spec: dict, by: User) -> None:
     facts.setdefault("budget_currency", "IDR" if facts.get("budget_amount") else None)
     action = Action(city_id=city.id, assessment=assessment, created_by_id=by.id, **facts)
     db.session.add(action)
+    # Written on the day it was closed (or started), as the city would have.
+    at = datetime.combine(action.closed_on or action.start_on, datetime.min.time()) + NINE_AM
     if spec.get("note"):
-        db.session.add(ActionNote(action=action, text=spec["note"], written_by_id=by.id))
+        db.session.add(
+            ActionNote(action=action, text=spec["note"], written_by_id=by.id, written_at=at)
+        )
     if action.status != "planned":
         db.session.add(
-            ActionNote(action=action, text="", status=action.status, written_by_id=by.id)
+            ActionNote(
+                action=action, text="", status=action.status, written_by_id=by.id, written_at=at
+            )
         )
     db.session.flush()
 
