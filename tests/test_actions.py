@@ -117,6 +117,11 @@ def test_create_edit_close_and_reopen(client, login, city, db):
     # Reopened: no longer closed.
     assert edit(client, action, title="Plan for floods", status="in_progress").status_code == 303
     assert action_of(db, "Plan for floods").closed_on is None
+    # An approved assessment's actions are what the city does next: they stay editable.
+    assessment.status = "approved"
+    db.session.commit()
+    action = action_of(db, "Plan for floods")
+    assert edit(client, action, title="Plan for floods", status="done").status_code == 303
 
 
 def test_a_dropped_action_needs_a_reason(client, login, city, db):
@@ -304,6 +309,8 @@ def test_two_cycles_carry_over_and_done_since(client, login, city, db, make_asse
     )
     everything = client.get("/cities/surabaya/actions").data.decode()
     assert all(t in everything for t in ("Still open", "Done one", "Dropped one", "New in 2027"))
+    exported = client.get("/cities/surabaya/actions?format=csv&status=dropped").data.decode()
+    assert "Dropped one" in exported and "No money" in exported and "Still open" not in exported
 
 
 def test_the_report_holds_the_plan_and_a_change_makes_a_new_pdf(client, login, city, db):
