@@ -10,6 +10,7 @@ import pytest
 from conftest import _make_app, add_assessment, add_city, add_user
 
 from toolkit.accounts.models import User
+from toolkit.actions.models import Action
 from toolkit.assessments.models import Assessment
 from toolkit.core.extensions import db
 from toolkit.evidence import service as evidence
@@ -505,6 +506,65 @@ ROUTES = {
         ("GET", "/network/frameworks", expect(lead=403, editor=403)),
         ("GET", "/network/frameworks?status=nonsense", expect(LOGIN, 400, 400, 403, 403)),
     ],
+    # Action plans: the city's people read their plan and note progress, its lead (and
+    # administrators) plan and change; network staff read every city's, never change one.
+    "actions.plan": [
+        ("GET", "/assessments/{own_assessment}/actions", expect()),
+        ("GET", "/assessments/{other_assessment}/actions", expect(lead=404, editor=404)),
+    ],
+    "actions.export": [
+        ("GET", "/assessments/{own_assessment}/actions.csv", expect()),
+        ("GET", "/assessments/{other_assessment}/actions.xlsx", expect(lead=404, editor=404)),
+    ],
+    "actions.city_plan": [
+        ("GET", "/cities/{own}/actions", expect()),
+        ("GET", "/cities/{other}/actions", expect(lead=404, editor=404)),
+    ],
+    "actions.new": [
+        ("GET", "/assessments/{own_assessment}/actions/new", expect(network=403, editor=403)),
+        # An empty form is refused with its messages.
+        (
+            "POST",
+            "/assessments/{own_assessment}/actions/new",
+            expect(admin=400, network=403, lead=400, editor=403),
+        ),
+        (
+            "POST",
+            "/assessments/{other_assessment}/actions/new",
+            expect(admin=400, network=403, lead=404, editor=404),
+        ),
+    ],
+    "actions.show": [
+        ("GET", "/actions/{own_action}", expect()),
+        ("GET", "/actions/{other_action}", expect(lead=404, editor=404)),
+        ("GET", "/actions/999999", expect(LOGIN, 404, 404, 404, 404)),
+    ],
+    "actions.edit": [
+        ("GET", "/actions/{own_action}/edit", expect(network=403, editor=403)),
+        (
+            "POST",
+            "/actions/{own_action}/edit",
+            expect(admin=400, network=403, lead=400, editor=403),
+        ),
+        (
+            "POST",
+            "/actions/{other_action}/edit",
+            expect(admin=400, network=403, lead=404, editor=404),
+        ),
+    ],
+    "actions.note": [
+        (
+            "POST",
+            "/actions/{own_action}/notes",
+            expect(admin=400, network=403, lead=400, editor=400),
+        ),
+        (
+            "POST",
+            "/actions/{other_action}/notes",
+            expect(admin=400, network=403, lead=404, editor=404),
+        ),
+    ],
+    "actions.network": [("GET", "/network/actions", expect(lead=403, editor=403))],
 }
 # Anonymous users of a POST-only route meet the sign-in redirect too.
 CASES = [
@@ -592,6 +652,14 @@ METHODS = {
     "/assessments/<int:assessment_id>/frameworks": "GET",
     "/assessments/<int:assessment_id>/frameworks.<any(csv, xlsx):kind>": "GET",
     "/network/frameworks": "GET",
+    "/assessments/<int:assessment_id>/actions": "GET",
+    "/assessments/<int:assessment_id>/actions.<any(csv, xlsx):kind>": "GET",
+    "/assessments/<int:assessment_id>/actions/new": "GET POST",
+    "/actions/<int:action_id>": "GET",
+    "/actions/<int:action_id>/edit": "GET POST",
+    "/actions/<int:action_id>/notes": "POST",
+    "/cities/<slug>/actions": "GET",
+    "/network/actions": "GET",
 }
 
 
@@ -656,6 +724,10 @@ def build_world():
         plan = evidence.check("plan.pdf", b"%PDF-1.4\n%%EOF\n")
         answer = evidence.attach(assessment, "se_risk_assessment", [plan], people["admin"])
         names[f"{city}_file"] = answer.files[0].id
+        action = Action(city_id=assessment.city_id, assessment=assessment, title="Plan")
+        db.session.add(action)
+        db.session.flush()
+        names[f"{city}_action"] = action.id
     return people, names
 
 

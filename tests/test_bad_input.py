@@ -13,6 +13,7 @@ from urllib.parse import quote, urlencode
 
 import pytest
 
+from toolkit.actions.models import Action
 from toolkit.api.models import ApiToken
 from toolkit.assessments.models import Answer
 from toolkit.evidence import service as evidence
@@ -57,7 +58,10 @@ def world(db, make_city, make_user, make_assessment):
     cohort = Cohort(name="Coastal", countries=["VN"])
     token = ApiToken(user_id=users["lead"].id, name="script", token_hash="0" * 64)
     job = Job(id="a" * 32, kind="csv", title="Export", requested_by_id=users["admin"].id)
-    db.session.add_all([cohort, token, job])
+    action = Action(
+        city_id=city.id, assessment=assessment, title="Plan", area_id="security", version=1
+    )
+    db.session.add_all([cohort, token, job, action])
     plan = evidence.check("plan.pdf", b"%PDF-1.4\n%%EOF\n")
     attached = evidence.attach(assessment, "se_drr_plan", [plan], users["lead"])
     db.session.commit()
@@ -73,6 +77,7 @@ def world(db, make_city, make_user, make_assessment):
         "upload_id": "1",
         "file_id": str(attached.files[0].id),
         "job_id": job.id,
+        "action_id": str(action.id),
         "slug": "da-nang",
         "area_id": "civic_social",
         "question_id": NUMBER_QUESTION,

@@ -281,14 +281,14 @@ def raw_text(pdf: bytes) -> str:
 
 def test_the_report_has_a_compact_frameworks_chapter(app, db, make_city, tmp_path):
     from reports import render_pdf
-    from toolkit.frameworks.service import framework_report
+    from toolkit.reporting.service import report_of
 
     assessment = answered(make_city("surabaya", "ID"), "asus-quick")
     questionnaire = instrument.latest("asus-quick")
     numbers = numbers_of(questionnaire)
     number = next(q for q in questionnaire.questions() if q.tags and q.type == "number")
     add_action(assessment, number.id, "Start the waste census")
-    pdf = render_pdf(framework_report(assessment))
+    pdf = render_pdf(report_of(assessment))
     (tmp_path / "report.pdf").write_bytes(pdf)
     pages = raw_text(pdf).split("\f")
     chapter = [

@@ -57,7 +57,7 @@ def create_app(config: dict | None = None) -> Flask:
     from toolkit.accounts import service as accounts
     from toolkit.accounts import views as auth
     from toolkit.accounts.cli import user_cli
-    from toolkit.actions import models as _actions  # noqa: F401 (its views are to come)
+    from toolkit.actions import views as actions
     from toolkit.api import views as api
     from toolkit.assessments import views as assessments
     from toolkit.cities import views as cities
@@ -90,6 +90,7 @@ def create_app(config: dict | None = None) -> Flask:
         assessments.bp,
         evidence.bp,
         reporting.bp,
+        actions.bp,
         network.bp,
         frameworks.bp,
         jobs.bp,

@@ -22,6 +22,7 @@ import yaml
 from questionnaires import AREA_IDS, Question
 from toolkit.accounts import service as accounts
 from toolkit.accounts.models import CITY_ROLES, ROLES, User
+from toolkit.actions.models import ACTION_STATUSES, Action, ActionNote
 from toolkit.assessments.answering import (
     AnswerInput,
     assign_areas,
@@ -37,6 +38,7 @@ from toolkit.core.extensions import db
 from toolkit.network.models import Cohort
 
 DATA_FILE = Path(__file__).with_name("demo.yaml")
+NINE_AM = timedelta(hours=9)
 
 
 @dataclass(frozen=True)
@@ -80,6 +82,8 @@ class DemoData:
     data_source: str
     return_comment: str
     cities: list[DemoCity]
+    # Actions of the cities' plans: the Action's columns, with city (slug), cycle and note.
+    actions: list[dict]
 
 
 class DemoDataError(Exception):
@@ -154,11 +158,46 @@ def load_demo() -> dict:
                         data, spec, city, questionnaire, cycle, status, lead, editor, admin
                     )
                     created += 1
+    for spec in data.actions:
+        _action(spec, staff["admin"])
     for name, facts in data.cohorts.items():
         if db.session.execute(db.select(Cohort).filter_by(name=name)).scalar_one_or_none() is None:
             db.session.add(Cohort(name=name, created_by_id=admin.id, **facts))
     total = db.session.execute(db.select(db.func.count(Assessment.id))).scalar_one()
     return {"cities": len(data.cities), "users": users, "assessments": total, "created": created}
+
+
+def _action(spec: dict, by: User) -> None:
+    """The demo action of `spec`, unless its city has one of that title already."""
+    city = db.session.execute(db.select(City).filter_by(slug=spec["city"])).scalar_one()
+    facts = {k: v for k, v in spec.items() if k not in ("city", "cycle", "note")}
+    found = db.session.execute(
+        db.select(Action).filter_by(city_id=city.id, title=facts["title"])
+    ).scalar_one_or_none()
+    assessment = _assessment(city, "asus-quick", spec["cycle"])
+    if found is not None or assessment is None:
+        return
+    if facts.get("question"):
+        facts["question_id"] = facts.pop("question")
+        facts["area_id"] = instrument.latest("asus-quick").find(facts["question_id"]).area_id
+    elif facts.get("area"):
+        facts["area_id"] = facts.pop("area")
+    facts.setdefault("budget_currency", "IDR" if facts.get("budget_amount") else None)
+    action = Action(city_id=city.id, assessment=assessment, created_by_id=by.id, **facts)
+    db.session.add(action)
+    # Written on the day it was closed (or started), as the city would have.
+    at = datetime.combine(action.closed_on or action.start_on, datetime.min.time()) + NINE_AM
+    if spec.get("note"):
+        db.session.add(
+            ActionNote(action=action, text=spec["note"], written_by_id=by.id, written_at=at)
+        )
+    if action.status != "planned":
+        db.session.add(
+            ActionNote(
+                action=action, text="", status=action.status, written_by_id=by.id, written_at=at
+            )
+        )
+    db.session.flush()
 
 
 def _country(code: str, name: str) -> Country:
@@ -325,6 +364,24 @@ _COHORT_FACTS = {
     "population_max": "a whole number",
     "tags": "a list of texts",
 }
+_ACTION_FACTS = (
+    "city",
+    "cycle",
+    "question",
+    "area",
+    "title",
+    "department",
+    "responsible",
+    "start_on",
+    "due_on",
+    "status",
+    "closed_on",
+    "dropped_reason",
+    "budget_line",
+    "budget_amount",
+    "budget_currency",
+    "note",
+)
 
 
 def read_demo_data(path: Path) -> DemoData:
@@ -342,7 +399,7 @@ def read_demo_data(path: Path) -> DemoData:
 
 
 def _demo_data(root: dict) -> DemoData:
-    _only(root, "", ("password", "staff", "countries", "cohorts", "answers", "cities"))
+    _only(root, "", ("password", "staff", "countries", "cohorts", "answers", "cities", "actions"))
     staff = {}
     for role, facts in _get(root, "", "staff", "a mapping").items():
         key = f"staff.{role}"
@@ -405,7 +462,23 @@ def _demo_data(root: dict) -> DemoData:
         data_source=_get(answers, "answers", "data_source", "a text"),
         return_comment=_get(answers, "answers", "return_comment", "a text"),
         cities=cities,
+        actions=[
+            _action_spec(_check(facts, f"actions[{i}]", "a mapping"), f"actions[{i}]", slugs)
+            for i, facts in enumerate(root.get("actions") or [])
+        ],
     )
+
+
+def _action_spec(facts: dict, key: str, slugs: list[str]) -> dict:
+    """One demo action, checked: the Action's columns, its city and cycle, and its note."""
+    _only(facts, key, _ACTION_FACTS)
+    if facts.get("city") not in slugs:
+        raise _Wrong(f"{key}.city", "not a city of the demo")
+    if facts.get("status") not in ACTION_STATUSES:
+        raise _Wrong(f"{key}.status", f"one of {', '.join(ACTION_STATUSES)}")
+    _get(facts, key, "title", "a text")
+    _get(facts, key, "cycle", "a whole number")
+    return dict(facts)
 
 
 def _city_spec(facts: dict, key: str, countries: dict, versions: dict) -> DemoCity:

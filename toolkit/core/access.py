@@ -14,6 +14,7 @@ from flask import abort
 from flask_login import current_user
 
 from toolkit.accounts.models import CITY_ROLES, User
+from toolkit.actions.models import Action
 from toolkit.assessments.models import Assessment
 from toolkit.assessments.workflow import EDITABLE, TransitionRefused, allowed
 from toolkit.cities.models import City
@@ -32,7 +33,7 @@ def city_id_of(obj) -> int | None:
     """The city an object belongs to (None for objects of no city)."""
     if isinstance(obj, City):
         return obj.id
-    if isinstance(obj, Assessment | User):
+    if isinstance(obj, Assessment | User | Action):
         return obj.city_id
     return None
 
@@ -62,6 +63,8 @@ def _role_allows(user, action: str, obj) -> bool:
         return user.role == "admin"
     if action == "reply_to_note":  # the city answers its reviewer, nobody on its behalf
         return user.role in CITY_ROLES and _own(user, obj)
+    if action == "note_action":  # the city's own people follow its actions up
+        return user.role == "admin" or (user.role in CITY_ROLES and _own(user, obj))
     if action == "manage_own_team":  # the lead's own team, in their menus; admins use Users
         return user.role == "city_lead" and _own(user, obj)
     if user.role == "admin":
@@ -74,7 +77,7 @@ def _role_allows(user, action: str, obj) -> bool:
         return network
     if action in ("view_city", "view_assessment"):
         return network or _own(user, obj)
-    if action in ("manage_team", "start_assessment"):
+    if action in ("manage_team", "start_assessment", "manage_actions"):
         return lead and _own(user, obj)
     if action == "manage_user":
         return lead and _own(user, obj) and obj.role == "city_editor"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import io
 from collections import Counter
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from flask_babel import get_translations
 from openpyxl import Workbook
@@ -15,34 +15,14 @@ from sqlalchemy.orm import selectinload
 from questionnaires.frameworks import SDG, Tag, grouped, title, vocabulary
 from reports import Report
 from reports.frameworks import header, sheets
-from reports.model import ActionFacts
-from toolkit.actions.models import Action
-from toolkit.actions.service import plan_of
 from toolkit.assessments.models import Assessment
 from toolkit.assessments.scores import scorecard
 from toolkit.cities.models import City, Country
 from toolkit.core.extensions import db
 from toolkit.network import comparison
 from toolkit.network.exports import csv_chunks, safe_cell
-from toolkit.reporting.service import report_of
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-def framework_report(assessment: Assessment, language: str = "en") -> Report:
-    """The assessment's report facts (answers, evidence, files) with its cycle's action plan."""
-    report = report_of(assessment, language=language)
-    return replace(report, actions=tuple(_action_facts(a) for a in plan_of(assessment)))
-
-
-def _action_facts(action: Action) -> ActionFacts:
-    return ActionFacts(
-        title=action.title,
-        status=action.status,
-        planned_in=action.assessment.cycle,
-        area_id=action.area_id,
-        question_id=action.question_id,
-    )
 
 
 def file_stem(assessment: Assessment) -> str:

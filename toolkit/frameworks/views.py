@@ -16,6 +16,7 @@ from toolkit.core.extensions import db
 from toolkit.frameworks import service
 from toolkit.i18n.service import language_code
 from toolkit.network import comparison
+from toolkit.reporting.service import report_of
 
 bp = Blueprint("frameworks", __name__)
 
@@ -27,7 +28,7 @@ def assessment_frameworks(assessment_id: int):
     Framework, the New Urban Agenda and the Paris Agreement: answers, indicator figures with
     their year and source, evidence and the city's actions, to lift into a VLR."""
     assessment = _assessment(assessment_id)
-    report = service.framework_report(assessment, language_code())
+    report = report_of(assessment, language=language_code())
     return render_template(
         "frameworks/assessment.html",
         assessment=assessment,
@@ -51,7 +52,7 @@ def assessment_frameworks(assessment_id: int):
 def export(assessment_id: int, kind: str):
     """The same as a workbook (a sheet per framework) or one CSV."""
     assessment = _assessment(assessment_id)
-    report = service.framework_report(assessment, language_code())
+    report = report_of(assessment, language=language_code())
     name = f"{service.file_stem(assessment)}.{kind}"
     if kind == "xlsx":
         return attachment(service.xlsx_bytes(report), service.XLSX, name)

@@ -162,10 +162,16 @@ def csv_chunks(header: list[str], rows: Iterable[list]) -> Iterator[str]:
     yield buffer.getvalue()
 
 
-def xlsx_file(header: list[str], rows: Iterable[list], f: comparison.Filter):
+def xlsx_file(
+    header: list[str],
+    rows: Iterable[list],
+    f: comparison.Filter | None = None,
+    help: dict | None = None,
+):
     """The workbook as an open temporary file, at its start: a data sheet (header row frozen,
-    with an autofilter) and a README sheet explaining every column, the selection `f` and how
-    formulas are defused. openpyxl's write-only mode keeps rows on disk."""
+    with an autofilter) and a README sheet explaining every column (from `help`, by default
+    the network exports' COLUMN_HELP), the selection `f` (if any) and how formulas are
+    defused. openpyxl's write-only mode keeps rows on disk."""
     workbook = Workbook(write_only=True)
     data = workbook.create_sheet("data")
     data.freeze_panes = "A2"
@@ -175,21 +181,28 @@ def xlsx_file(header: list[str], rows: Iterable[list], f: comparison.Filter):
         data.append([safe_cell(value) for value in row])
         written += 1
     data.auto_filter.ref = f"A1:{get_column_letter(len(header))}{written + 1}"
-    _readme(workbook.create_sheet("README"), header, f)
+    _readme(workbook.create_sheet("README"), header, f, help or COLUMN_HELP)
     file = tempfile.TemporaryFile()  # noqa: SIM115 (the caller closes it)
     workbook.save(file)
     file.seek(0)
     return file
 
 
-def _readme(sheet, header: list[str], f: comparison.Filter) -> None:
-    """What a reader of the file needs: each column's meaning and unit, the selection, how
-    formula-like text was defused, and where and when the file was made."""
+def _readme(sheet, header: list[str], f: comparison.Filter | None, help: dict) -> None:
+    """What a reader of the file needs: each column's meaning and unit, the selection (if
+    any), how formula-like text was defused, and where and when the file was made."""
     sheet.append([_("column"), _("meaning"), _("unit")])
     for column in header:
-        meaning, unit = COLUMN_HELP[column]
+        meaning, unit = help[column]
         sheet.append([column, str(meaning), str(unit) or None])
     sheet.append([])
+    if f is not None:
+        _selection(sheet, f)
+    _formulas_and_source(sheet)
+
+
+def _selection(sheet, f: comparison.Filter) -> None:
+    """The README's lines on the network selection `f` the export holds."""
     sheet.append([_("selection"), _("The filters of this export:")])
     for name, value in comparison.selection(f):
         sheet.append([name, safe_cell(value)])
@@ -200,6 +213,10 @@ def _readme(sheet, header: list[str], f: comparison.Filter) -> None:
     if not assessments:
         sheet.append([_("nothing found"), comparison.why_empty(f)])
     sheet.append([])
+
+
+def _formulas_and_source(sheet) -> None:
+    """The README's lines on defused formulas and where the file comes from."""
     sheet.append(
         [
             _("formulas"),

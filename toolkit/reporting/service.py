@@ -19,6 +19,7 @@ from reports import (
     render_pdf,
 )
 from toolkit.accounts.models import User
+from toolkit.actions.service import action_facts
 from toolkit.assessments.models import Answer, Assessment
 from toolkit.assessments.scores import (
     comparison_with,
@@ -79,6 +80,7 @@ def report_of(assessment: Assessment, paper: str = "A4", language: str = "en") -
         approved_on=assessment.reviewed_at.date() if approved else None,
         previous_overall=previous.overall_score if previous else None,
         cohort=report_cohort(assessment),
+        actions=action_facts(assessment),
     )
 
 
