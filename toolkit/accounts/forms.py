@@ -4,7 +4,7 @@ email of notifications."""
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, EmailField, PasswordField, RadioField
+from wtforms import BooleanField, EmailField, PasswordField, RadioField, SelectChoice
 from wtforms.validators import DataRequired, EqualTo, Length
 
 from toolkit.accounts.service import MIN_PASSWORD_LENGTH
@@ -36,9 +36,9 @@ class EmailChoiceForm(Form):
     email_notifications = RadioField(
         _l("Email of your notifications"),
         choices=[
-            ("immediate", _l("Each notification as it happens")),
-            ("digest", _l("One email a day with the day's notifications")),
-            ("off", _l("No email: I read them on the Notifications page")),
+            SelectChoice("immediate", _l("Each notification as it happens")),
+            SelectChoice("digest", _l("One email a day with the day's notifications")),
+            SelectChoice("off", _l("No email: I read them on the Notifications page")),
         ],
         validators=[DataRequired()],
     )
