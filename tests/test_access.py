@@ -490,6 +490,18 @@ ROUTES = {
         ("POST", "/people/{own_editor}/reset-link", expect(network=403, editor=403)),
         ("POST", "/people/{other_editor}/reset-link", expect(network=403, lead=404, editor=404)),
     ],
+    # Notifications: each person's own; another's (or none) is a 404 for everyone.
+    "notifications.index": [("GET", "/notifications/", expect())],
+    "notifications.follow": [("GET", "/notifications/999999", expect(LOGIN, 404, 404, 404, 404))],
+    "notifications.read": [
+        ("POST", "/notifications/999999/read", expect(LOGIN, 404, 404, 404, 404))
+    ],
+    "notifications.read_all": [
+        ("POST", "/notifications/read", expect(admin=303, network=303, lead=303, editor=303))
+    ],
+    "account.email_choice": [
+        ("POST", "/account/email", expect(admin=400, network=400, lead=400, editor=400))
+    ],
 }
 # Anonymous users of a POST-only route meet the sign-in redirect too.
 CASES = [
@@ -574,6 +586,12 @@ METHODS = {
     "/api/v1/compare": "GET",
     "/account/api-tokens": "GET POST",
     "/account/api-tokens/<int:token_id>/revoke": "POST",
+    # Notifications
+    "/notifications/": "GET",
+    "/notifications/<int:notification_id>": "GET",
+    "/notifications/<int:notification_id>/read": "POST",
+    "/notifications/read": "POST",
+    "/account/email": "POST",
 }
 
 

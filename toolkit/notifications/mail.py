@@ -17,9 +17,8 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 
 from flask import Flask, current_app, url_for
-from flask_babel import force_locale
+from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
-from flask_babel import ngettext
 
 from toolkit.accounts.models import User
 from toolkit.core.config import public_request_context

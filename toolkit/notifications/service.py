@@ -134,7 +134,9 @@ def on_replied(note: ReviewNote, by: User) -> None:
     if by.role in CITY_ROLES:
         users = [db.session.get(User, note.created_by_id)] if note.created_by_id else []
     else:
-        users = [r.created_by for r in note.replies if r.created_by and r.created_by.role in CITY_ROLES]
+        users = [
+            r.created_by for r in note.replies if r.created_by and r.created_by.role in CITY_ROLES
+        ]
     assessment = db.session.get(Assessment, note.assessment_id)
     notify("note_replied", users, by, assessment=assessment, details={"question": note.question_id})
 
@@ -261,7 +263,9 @@ def message(notification: Notification) -> str:
         words = {"title": n.action.title, "city": n.action.city.name, "date": n.due_on.isoformat()}
         if n.kind == "action_due":
             return _('The action "%(title)s" of %(city)s is due on %(date)s.', **words)
-        return _('The action "%(title)s" of %(city)s was due on %(date)s and is still open.', **words)
+        return _(
+            'The action "%(title)s" of %(city)s was due on %(date)s and is still open.', **words
+        )
     what = assessment_name(n.assessment)
     if n.kind == "submitted":
         return _("%(who)s submitted %(what)s for review.", who=who, what=what)
@@ -281,7 +285,9 @@ def message(notification: Notification) -> str:
     if n.kind == "assigned":
         names = instrument.area_names()
         areas = ", ".join(names.get(a, a) for a in details.get("areas", []))
-        return _("%(who)s gave you these areas of %(what)s: %(areas)s.", who=who, what=what, areas=areas)
+        return _(
+            "%(who)s gave you these areas of %(what)s: %(areas)s.", who=who, what=what, areas=areas
+        )
     return _(
         "%(who)s replied to a note on question %(question)s of %(what)s.",
         who=who,
