@@ -54,8 +54,8 @@ DEFAULTS = {
     "EVIDENCE_SCAN_COMMAND": None,
     "EVIDENCE_SCAN_SECONDS": 60,
     # Email of notifications (toolkit/notifications/mail.py): no MAIL_SERVER, no email.
-    # MAIL_SECURITY is "none", "starttls" or "tls"; MAIL_TIMEOUT (seconds) bounds how long a step waits for a
-    # slow server before leaving its mail to `toolkit notifications send`.
+    # MAIL_SECURITY is "none", "starttls" or "tls"; MAIL_TIMEOUT (seconds) bounds how long a
+    # step waits for a slow server before leaving its mail to `toolkit notifications send`.
     "MAIL_SERVER": None,
     "MAIL_PORT": 25,
     "MAIL_USERNAME": None,
