@@ -108,7 +108,7 @@ def _connect(config) -> smtplib.SMTP:
         if security == "starttls":
             smtp.starttls(context=ssl.create_default_context())
     if config.get("MAIL_USERNAME"):
-        smtp.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"] or "")
+        smtp.login(str(config["MAIL_USERNAME"]), str(config["MAIL_PASSWORD"] or ""))
     return smtp
 
 
