@@ -565,6 +565,18 @@ ROUTES = {
         ),
     ],
     "actions.network": [("GET", "/network/actions", expect(lead=403, editor=403))],
+    # Notifications: each person's own; another's (or none) is a 404 for everyone.
+    "notifications.index": [("GET", "/notifications/", expect())],
+    "notifications.follow": [("GET", "/notifications/999999", expect(LOGIN, 404, 404, 404, 404))],
+    "notifications.read": [
+        ("POST", "/notifications/999999/read", expect(LOGIN, 404, 404, 404, 404))
+    ],
+    "notifications.read_all": [
+        ("POST", "/notifications/read", expect(admin=303, network=303, lead=303, editor=303))
+    ],
+    "account.email_choice": [
+        ("POST", "/account/email", expect(admin=400, network=400, lead=400, editor=400))
+    ],
 }
 # Anonymous users of a POST-only route meet the sign-in redirect too.
 CASES = [
@@ -660,6 +672,12 @@ METHODS = {
     "/actions/<int:action_id>/notes": "POST",
     "/cities/<slug>/actions": "GET",
     "/network/actions": "GET",
+    # Notifications
+    "/notifications/": "GET",
+    "/notifications/<int:notification_id>": "GET",
+    "/notifications/<int:notification_id>/read": "POST",
+    "/notifications/read": "POST",
+    "/account/email": "POST",
 }
 
 

@@ -72,6 +72,8 @@ def create_app(config: dict | None = None) -> Flask:
     from toolkit.jobs import views as jobs
     from toolkit.jobs.cli import worker_command
     from toolkit.network import views as network
+    from toolkit.notifications import views as notifications
+    from toolkit.notifications.cli import notifications_cli
     from toolkit.people import views as people
     from toolkit.reporting import views as reporting
     from toolkit.reporting.cli import report_command
@@ -95,6 +97,7 @@ def create_app(config: dict | None = None) -> Flask:
         frameworks.bp,
         jobs.bp,
         api.bp,
+        notifications.bp,
     ):
         app.register_blueprint(blueprint)
     errors.register(app)
@@ -105,6 +108,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.cli.add_command(serve_command)
     app.cli.add_command(worker_command)
     app.cli.add_command(i18n_cli)
+    app.cli.add_command(notifications_cli)
 
     app.after_request(_commit_and_secure)
     # After-request functions run last-registered first: the log line is written before the

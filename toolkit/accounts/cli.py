@@ -9,6 +9,7 @@ from toolkit.accounts import service as accounts
 from toolkit.accounts.models import ROLES
 from toolkit.cities.service import find_city
 from toolkit.core.audit import record
+from toolkit.core.config import public_request_context
 from toolkit.core.extensions import db
 
 
@@ -37,7 +38,7 @@ def create_command(email, name, role, city_slug, password):
         raise click.ClickException(str(error)) from None
     if secret is None:
         issued = accounts.issue_link(user, "invitation", None)
-        with _url_context():
+        with public_request_context(current_app):
             url = url_for("auth.set_password", token=issued.token, _external=True)
         click.echo(
             f"Created {user.email} ({role}). Invitation link, valid once, until "
@@ -68,10 +69,3 @@ def _ask_password() -> str:
     except accounts.AccountError as error:
         raise click.ClickException(str(error)) from None
     return secret
-
-
-def _url_context():
-    """A request context to build the link; BASE_URL says where the site is served."""
-    return current_app.test_request_context(
-        base_url=current_app.config.get("BASE_URL", "http://127.0.0.1:5000")
-    )

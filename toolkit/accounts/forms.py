@@ -1,9 +1,10 @@
-"""The sign-in form and the form that sets a password through a one-time link."""
+"""The sign-in form, the form that sets a password through a one-time link, and the choice of
+email of notifications."""
 
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, EmailField, PasswordField
+from wtforms import BooleanField, EmailField, PasswordField, RadioField, SelectChoice
 from wtforms.validators import DataRequired, EqualTo, Length
 
 from toolkit.accounts.service import MIN_PASSWORD_LENGTH
@@ -28,4 +29,16 @@ class SetPasswordForm(Form):
     confirm = PasswordField(
         _l("Repeat the password"),
         validators=[DataRequired(), EqualTo("password", message=_l("The passwords differ."))],
+    )
+
+
+class EmailChoiceForm(Form):
+    email_notifications = RadioField(
+        _l("Email of your notifications"),
+        choices=[
+            SelectChoice("immediate", _l("Each notification as it happens")),
+            SelectChoice("digest", _l("One email a day with the day's notifications")),
+            SelectChoice("off", _l("No email: I read them on the Notifications page")),
+        ],
+        validators=[DataRequired()],
     )

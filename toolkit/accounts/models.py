@@ -44,6 +44,10 @@ class User(UserMixin, db.Model):
     last_sign_in_at: Mapped[datetime | None]
     # The language the person chose (None: not chosen yet; see toolkit/i18n/service.py).
     language: Mapped[str | None] = mapped_column(sa.String(10))
+    # Email of notifications: "off", "immediate" or "digest" (one mail a day).
+    email_notifications: Mapped[str] = mapped_column(
+        sa.String(10), default="immediate", server_default="immediate"
+    )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # Changing it signs the user out everywhere (new password, deactivation).
     session_token: Mapped[str] = mapped_column(

@@ -296,3 +296,11 @@ def secret_hash(secret: str) -> str:
 @cache
 def _dummy_hash() -> str:
     return generate_password_hash(secrets.token_hex(16))
+
+
+def set_email_choice(user: User, choice: str) -> None:
+    """Keep how the person gets their notifications by email (off, immediate, digest); mail
+    already waiting follows the new choice when `toolkit notifications send` runs."""
+    user.email_notifications = choice
+    record("email_choice_set", user, user=user, choice=choice)
+    db.session.flush()

@@ -20,7 +20,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from toolkit.accounts import service as accounts
-from toolkit.accounts.forms import LoginForm, SetPasswordForm
+from toolkit.accounts.forms import EmailChoiceForm, LoginForm, SetPasswordForm
 from toolkit.core.extensions import limiter
 from toolkit.i18n.service import SESSION_KEY as LANGUAGE_KEY
 from toolkit.i18n.service import adopt_language
@@ -85,10 +85,28 @@ def set_password(token: str):
 @login_required
 def index():
     """The person's account: the devices they are signed in on, each with a sign-out button."""
+    return _account_page(EmailChoiceForm(email_notifications=current_user.email_notifications))
+
+
+@account.post("/email")
+@login_required
+def email_choice():
+    """Choose how notifications come by email: each at once, a daily digest, or none."""
+    form = EmailChoiceForm()
+    if not form.validate_on_submit():
+        return _account_page(form), 400
+    accounts.set_email_choice(current_user, form.email_notifications.data)
+    flash(_("Your choice of email is saved."), "success")
+    return redirect(url_for("account.index", _anchor="email"), 303)
+
+
+def _account_page(email_form: EmailChoiceForm):
     return render_template(
         "auth/account.html",
         sessions=accounts.open_sessions(current_user),
         this_session=accounts.current_session(),
+        email_form=email_form,
+        mail_configured=bool(current_app.config.get("MAIL_SERVER")),
     )
 
 

@@ -29,6 +29,7 @@ from toolkit.core.extensions import db
 from toolkit.core.models import utcnow
 from toolkit.evidence.models import EvidenceFile
 from toolkit.i18n.service import language_code
+from toolkit.notifications import service as notifications
 
 EMPTY = {
     "value": None,
@@ -606,7 +607,8 @@ def assign_areas(assessment: Assessment, people: Mapping[str, set[int]], by: Use
     for key, assignment in current.items():
         if key not in wanted:
             assessment.assignments.remove(assignment)
-    for area_id, user_id in sorted(wanted - current.keys()):
+    added = sorted(wanted - current.keys())
+    for area_id, user_id in added:
         assessment.assignments.append(
             AreaAssignment(area_id=area_id, user_id=user_id, assigned_by_id=by.id)
         )
@@ -617,6 +619,7 @@ def assign_areas(assessment: Assessment, people: Mapping[str, set[int]], by: Use
         user=by,
         areas={area_id: sorted(ids) for area_id, ids in people.items() if ids},
     )
+    notifications.on_assigned(assessment, added, by)
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ from toolkit.cities.models import City
 from toolkit.core.audit import record
 from toolkit.core.extensions import db
 from toolkit.core.models import utcnow
+from toolkit.notifications import service as notifications
 
 
 def _transition(assessment: Assessment, step: str) -> None:
@@ -88,6 +89,7 @@ def submit(assessment: Assessment, by: User, at=None) -> None:
     assessment.submitted_by_id = by.id
     assessment.submitted_at = at or utcnow()
     record("assessment_submitted", assessment, user=by)
+    notifications.on_submitted(assessment, by)
 
 
 def approve(assessment: Assessment, by: User, comment: str | None, at=None) -> None:
@@ -95,6 +97,7 @@ def approve(assessment: Assessment, by: User, comment: str | None, at=None) -> N
     _transition(assessment, "approve")
     decision = _decide(assessment, "approved", by, comment, at)
     record("assessment_approved", assessment, user=by, comment=comment, decision=decision.id)
+    notifications.on_approved(assessment, by)
 
 
 def return_to_city(
@@ -122,6 +125,7 @@ def return_to_city(
         notes=len(notes),
         decision=decision.id,
     )
+    notifications.on_returned(assessment, by, comment, len(notes))
 
 
 def reopen(assessment: Assessment, by: User, reason: str, at=None) -> None:
@@ -156,6 +160,7 @@ def reply_to_note(note: ReviewNote, by: User, text: str, at=None) -> ReviewReply
     note.replies.append(reply)
     db.session.flush()
     record("review_note_replied", assessment, user=by, note=note.id, question=note.question_id)
+    notifications.on_replied(note, by)
     return reply
 
 

@@ -53,6 +53,16 @@ DEFAULTS = {
     "EVIDENCE_STORE": None,
     "EVIDENCE_SCAN_COMMAND": None,
     "EVIDENCE_SCAN_SECONDS": 60,
+    # Email of notifications (toolkit/notifications/mail.py): no MAIL_SERVER, no email.
+    # MAIL_SECURITY is "none", "starttls" or "tls"; MAIL_TIMEOUT (seconds) bounds how long a
+    # step waits for a slow server before leaving its mail to `toolkit notifications send`.
+    "MAIL_SERVER": None,
+    "MAIL_PORT": 25,
+    "MAIL_USERNAME": None,
+    "MAIL_PASSWORD": None,
+    "MAIL_SECURITY": "none",
+    "MAIL_FROM": "toolkit@localhost",
+    "MAIL_TIMEOUT": 5,
     # How many reverse proxies in front of the app set X-Forwarded-For/-Proto/-Host.
     "TRUSTED_PROXIES": 0,
 }
@@ -133,3 +143,9 @@ def _instance_secret(instance: Path) -> str:
         path.write_text(secrets.token_hex(32))
         path.chmod(0o600)
     return path.read_text().strip()
+
+
+def public_request_context(app: Flask):
+    """A request context on the site's public address (`BASE_URL`), to build the links that
+    leave without a request: those a command prints, those an email carries."""
+    return app.test_request_context(base_url=app.config.get("BASE_URL", "http://127.0.0.1:5000"))
