@@ -74,6 +74,7 @@ def world(db, make_city, make_user, make_assessment):
         # real values too.
         "session_id": "1",
         "note_id": "1",
+        "notification_id": "1",
         "upload_id": "1",
         "file_id": str(attached.files[0].id),
         "job_id": job.id,
