@@ -251,6 +251,8 @@ def link(notification: Notification) -> str:
         "note_replied": "assessments.notes",
         "submitted": "assessments.review",
     }
+    if notification.action_id is not None:
+        return url_for("actions.show", action_id=notification.action_id)
     endpoint = pages.get(notification.kind, "assessments.overview")
     return url_for(endpoint, assessment_id=notification.assessment_id)
 
