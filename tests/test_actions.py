@@ -389,3 +389,34 @@ def test_the_network_page_counts_by_area_and_status(client, login, city, db):
     )
     assert client.get("/network/actions?cohort=abc").status_code == 400
     assert "/network/actions" in client.get("/network/?cycle=2026&status=any").data.decode()
+
+
+def test_done_since_compares_cycles_on_two_versions_through_the_item_map(db, make_city, make_user):
+    """The 2026 cycle on version 2026.1, the 2027 one on 2026.2: an area moves on what the
+    two versions share, and a question whose meaning changed has no movement to show."""
+    from toolkit.actions.service import ScoreMove, done_since_last_cycle, new_action
+    from toolkit.assessments.answering import AnswerInput, create_assessment, save_answers
+    from toolkit.assessments.scores import comparison_with
+    from toolkit.core import instrument
+
+    surabaya = make_city("surabaya", "ID")
+    lead = make_user("city_lead", surabaya)
+    asked = ("cs_participation", "cs_informal_settlements")
+    before = create_assessment(
+        surabaya, instrument.questionnaire("asus-quick", "2026.1"), 2026, lead
+    )
+    save_answers(before, {q: AnswerInput(value=1) for q in asked}, lead)
+    for question_id in asked:
+        values = {"title": question_id, "status": "done"}
+        new_action(before, values, lead, question_id=question_id, area_id="civic_social")
+    after = create_assessment(surabaya, instrument.latest("asus-quick"), 2027, lead)
+    save_answers(after, {q: AnswerInput(value=3) for q in asked}, lead)
+    db.session.commit()
+
+    moves = {d.action.question_id: d for d in done_since_last_cycle(after)}
+    shared = comparison_with(before, after)["civic_social"]
+    assert moves["cs_participation"].area == ScoreMove(shared.before, shared.now)
+    assert moves["cs_participation"].question.moved is True
+    # Not comparable across the versions (its levels changed meaning): no movement claimed.
+    assert moves["cs_informal_settlements"].question.now is None
+    assert moves["cs_informal_settlements"].question.moved is None

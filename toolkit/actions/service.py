@@ -18,8 +18,9 @@ from questionnaires.scoring import PriorityRecommendation
 from reports import ActionFacts
 from toolkit.actions.models import ACTION_STATUSES, OPEN_STATUSES, Action, ActionNote
 from toolkit.assessments.models import Assessment
-from toolkit.assessments.scores import previous_assessment, scorecard
+from toolkit.assessments.scores import comparison_with, previous_assessment, scorecard
 from toolkit.cities.models import City, Country
+from toolkit.core import instrument
 from toolkit.core.extensions import db
 from toolkit.core.models import utcnow
 from toolkit.network import comparison
@@ -352,23 +353,51 @@ def done_since_last_cycle(assessment: Assessment) -> list[DoneAction]:
     if not actions:
         return []
     cards = (scorecard(previous), scorecard(assessment))
+    # Cycles on different versions compare on what the versions share (the item map).
+    across = comparison_with(previous, assessment)
+    link = (
+        instrument.bridge_between(
+            previous.questionnaire_version,
+            assessment.questionnaire_version,
+            assessment.questionnaire_id,
+        )
+        if across
+        else None
+    )
 
     def area_move(area_id: str | None) -> ScoreMove | None:
         if not area_id:
             return None
+        if area_id in across:
+            return ScoreMove(across[area_id].before, across[area_id].now)
         then, now = (_area_score(card, area_id) for card in cards)
         return ScoreMove(then, now)
 
-    def question_move(question_id: str | None) -> ScoreMove | None:
-        if not question_id:
+    def question_move(action: Action) -> ScoreMove | None:
+        if not action.question_id:
             return None
-        then, now = (_points(card, question_id) for card in cards)
+        then, now = (
+            _points(card, _id_in(link, action, done.questionnaire_version))
+            for card, done in zip(cards, (previous, assessment), strict=True)
+        )
         return ScoreMove(then, now)
 
     return [
-        DoneAction(a, previous.cycle, area_move(a.area_id), question_move(a.question_id))
+        DoneAction(a, previous.cycle, area_move(a.area_id), question_move(a))
         for a in actions
     ]
+
+
+def _id_in(link, action: Action, version: str) -> str | None:
+    """The id of the action's question in `version`: the action names it as it was in the
+    version of the cycle it was planned in, and the item map (`link`) pairs the ids of two
+    versions; None when the question has no pair there."""
+    planned_in = action.assessment.questionnaire_version
+    if link is None or version == planned_in:
+        return action.question_id
+    if version == link.new.version:
+        return link.pairs.get(action.question_id)
+    return next((old for old, new in link.pairs.items() if new == action.question_id), None)
 
 
 def _area_score(card: Scorecard, area_id: str) -> float | None:
@@ -378,7 +407,9 @@ def _area_score(card: Scorecard, area_id: str) -> float | None:
         return None
 
 
-def _points(card: Scorecard, question_id: str) -> float | None:
+def _points(card: Scorecard, question_id: str | None) -> float | None:
+    if question_id is None:
+        return None
     try:
         return card.question(question_id).points
     except StopIteration:  # not in this version of the questionnaire
