@@ -274,11 +274,12 @@ def test_immediate_mail_in_the_persons_language_with_the_link(
     mails = {tuple(to): mail for to, mail in smtp.messages}
     assert set(mails) == {(people["lead"].email,), (people["editor"].email,)}
     to_lead = mails[(people["lead"].email,)]
-    assert "Nguyễn Thị Hà สมศรี approved Da Nang" in to_lead["Subject"]
+    assert "Nguyễn Thị Hà สมศรี อนุมัติ Da Nang" in to_lead["Subject"]
+    assert "approved" not in to_lead["Subject"]
     assert to_lead["To"].addresses[0].display_name == "สมชาย ใจดี"
     body = to_lead.get_content()
     [n] = received(db, people["lead"])
-    assert (f"/notifications/{n.id}" in body and "สวัสดี" in body) or f"/notifications/{n.id}" in body
+    assert f"/notifications/{n.id}" in body and "เรียน สมชาย ใจดี" in body
     assert to_lead.get_content_type() == "text/plain"
     assert n.mail_state == "sent"
 
