@@ -382,10 +382,7 @@ def done_since_last_cycle(assessment: Assessment) -> list[DoneAction]:
         )
         return ScoreMove(then, now)
 
-    return [
-        DoneAction(a, previous.cycle, area_move(a.area_id), question_move(a))
-        for a in actions
-    ]
+    return [DoneAction(a, previous.cycle, area_move(a.area_id), question_move(a)) for a in actions]
 
 
 def _id_in(link, action: Action, version: str) -> str | None:
