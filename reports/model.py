@@ -234,7 +234,8 @@ class Report:
             FirstAction(a.title, self._area_name(a.area_id), action=a)
             for a in open_actions[:FIRST_ACTIONS_MAX]
         ]
-        planned = {a.question_id for a in open_actions}
+        # A recommendation with an action under way or done has its owner; a dropped one not.
+        planned = {a.question_id for a in self.actions if a.status != "dropped"}
         for r in self.card.recommendations:
             if len(first) >= FIRST_ACTIONS_MIN:
                 break

@@ -277,6 +277,10 @@ def test_two_cycles_carry_over_and_done_since(client, login, city, db, make_asse
     create(client, first, title="Still open")
     create(client, first, title="Done one", status="done")
     create(client, first, title="Dropped one", status="dropped", dropped_reason="No money")
+    # Done a month ago, in the 2026 cycle that began two months ago.
+    action_of(db, "Done one").closed_on = date.today() - timedelta(days=30)
+    first.created_at -= timedelta(days=60)
+    db.session.commit()
     db.session.expire_all()
     second = make_assessment(surabaya, cycle=2027, answers={"se_drr_plan": 2})
     db.session.commit()
@@ -300,7 +304,13 @@ def test_two_cycles_carry_over_and_done_since(client, login, city, db, make_asse
     assert edit(client, closed, title="Done one", status="in_progress").status_code == 403
     shown = client.get(f"/actions/{closed.id}").data.decode()
     assert "kept as the record" in shown and f"/actions/{closed.id}/edit" not in shown
-    # An open one of the earlier cycle is still the city's to change.
+    assert client.post(f"/actions/{closed.id}/notes", data={"text": "Late"}).status_code == 403
+    # An open one of the earlier cycle is still the city's to change: closed by mistake on
+    # the plan the city works on, it can be reopened.
+    closing = edit(client, action_of(db, "Still open"), title="Still open", status="done")
+    assert closing.status_code == 303
+    reopening = edit(client, action_of(db, "Still open"), title="Still open", status="planned")
+    assert reopening.status_code == 303
     assert (
         edit(
             client, action_of(db, "Still open"), title="Still open", status="in_progress"
@@ -420,3 +430,26 @@ def test_done_since_compares_cycles_on_two_versions_through_the_item_map(db, mak
     # Not comparable across the versions (its levels changed meaning): no movement claimed.
     assert moves["cs_informal_settlements"].question.now is None
     assert moves["cs_informal_settlements"].question.moved is None
+
+
+def test_a_save_racing_another_is_refused_with_both_values(city, db):
+    """Two saves read the same version; the other one commits between this one's check and
+    its write: this one changes nothing and is refused with the other's value."""
+    import sqlalchemy as sa
+
+    from toolkit.actions.service import StaleAction, new_action, update_action
+
+    _, assessment, people = city
+    action = new_action(assessment, {"title": "Ours"}, people["lead"], area_id="security")
+    db.session.commit()
+    db.session.execute(
+        sa.update(Action)
+        .where(Action.id == action.id)
+        .values(title="Theirs", version=Action.version + 1)
+        .execution_options(synchronize_session=False)
+    )
+    with pytest.raises(StaleAction) as refused:
+        update_action(action, {"title": "Mine"}, action.version, people["lead"])
+    assert ("title", "Theirs", "Mine") in refused.value.differences
+    db.session.expire_all()
+    assert db.session.get(Action, action.id).title == "Theirs"

@@ -21,6 +21,13 @@ class Collect:
 
     def __init__(self):
         self.messages = []
+        self.refused = set()  # addresses the server refuses, as a mailbox that does not exist
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address in self.refused:
+            return "550 No such mailbox"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
         # The headers as sent are ASCII: names and subjects in Thai or Vietnamese are encoded.
@@ -306,6 +313,30 @@ def test_smtp_down_the_step_succeeds_and_send_retries(
         assert len(smtp.messages) == 2
         result = working.test_cli_runner().invoke(args=["notifications", "send"])
         assert "0 mail(s) sent." in result.output
+
+
+def test_a_comment_of_several_lines_and_a_refused_address_stop_no_one_s_mail(
+    mail_app, db, login, people, make_assessment, smtp
+):
+    """The reviewer's comment (a subject line) holds line breaks, and the lead's mailbox is
+    refused: the return is saved without an error, the editor still gets the mail, and the
+    lead's stays pending for the next run."""
+    smtp.refused.add(people["lead"].email)
+    assessment = submitted(make_assessment, people["city"])
+    db.session.commit()
+    client = mail_app.test_client()
+    login(client, people["network"])
+    response = client.post(
+        f"/assessments/{assessment.id}/review",
+        data={"decision": "return", "comment": "Add sources\r\nand the year\nplease"},
+    )
+    assert response.status_code == 302
+    [(to, mail)] = smtp.messages
+    assert to == [people["editor"].email]
+    assert "\n" not in mail["Subject"] and "Add sources and the year please" in mail["Subject"]
+    db.session.expire_all()
+    [lead_notice] = received(db, people["lead"])
+    assert lead_notice.mail_state == "pending"
 
 
 def test_digest_one_mail_with_every_item_then_nothing_and_off_gets_none(

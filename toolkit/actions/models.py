@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -66,6 +66,8 @@ class Action(db.Model):
     budget_currency: Mapped[str | None] = mapped_column(sa.String(3))
     # Raised on every change, so that a save based on an older state is refused.
     version: Mapped[int] = mapped_column(default=1)
+    # Every UPDATE says which version it changes (update_action raises it itself).
+    __mapper_args__: ClassVar[dict] = {"version_id_col": version, "version_id_generator": False}
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))

@@ -12,6 +12,8 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
+from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.exc import StaleDataError
 
 from questionnaires import Scorecard
 from questionnaires.scoring import PriorityRecommendation
@@ -90,8 +92,19 @@ def plan_of(assessment: Assessment) -> list[Action]:
             db.select(Action)
             .where(Action.city_id == assessment.city_id)
             .where(sa.or_(Action.assessment_id == assessment.id, carried))
+            .options(*_listed())
             .order_by(Action.due_on.is_(None), Action.due_on, Action.id)
         )
+    )
+
+
+def _listed() -> tuple:
+    """What a listed action shows (its cycle, its responsible's name, its last note), loaded
+    with the list rather than once per action."""
+    return (
+        selectinload(Action.notes),
+        selectinload(Action.responsible_user),
+        selectinload(Action.assessment),
     )
 
 
@@ -101,6 +114,7 @@ def city_actions(city: City) -> list[Action]:
         db.session.scalars(
             db.select(Action)
             .where(Action.city_id == city.id)
+            .options(*_listed())
             .order_by(Action.due_on.is_(None), Action.due_on, Action.id)
         )
     )
@@ -118,14 +132,18 @@ def is_overdue(action: Action, today: date | None = None) -> bool:
 
 
 def is_history(action: Action) -> bool:
-    """A closed action of an earlier cycle than the city's latest: read-only, the record of
-    what the city did."""
-    if action.open:
+    """An action closed before the city's latest cycle began: read-only, the record of what
+    the city did. (One closed during the latest cycle, even if planned earlier, may still be
+    reopened: it was closed on the plan the city works on.)"""
+    if action.open or action.closed_on is None:
         return False
-    latest = db.session.scalar(
-        db.select(sa.func.max(Assessment.cycle)).where(Assessment.city_id == action.city_id)
+    began = db.session.scalar(
+        db.select(Assessment.created_at)
+        .where(Assessment.city_id == action.city_id)
+        .order_by(Assessment.cycle.desc(), Assessment.created_at.desc())
+        .limit(1)
     )
-    return action.assessment.cycle < (latest or 0)
+    return began is not None and action.closed_on < began.date()
 
 
 def recommendation_of(card: Scorecard, question_id: str) -> PriorityRecommendation | None:
@@ -232,21 +250,32 @@ def update_action(action: Action, values: dict, version: int, by) -> Action:
     someone else changed it since. A change of status writes a note; closing (done, dropped)
     sets the day it was closed, reopening clears it."""
     if version != action.version:
-        differences = [
-            (name, getattr(action, name), values[name])
-            for name in FIELDS
-            if name in values and getattr(action, name) != values[name]
-        ]
-        raise StaleAction(action, differences)
+        raise StaleAction(action, _differences(action, values))
+    wanted = dict(values)
     status = values.pop("status", action.status)
-    _set(action, values)
-    if status != action.status:
-        _change_status(action, status, values.get("dropped_reason"), by)
-    action.version += 1
-    action.updated_by_id = by.id
-    action.updated_at = utcnow()
-    db.session.flush()
+    try:
+        # The UPDATE names the version it was read at (the model's version_id_col): a save
+        # by someone else in between makes it change nothing, and this one is refused too.
+        with db.session.begin_nested():
+            _set(action, values)
+            if status != action.status:
+                _change_status(action, status, values.get("dropped_reason"), by)
+            action.version += 1
+            action.updated_by_id = by.id
+            action.updated_at = utcnow()
+            db.session.flush()
+    except StaleDataError:
+        db.session.refresh(action)
+        raise StaleAction(action, _differences(action, wanted)) from None
     return action
+
+
+def _differences(action: Action, values: dict) -> list[tuple[str, object, object]]:
+    return [
+        (name, getattr(action, name), values[name])
+        for name in FIELDS
+        if name in values and getattr(action, name) != values[name]
+    ]
 
 
 def add_note(action: Action, text: str, by) -> ActionNote:
@@ -289,7 +318,11 @@ def last_note(action: Action) -> str | None:
 
 
 def action_facts(assessment: Assessment) -> tuple[ActionFacts, ...]:
-    """The cycle's plan (`plan_of`) as the report prints it."""
+    """The cycle's plan (`plan_of`) as the report prints it, with the actions done since the
+    last cycle that the plan page lists (`done_since`), so that the two say the same."""
+    plan = plan_of(assessment)
+    shown = {a.id for a in plan}
+    actions = plan + [a for a in done_since(assessment) if a.id not in shown]
     return tuple(
         ActionFacts(
             title=a.title,
@@ -307,7 +340,7 @@ def action_facts(assessment: Assessment) -> tuple[ActionFacts, ...]:
             budget=budget_words(a),
             last_note=last_note(a),
         )
-        for a in plan_of(assessment)
+        for a in actions
     )
 
 
@@ -337,21 +370,41 @@ class DoneAction:
     question: ScoreMove | None
 
 
-def done_since_last_cycle(assessment: Assessment) -> list[DoneAction]:
-    """The city's actions closed as done since its previous assessment (of the same
-    questionnaire) began, and how their area's score and question's points moved between the
-    two cycles. Empty for a first cycle."""
+def done_since(assessment: Assessment) -> list[Action]:
+    """The city's actions planned before this cycle and closed as done since its previous
+    assessment (of the same questionnaire) began, and before the next one began. Empty for
+    a first cycle."""
     previous = previous_assessment(assessment)
     if previous is None:
         return []
-    actions = db.session.scalars(
+    following = db.session.scalar(
+        db.select(sa.func.min(Assessment.created_at)).where(
+            Assessment.city_id == assessment.city_id, Assessment.cycle > assessment.cycle
+        )
+    )
+    earlier = db.select(Assessment.id).where(
+        Assessment.city_id == assessment.city_id, Assessment.cycle < assessment.cycle
+    )
+    query = (
         db.select(Action)
         .where(Action.city_id == assessment.city_id, Action.status == "done")
+        .where(Action.assessment_id.in_(earlier.scalar_subquery()))
         .where(Action.closed_on >= previous.created_at.date())
+        .options(*_listed())
         .order_by(Action.closed_on, Action.id)
-    ).all()
+    )
+    if following is not None:
+        query = query.where(Action.closed_on < following.date())
+    return list(db.session.scalars(query))
+
+
+def done_since_last_cycle(assessment: Assessment) -> list[DoneAction]:
+    """The actions `done_since` the last cycle, and how their area's score and question's
+    points moved between the two cycles."""
+    actions = done_since(assessment)
     if not actions:
         return []
+    previous = previous_assessment(assessment)
     cards = (scorecard(previous), scorecard(assessment))
     # Cycles on different versions compare on what the versions share (the item map).
     across = comparison_with(previous, assessment)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -18,7 +19,7 @@ from toolkit.actions.models import ACTION_STATUSES, Action
 from toolkit.assessments.scores import questionnaire_of, scorecard
 from toolkit.assessments.views.common import load_assessment
 from toolkit.cities.service import find_city
-from toolkit.core import instrument
+from toolkit.core import guards, instrument
 from toolkit.core.access import authorize
 from toolkit.core.downloads import attachment
 from toolkit.core.extensions import db
@@ -161,6 +162,8 @@ def show(action_id: int):
 def note(action_id: int):
     """Add a progress note: the city's own people may, editors included."""
     action = _load(action_id, "note_action")
+    if service.is_history(action):
+        abort(403, _("This action was closed in an earlier cycle: it is kept as it was."))
     form = NoteForm()
     if not form.validate_on_submit():
         return _show(action, form, 400)
@@ -180,7 +183,7 @@ def edit(action_id: int):
     form = _form(action.city, action)
     differences = []
     if request.method == "POST" and form.validate_on_submit():
-        version = int(form.version.data) if (form.version.data or "").isdecimal() else 0
+        version = guards.whole_number(form.version.data, guards.MAX_ID) or 0
         try:
             service.update_action(action, form.values(), version, current_user)
         except service.StaleAction as stale:
@@ -264,8 +267,13 @@ def _show(action: Action, form: NoteForm, status: int = 200):
 def _form(city, action: Action | None) -> ActionForm:
     """The action form, with the city's people and the statuses as choices."""
     form = ActionForm(obj=action) if action else ActionForm()
+    # The person responsible now stays a choice even once their account is closed, so that
+    # saving an unrelated change never unlinks them.
+    current = action.responsible_id if action else None
     people = db.session.scalars(
-        db.select(User).where(User.city_id == city.id, User.active).order_by(User.name)
+        db.select(User)
+        .where(User.city_id == city.id, sa.or_(User.active, User.id == current))
+        .order_by(User.name)
     )
     form.responsible_id.choices = [
         SelectChoice(0, _("No account")),

@@ -9,10 +9,9 @@ from flask_login import login_required
 
 from reports.frameworks import actions_by_question, answer_in_words, framework_name
 from reports.words import action_status
-from toolkit.assessments.models import Assessment
+from toolkit.assessments.views.common import load_assessment
 from toolkit.core.access import authorize
 from toolkit.core.downloads import attachment
-from toolkit.core.extensions import db
 from toolkit.frameworks import service
 from toolkit.i18n.service import language_code
 from toolkit.network import comparison
@@ -27,7 +26,7 @@ def assessment_frameworks(assessment_id: int):
     """The assessment's questions under each SDG goal and target, and under the Sendai
     Framework, the New Urban Agenda and the Paris Agreement: answers, indicator figures with
     their year and source, evidence and the city's actions, to lift into a VLR."""
-    assessment = _assessment(assessment_id)
+    assessment = load_assessment(assessment_id, "view_assessment")
     report = report_of(assessment, language=language_code())
     return render_template(
         "frameworks/assessment.html",
@@ -51,7 +50,7 @@ def assessment_frameworks(assessment_id: int):
 @login_required
 def export(assessment_id: int, kind: str):
     """The same as a workbook (a sheet per framework) or one CSV."""
-    assessment = _assessment(assessment_id)
+    assessment = load_assessment(assessment_id, "view_assessment")
     report = report_of(assessment, language=language_code())
     name = f"{service.file_stem(assessment)}.{kind}"
     if kind == "xlsx":
@@ -79,11 +78,3 @@ def network_frameworks():
         minimum=comparison.MIN_COHORT,
         total=comparison.count(f),
     )
-
-
-def _assessment(assessment_id: int) -> Assessment:
-    assessment = db.session.get(Assessment, assessment_id)
-    if assessment is None:
-        abort(404)
-    authorize("view_assessment", assessment)
-    return assessment

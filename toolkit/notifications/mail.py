@@ -32,9 +32,15 @@ from toolkit.notifications.service import message
 def send_now(app: Flask, ids: list[int]) -> None:
     """Send the immediate mail of these (committed) notifications; what fails stays pending."""
     with app.app_context():
-        rows = _pending(Notification.id.in_(ids))
-        _send(app, [(r.user, [r]) for r in rows if r.user.email_notifications == "immediate"])
-        db.session.commit()
+        # The step is committed: whatever goes wrong here leaves the mail for the next run,
+        # never an error page for a step that was saved.
+        try:
+            rows = _pending(Notification.id.in_(ids))
+            _send(app, [(r.user, [r]) for r in rows if r.user.email_notifications == "immediate"])
+            db.session.commit()
+        except Exception:
+            db.session.rollback()
+            app.logger.exception("notification mail not sent, left for the next run")
 
 
 def send_pending(now=None) -> int:
@@ -89,7 +95,12 @@ def _send(app: Flask, mails: Iterable[tuple[User, list[Notification]]]) -> int:
     try:
         with _connect(app.config) as smtp:
             for user, rows in mails:
-                smtp.send_message(compose(app, user, rows))
+                # One refused address (or mail) leaves only that mail for the next run.
+                try:
+                    smtp.send_message(compose(app, user, rows))
+                except (smtplib.SMTPRecipientsRefused, smtplib.SMTPDataError) as error:
+                    app.logger.warning("notification mail to %s refused: %s", user.email, error)
+                    continue
                 for row in rows:
                     row.mail_state, row.mailed_at = "sent", utcnow()
                 sent += 1
@@ -137,7 +148,8 @@ def compose(app: Flask, user: User, rows: list[Notification]) -> EmailMessage:
             url=url_for("account.index", _external=True, _anchor="email"),
         )
     mail = EmailMessage()
-    mail["Subject"] = subject[:200]
+    # A subject is one line: a reviewer's comment or an action's title may hold line breaks.
+    mail["Subject"] = " ".join(subject.split())[:200]
     mail["From"] = app.config["MAIL_FROM"]
     mail["To"] = Address(display_name=user.name, addr_spec=user.email)
     mail.set_content("\n\n".join([greeting, *items, closing]) + "\n")

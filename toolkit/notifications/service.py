@@ -19,6 +19,7 @@ from flask import current_app, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import selectinload
 
 from toolkit.accounts.models import CITY_ROLES, User
 from toolkit.actions.models import OPEN_STATUSES, Action
@@ -215,6 +216,12 @@ def inbox(user: User, number: int = 1) -> Page:
             db.select(Notification)
             .filter_by(user_id=user.id)
             .order_by(Notification.created_at.desc(), Notification.id.desc())
+            # What each message names, in a query each rather than one per notification.
+            .options(
+                selectinload(Notification.actor),
+                selectinload(Notification.assessment).joinedload(Assessment.city),
+                selectinload(Notification.action).joinedload(Action.city),
+            )
             .offset((number - 1) * PAGE_SIZE)
             .limit(PAGE_SIZE)
         )
