@@ -44,6 +44,21 @@ def framework_name(framework: str, translations) -> str:
     }[framework]
 
 
+def target_title(target, translations) -> str:
+    """A target's title as printed: the official short title of an SDG goal or target or a
+    Sendai target (English data), the framework's name for the framework as a whole, and the
+    paragraph or article of the New Urban Agenda or the Paris Agreement."""
+    _ = translations.ugettext
+    tag = target.tag
+    if tag.target is None and tag.goal is None:
+        return framework_name(tag.framework, translations)
+    if tag.framework == "NUA":
+        return _("Paragraph %(number)s") % {"number": tag.target}
+    if tag.framework == "Paris":
+        return _("Article %(number)s") % {"number": tag.target}
+    return target.title
+
+
 def header(translations) -> list[str]:
     """The columns of the export, one row per target and question."""
     _ = translations.ugettext
@@ -84,7 +99,7 @@ def sheets(report: Report, translations) -> Iterator[tuple[str, list[list]]]:
                             f"{framework.framework} {goal.goal}" if goal.goal else None,
                             goal.title,
                             str(target.tag),
-                            target.title,
+                            target_title(target, translations),
                             report.numbers[question.id],
                             question.text.get(language),
                             answer_in_words(result, translations, language),

@@ -157,6 +157,9 @@ def _environment(language: str) -> Environment:
     environment.globals["framework_name"] = partial(
         frameworks.framework_name, translations=translations
     )
+    environment.globals["target_title"] = partial(
+        frameworks.target_title, translations=translations
+    )
     environment.filters.update(
         score=partial(score, language=language),
         percent=partial(percent, language=language),

@@ -25,9 +25,11 @@ from conftest import ROOT
 from openpyxl import load_workbook
 
 from questionnaires import AREA_IDS
+from questionnaires.framework_data import SDG_GOALS, SDG_TARGETS, SENDAI_PRIORITIES, SENDAI_TARGETS
 from questionnaires.loader import catalogue
 from questionnaires.model import Text
 from reports import PAPER_SIZES, charts
+from toolkit.actions.service import CURRENCIES
 from toolkit.i18n.languages import languages
 from toolkit.i18n.pseudo import CLOSE, OPEN, PADDING, extract, write_pseudo_mo
 
@@ -188,6 +190,10 @@ def data_strings(db) -> set[str]:
         texts = questionnaire_strings(questionnaire)
         # A radar's axis label is an area name on two lines.
         strings.update(texts, (line for text in texts for line in charts._wrap(text)))
+    # The global frameworks' titles are data, in English as the UN publishes them, and so are
+    # the currency codes of an action's budget.
+    strings.update(SDG_GOALS.values(), SDG_TARGETS.values())
+    strings.update(SENDAI_TARGETS.values(), SENDAI_PRIORITIES.values(), CURRENCIES.values())
     locale = Locale.parse(LOCALE)
     for names in (locale.months, locale.days):
         for width in names.values():
@@ -314,6 +320,8 @@ SKIPPED_ENDPOINTS = {
     "report.blank",
     "network.network_report",
     "evidence.download",
+    # Only sends on to the page it names, which is visited itself.
+    "notifications.follow",
 }
 
 
@@ -338,7 +346,10 @@ def get_urls(app, world: World, actor: str) -> list[str]:
         ).scalars()
         return next(answer).question_id
 
+    from toolkit.actions.models import Action
+
     values = {
+        "action_id": list(db.session.scalars(db.select(Action.id).order_by(Action.id))),
         "slug": [world.city],
         "user_id": [editor.id],
         "cohort_id": [cohort.id],
@@ -367,10 +378,10 @@ def get_urls(app, world: World, actor: str) -> list[str]:
             combinations = [
                 {"questionnaire_id": q, "version": v} for q, v in values["questionnaire_id,version"]
             ]
-        for name in ("slug", "user_id", "cohort_id", "job_id"):
+        for name in ("slug", "user_id", "cohort_id", "job_id", "action_id"):
             if name in arguments:
                 combinations = [{**c, name: v} for c in combinations for v in values[name]]
-        if "name" in arguments or "token" in arguments:
+        if arguments & {"name", "token", "kind"}:
             continue  # the exports and the set-password link: checked on their own below
         with app.test_request_context():
             from flask import url_for

@@ -7,7 +7,7 @@ from flask import Blueprint, abort, render_template, request
 from flask_babel import get_translations
 from flask_login import login_required
 
-from reports.frameworks import actions_by_question, answer_in_words, framework_name
+from reports.frameworks import actions_by_question, answer_in_words, framework_name, target_title
 from reports.words import action_status
 from toolkit.assessments.views.common import load_assessment
 from toolkit.core.access import authorize
@@ -37,6 +37,7 @@ def assessment_frameworks(assessment_id: int):
         answer_words=lambda result: answer_in_words(result, get_translations(), language_code()),
         action_status=lambda status: action_status(status, get_translations()),
         framework_name=lambda framework: framework_name(framework, get_translations()),
+        target_title=lambda target: target_title(target, get_translations()),
         area_of={
             r.question.id: a.area.id
             for a in report.card.areas
