@@ -19,7 +19,8 @@ import re
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from decimal import Decimal
 from importlib.metadata import version
 from itertools import islice
 from pathlib import Path
@@ -193,8 +194,11 @@ def _encode(column: sa.Column, value):
         return None
     if isinstance(column.type, sa.LargeBinary):
         return {BINARY: base64.b64encode(value).decode("ascii")}
-    if isinstance(column.type, sa.DateTime):
+    if isinstance(column.type, sa.DateTime | sa.Date):
         return value.isoformat()
+    if isinstance(column.type, sa.Numeric) and isinstance(value, Decimal):
+        # As text: an amount keeps every digit (a JSON number would go through a float).
+        return str(value)
     return value
 
 
@@ -205,6 +209,10 @@ def _decode(column: sa.Column, value):
         return base64.b64decode(value[BINARY], validate=True)
     if isinstance(column.type, sa.DateTime):
         return datetime.fromisoformat(value)
+    if isinstance(column.type, sa.Date):
+        return date.fromisoformat(value)
+    if isinstance(column.type, sa.Numeric) and isinstance(value, str):
+        return Decimal(value)
     return value
 
 
