@@ -16,7 +16,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from toolkit.actions.models import MAX_NAME, MAX_TITLE
-from toolkit.actions.service import CURRENCIES
+from toolkit.actions.service import CURRENCIES, FIELDS
 from toolkit.core.forms import Form
 
 # Numeric(18, 2): sixteen digits before the point.
@@ -87,19 +87,7 @@ class ActionForm(Form):
     def values(self) -> dict:
         """The fields as the action stores them (blank text is None)."""
         values = {}
-        for name in (
-            "title",
-            "description",
-            "department",
-            "responsible",
-            "start_on",
-            "due_on",
-            "status",
-            "dropped_reason",
-            "budget_line",
-            "budget_amount",
-            "budget_currency",
-        ):
+        for name in FIELDS:
             value = self[name].data
             values[name] = (value.strip() or None) if isinstance(value, str) else value
         values["responsible_id"] = self.responsible_id.data or None
